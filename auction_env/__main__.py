@@ -1,0 +1,7 @@
+"""``python -m auction_env`` is the ``auction-env`` command."""
+
+import sys
+
+from auction_env.cli import main
+
+sys.exit(main())

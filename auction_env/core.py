@@ -1,0 +1,148 @@
+"""The batched auction round: prior -> participation -> bids -> mechanism -> outcome.
+
+Everything that plays auctions (the PettingZoo environment, the scenario runner, training
+data) goes through :class:`AuctionCore`, so they share one definition of a round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from agents.base import BidderPolicy
+from auction_env.observation import bidder_observations
+from auction_env.participation import Always, Participation
+from mechanisms.base import Mechanism, Outcome
+from mechanisms.priors import Prior
+
+__all__ = ["AuctionCore", "RoundBatch"]
+
+
+@dataclass(frozen=True)
+class RoundBatch:
+    """A batch of played rounds.
+
+    Attributes:
+        valuations: ``(batch, n_bidders, n_items)`` private values.
+        participation: ``(batch, n_bidders)`` bool.
+        bids: ``(batch, n_bidders, n_items)`` bids the mechanism saw (absent bidders' are 0).
+        outcome: allocation ``(batch, n_bidders, n_items)`` and payments ``(batch, n_bidders)``;
+            absent bidders get nothing and pay nothing.
+        utilities: ``(batch, n_bidders)`` ``<v_i, a_i> - p_i`` (0 for absent bidders).
+    """
+
+    valuations: Tensor
+    participation: Tensor
+    bids: Tensor
+    outcome: Outcome
+    utilities: Tensor
+
+    @property
+    def revenue(self) -> Tensor:
+        """``(batch,)`` total payments."""
+        return self.outcome.revenue
+
+    @property
+    def welfare(self) -> Tensor:
+        """``(batch,)`` total value of the allocated items."""
+        return self.outcome.welfare(self.valuations)
+
+
+class AuctionCore:
+    """One auction setting: a prior, a participation model and a mechanism.
+
+    Args:
+        mechanism: the auction run each round.
+        prior: valuation prior; fixes ``n_bidders`` and ``n_items``.
+        participation: who takes part; default everyone.
+
+    Raises:
+        ValueError: the mechanism is built for another number of bidders or items.
+    """
+
+    def __init__(self, mechanism: Mechanism, prior: Prior, participation: Participation | None = None) -> None:
+        self.mechanism = mechanism
+        self.prior = prior
+        self.n_bidders, self.n_items = prior.n_bidders, prior.n_items
+        self.participation = participation if participation is not None else Always(self.n_bidders)
+        if self.participation.n_bidders != self.n_bidders:
+            raise ValueError(
+                f"participation model is for {self.participation.n_bidders} bidders, prior for {self.n_bidders}"
+            )
+        for what, want, got in (("bidders", self.n_bidders, mechanism.n_bidders), ("items", self.n_items, mechanism.n_items)):
+            if got is not None and got != want:
+                raise ValueError(f"mechanism {type(mechanism).__name__} is built for {got} {what}, the setting has {want}")
+
+    def sample(self, batch: int, generator: torch.Generator | None, device: torch.device | str | None = None) -> tuple[Tensor, Tensor]:
+        """Draw valuations ``(batch, n_bidders, n_items)`` and participation ``(batch, n_bidders)``."""
+        valuations = self.prior.sample(batch, generator, device)
+        return valuations, self.participation.sample(batch, generator, valuations.device)
+
+    def bid_bounds(self, device: torch.device | str) -> tuple[Tensor, Tensor]:
+        """``(low, high)`` of the bid space, each ``(n_bidders, n_items)``: 0 and the upper support."""
+        _, high = self.prior.bounds(device)
+        return torch.zeros_like(high), high
+
+    def resolve(
+        self,
+        valuations: Tensor,
+        participation: Tensor,
+        bids: Tensor,
+        generator: torch.Generator | None,
+        *,
+        check: bool = True,
+    ) -> RoundBatch:
+        """Run the mechanism on ``bids`` and score the outcome.
+
+        Args:
+            valuations: ``(batch, n_bidders, n_items)``.
+            participation: ``(batch, n_bidders)`` bool.
+            bids: ``(batch, n_bidders, n_items)``; absent bidders' bids are zeroed here.
+            generator: randomness for the mechanism (tie-breaking, noise).
+            check: validate the bids (shape, finite, >= 0) before running.
+        """
+        if self.participation.always:
+            outcome = self.mechanism.run(bids, generator=generator, check=check)
+        else:
+            present = participation.unsqueeze(-1).to(bids.dtype)
+            bids = bids * present
+            raw = self.mechanism.run(bids, generator=generator, check=check)
+            # An item allocated to an absent bidder goes unsold; absent bidders pay nothing.
+            outcome = Outcome(raw.allocation * present, raw.payments * present.squeeze(-1))
+        return RoundBatch(valuations, participation, bids, outcome, outcome.utilities(valuations))
+
+    def play(
+        self,
+        policies: Sequence[BidderPolicy],
+        batch: int,
+        generator: torch.Generator | None,
+        *,
+        round_fraction: float = 0.0,
+        device: torch.device | str | None = None,
+    ) -> RoundBatch:
+        """Sample a batch of rounds, let each bidder's policy bid, and resolve them.
+
+        Bids are clipped to the bid space ``[0, upper support]``, as in the environment.
+
+        Raises:
+            ValueError: a policy returned bids of the wrong shape or with NaN/inf.
+        """
+        if len(policies) != self.n_bidders:
+            raise ValueError(f"expected {self.n_bidders} policies, got {len(policies)}")
+        valuations, participation = self.sample(batch, generator, device)
+        obs = bidder_observations(valuations, participation, round_fraction)
+        columns = []
+        for i, policy in enumerate(policies):
+            bid = policy.act(obs[:, i], generator=generator)
+            if not isinstance(bid, Tensor) or tuple(bid.shape) != (batch, self.n_items):
+                shape = tuple(bid.shape) if isinstance(bid, Tensor) else type(bid).__name__
+                raise ValueError(f"bidder_{i} ({policy!r}) returned bids {shape}, expected {(batch, self.n_items)}")
+            if not bool(torch.isfinite(bid).all()):
+                raise ValueError(f"bidder_{i} ({policy!r}) returned NaN or infinite bids")
+            columns.append(bid)
+        low, high = self.bid_bounds(valuations.device)
+        bids = torch.stack(columns, dim=1).to(valuations.dtype).clamp(low, high)
+        return self.resolve(valuations, participation, bids, generator, check=False)

@@ -1,0 +1,14 @@
+"""Registered environments, by versioned id."""
+
+from __future__ import annotations
+
+from auction_env.registry import Registry
+
+__all__ = ["registry"]
+
+registry: Registry = Registry("environment")
+registry.register(
+    "sealed_bid_v0",
+    "auction_env.envs.sealed_bid:SealedBidAuctionEnv",
+    description="repeated sealed-bid multi-item auctions (PettingZoo ParallelEnv)",
+)

@@ -1,0 +1,273 @@
+"""Repeated sealed-bid multi-item auctions as a PettingZoo ``ParallelEnv``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+from pettingzoo.utils import OrderEnforcingWrapper, parallel_to_aec
+
+from auction_env.config import EnvConfig, parse
+from auction_env.core import RoundBatch
+from auction_env.observation import EXTRA
+from auction_env.participation import Participation
+from auction_env.seeding import make_generators
+from auction_env.setting import build_setting
+from mechanisms.base import Mechanism
+from mechanisms.priors import Prior
+
+__all__ = ["SealedBidAuctionEnv", "PublicOutcome", "env", "parallel_env", "raw_env"]
+
+#: Rounds whose valuations and participation are drawn in one batched call.
+_BLOCK = 256
+
+
+@dataclass(frozen=True)
+class PublicOutcome:
+    """What everybody sees after a round: ``allocation (n_bidders, n_items)``, ``payments (n_bidders,)``."""
+
+    allocation: np.ndarray
+    payments: np.ndarray
+
+
+class SealedBidAuctionEnv(ParallelEnv):
+    """Repeated sealed-bid auctions of ``n_items`` items among ``n_bidders`` bidders.
+
+    ## Description
+    Each step is one round: every bidder privately draws additive valuations from the prior,
+    participation is sampled, participating bidders submit sealed bids, and the mechanism
+    (learned or exact, from the registry) decides allocation and payments. All rounds are
+    independent; the round index is observed so that policies may depend on it.
+
+    ## Action Space
+    ``Box(0, high_i, (n_items,), float32)`` per bidder: the bid on each item in value units, where
+    ``high_i`` is the upper end of bidder i's value support. Bids outside the box are clipped to
+    it; a bid with NaN/inf or the wrong shape raises ``ValueError`` naming the agent. An absent
+    bidder's action is ignored.
+
+    ## Observation Space
+    ``Box((n_items + 2,), float32)``: ``[v_i1 ... v_im, participating (0/1), round / rounds]``.
+
+    ## Rewards
+    The bidder's utility ``<v_i, a_i> - p_i``; 0 for a bidder absent from the round.
+    ``infos[agent]`` holds ``allocation`` (its row), ``payment`` and ``participating``;
+    :attr:`last_outcome` holds the public outcome (all allocations and payments).
+
+    ## Starting State
+    Valuations of the first round drawn from the prior.
+
+    ## Episode End
+    Truncation after ``rounds`` rounds (no termination).
+
+    ## Arguments
+    ``n_bidders``, ``n_items``, ``prior`` (mapping or :class:`Prior`), ``participation``
+    (mapping or :class:`Participation`), ``mechanism`` (name, ``{name, params}`` or a
+    :class:`Mechanism`), ``rounds``, ``seed`` (used when ``reset`` gets none), ``render_mode``
+    (``"ansi"`` or None), and ``scenario`` (a YAML path or shipped name whose ``env`` section
+    gives the defaults; explicit arguments override it).
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    metadata = {"name": "sealed_bid_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+
+    def __init__(
+        self,
+        *,
+        scenario: str | None = None,
+        render_mode: str | None = None,
+        prior: Prior | Mapping[str, Any] | None = None,
+        participation: Participation | Mapping[str, Any] | None = None,
+        mechanism: Mechanism | str | Mapping[str, Any] | None = None,
+        **config: Any,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.render_mode = render_mode
+        data: dict[str, Any] = {}
+        if scenario is not None:
+            from auction_env.catalog import load_scenario
+
+            data.update(load_scenario(scenario).config.env.model_dump())
+        objects = {}
+        for key, value in (("prior", prior), ("participation", participation), ("mechanism", mechanism)):
+            if isinstance(value, (Prior, Participation, Mechanism)):
+                objects[key] = value
+            elif value is not None:
+                data[key] = value
+        data.update(config)
+        if "prior" in objects:
+            data.setdefault("n_bidders", objects["prior"].n_bidders)
+            data.setdefault("n_items", objects["prior"].n_items)
+        cfg = parse(EnvConfig, data)
+        self.setting = build_setting(cfg, **objects)
+        self.core = self.setting.core
+        self.rounds = cfg.rounds
+        self.seed = cfg.seed
+        n, m = self.setting.n_bidders, self.setting.n_items
+
+        self.possible_agents = [f"bidder_{i}" for i in range(n)]
+        self.agents: list[str] = []
+        low = self.setting.prior.low.numpy()
+        high = self.setting.prior.high.numpy()
+        self._bid_high = high.astype(np.float32)
+        self.action_spaces = {
+            a: spaces.Box(0.0, high[i], shape=(m,), dtype=np.float32) for i, a in enumerate(self.possible_agents)
+        }
+        self.observation_spaces = {
+            a: spaces.Box(
+                np.concatenate([low[i], [0.0, 0.0]]).astype(np.float32),
+                np.concatenate([high[i], [1.0, 1.0]]).astype(np.float32),
+                dtype=np.float32,
+            )
+            for i, a in enumerate(self.possible_agents)
+        }
+        self._sample_gen: torch.Generator | None = None
+        self._mech_gen: torch.Generator | None = None
+        self._round = 0
+        self._block_pos = _BLOCK
+        self.last_round: RoundBatch | None = None
+        self.last_outcome: PublicOutcome | None = None
+
+    # -- PettingZoo API -----------------------------------------------------------------
+    def observation_space(self, agent: str) -> spaces.Box:
+        return self.observation_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Box:
+        return self.action_spaces[agent]
+
+    @property
+    def prior(self) -> Prior:
+        return self.setting.prior
+
+    @property
+    def mechanism(self) -> Mechanism:
+        return self.setting.mechanism
+
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        if seed is not None or self._sample_gen is None:
+            self._sample_gen, self._mech_gen = make_generators(seed if seed is not None else self.seed, 2)
+            self._block_pos = _BLOCK
+        self.agents = self.possible_agents[:]
+        self._round = 0
+        self.last_round = None
+        self.last_outcome = None
+        self._next_round()
+        return self._observations(), {a: {"participating": bool(p)} for a, p in zip(self.agents, self._part_np)}
+
+    def step(self, actions: Mapping[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
+        if not self.agents:
+            raise RuntimeError("the episode is over: call reset() before step()")
+        bids = self._collect_bids(actions)
+        result = self.core.resolve(
+            self._vals_t, self._part_t, torch.from_numpy(bids).unsqueeze(0), self._mech_gen, check=False
+        )
+        self.last_round = result
+        allocation = result.outcome.allocation[0].numpy()
+        payments = result.outcome.payments[0].numpy()
+        self.last_outcome = PublicOutcome(allocation, payments)
+        agents = self.agents
+        rewards = dict(zip(agents, result.utilities[0].tolist()))
+        infos = {
+            a: {"allocation": allocation[i], "payment": float(payments[i]), "participating": bool(self._part_np[i])}
+            for i, a in enumerate(agents)
+        }
+        self._round += 1
+        done = self._round >= self.rounds
+        self._next_round()
+        observations = self._observations()
+        terminations = dict.fromkeys(agents, False)
+        truncations = dict.fromkeys(agents, done)
+        if done:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+    def render(self) -> str | None:
+        if self.render_mode is None:
+            return None
+        return self._table()
+
+    def close(self) -> None:
+        pass
+
+    # -- internals ----------------------------------------------------------------------
+    def _next_round(self) -> None:
+        """Point at the next pre-drawn round (valuations are drawn ``_BLOCK`` rounds at a time)."""
+        if self._block_pos >= _BLOCK:
+            vals, part = self.core.sample(_BLOCK, self._sample_gen)
+            self._block_vals, self._block_part = vals, part
+            obs = np.zeros((_BLOCK, *part.shape[1:], self.setting.n_items + EXTRA), dtype=np.float32)
+            obs[..., : -EXTRA] = vals.numpy()
+            obs[..., -EXTRA] = part.numpy()
+            self._block_obs = obs
+            self._block_pos = 0
+        k = self._block_pos
+        self._block_pos += 1
+        self._vals_t = self._block_vals[k : k + 1]
+        self._part_t = self._block_part[k : k + 1]
+        self._part_np = self._block_obs[k, :, -EXTRA]
+        self._obs_np = self._block_obs[k]
+
+    def _observations(self) -> dict[str, np.ndarray]:
+        obs = self._obs_np.copy()
+        obs[:, -1] = min(self._round / self.rounds, 1.0)
+        return dict(zip(self.possible_agents, obs))
+
+    def _collect_bids(self, actions: Mapping[str, Any]) -> np.ndarray:
+        n, m = self.setting.n_bidders, self.setting.n_items
+        if len(actions) != n or any(a not in actions for a in self.agents):
+            missing = [a for a in self.agents if a not in actions]
+            extra = [a for a in actions if a not in self.agents]
+            raise ValueError(
+                "actions must hold one bid per agent"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; unknown: {', '.join(map(str, extra))}" if extra else "")
+            )
+        bids = np.empty((n, m), dtype=np.float32)
+        for i, agent in enumerate(self.agents):
+            bid = np.asarray(actions[agent], dtype=np.float32)
+            if bid.shape != (m,):
+                raise ValueError(f"{agent}: bid must have shape ({m},), got {bid.shape}")
+            bids[i] = bid
+        if not np.isfinite(bids).all():
+            bad = next(a for a, row in zip(self.agents, bids) if not np.isfinite(row).all())
+            raise ValueError(f"{bad}: bid contains NaN or infinite values")
+        return np.clip(bids, 0.0, self._bid_high, out=bids)
+
+    def _table(self) -> str:
+        if self.last_round is None:
+            return f"round 0/{self.rounds}: no bids yet\n"
+        r = self.last_round
+        fmt = lambda xs: " ".join(f"{x:5.3f}" for x in xs)  # noqa: E731
+        rows = [f"round {self._round}/{self.rounds}  revenue {r.revenue[0].item():.3f}  welfare {r.welfare[0].item():.3f}"]
+        rows.append(f"{'agent':<10} {'in':>2}  {'values':<{6 * self.setting.n_items}} {'bids':<{6 * self.setting.n_items}} {'allocation':<{6 * self.setting.n_items}} {'pays':>6} {'utility':>7}")
+        for i, agent in enumerate(self.possible_agents):
+            rows.append(
+                f"{agent:<10} {'y' if bool(r.participation[0, i]) else 'n':>2}  {fmt(r.valuations[0, i].tolist())} "
+                f"{fmt(r.bids[0, i].tolist())} {fmt(r.outcome.allocation[0, i].tolist())} "
+                f"{r.outcome.payments[0, i].item():6.3f} {r.utilities[0, i].item():7.3f}"
+            )
+        return "\n".join(rows) + "\n"
+
+
+def parallel_env(**config: Any) -> SealedBidAuctionEnv:
+    """The parallel environment (see :class:`SealedBidAuctionEnv` for arguments)."""
+    return SealedBidAuctionEnv(**config)
+
+
+def raw_env(**config: Any):
+    """The AEC environment without wrappers (PettingZoo's ``parallel_to_aec`` conversion)."""
+    return parallel_to_aec(parallel_env(**config))
+
+
+def env(**config: Any):
+    """The AEC environment with PettingZoo's order-enforcing wrapper."""
+    return OrderEnforcingWrapper(raw_env(**config))

@@ -1,0 +1,38 @@
+"""Plain-text tables of run summaries for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["format_summary", "format_sweep"]
+
+
+def format_summary(summary: Mapping[str, Any]) -> str:
+    """A small table: headline metrics, then one line per bidder."""
+    lines = [
+        f"mechanism {summary['mechanism']}  ({summary['n_bidders']} bidders x {summary['n_items']} items, "
+        f"{summary['rounds']:,} rounds, seed {summary['seed']})",
+        f"  revenue  {summary['revenue_mean']:.4f} +/- {summary['revenue_stderr']:.4f}",
+        f"  welfare  {summary['welfare_mean']:.4f} +/- {summary['welfare_stderr']:.4f}",
+    ]
+    for key in sorted(k for k in summary if k.endswith("_mean") and k not in ("revenue_mean", "welfare_mean")):
+        if not isinstance(summary[key], list):
+            lines.append(f"  {key[: -len('_mean')]:<8} {summary[key]:.4f}")
+    lines.append(f"  {'bidder':<8} {'utility':>8} {'present':>8}")
+    for i, (u, p) in enumerate(zip(summary["utility_mean"], summary["participation_rate"])):
+        lines.append(f"  {i:<8} {u:8.4f} {p:8.3f}")
+    return "\n".join(lines)
+
+
+def format_sweep(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> str:
+    """One line per sweep cell: its grid values, revenue and welfare."""
+    headers = [*keys, "revenue", "+/-", "welfare"]
+    table = [
+        [*(str(r.get(k, "")) for k in keys), f"{r['revenue_mean']:.4f}", f"{r['revenue_stderr']:.4f}", f"{r['welfare_mean']:.4f}"]
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in table]
+    return "\n".join(out)

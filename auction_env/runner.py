@@ -1,0 +1,210 @@
+"""Play a scenario through the batched core and summarise it (no argparse here).
+
+A scenario plays ``run.episodes`` episodes of ``env.rounds`` rounds. Rounds are independent,
+so the runner plays, for each round index, all episodes at once in batches of
+``run.batch_size``: the same rounds the PettingZoo environment would play, vectorized.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from tqdm.auto import tqdm
+
+from auction_env.atomic import write_text_atomic
+from auction_env.catalog import Scenario, load_scenario
+from auction_env.config import ScenarioConfig, parse, sweep_cells
+from auction_env.errors import ConfigError
+from auction_env.seeding import make_generators
+from auction_env.setting import build_policies, build_setting
+
+__all__ = ["RunResult", "run_scenario", "play", "default_device"]
+
+
+@dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes:
+        scenario: the scenario as loaded (before overrides).
+        config: the resolved config that was played (overrides applied).
+        rows: one summary per sweep cell (a single row without a sweep).
+        out_dir: where the files were written, or None.
+    """
+
+    scenario: Scenario
+    config: ScenarioConfig
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    out_dir: Path | None = None
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The single cell's summary, or ``{"cells": rows}`` for a sweep."""
+        return self.rows[0] if self.config.sweep is None else {"cells": self.rows}
+
+
+def default_device() -> torch.device:
+    """CUDA when available, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def play(
+    config: ScenarioConfig,
+    *,
+    device: torch.device | str | None = None,
+    on_rounds: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Play one (sweep-free) scenario config and return its summary.
+
+    Args:
+        config: the scenario; ``run.seed`` seeds everything.
+        device: where to run; default :func:`default_device`.
+        on_rounds: called with the number of rounds after each batch (progress bars).
+
+    Returns:
+        ``revenue_mean``, ``revenue_stderr``, ``welfare_mean``, ``welfare_stderr``,
+        ``utility_mean`` (per bidder), ``participation_rate`` (per bidder), ``rounds`` and more.
+    """
+    device = torch.device(device) if device is not None else default_device()
+    setting = build_setting(config.env)
+    policies = build_policies(config.agents, setting)
+    mechanism = setting.mechanism.to(device).eval()
+    (generator,) = make_generators(config.run.seed, 1, device)
+    n, rounds, episodes, batch = setting.n_bidders, config.env.rounds, config.run.episodes, config.run.batch_size
+    sums = torch.zeros(4, dtype=torch.float64, device=device)  # revenue, revenue^2, welfare, welfare^2
+    utility = torch.zeros(n, dtype=torch.float64, device=device)
+    present = torch.zeros(n, dtype=torch.float64, device=device)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for r in range(rounds):
+            for first in range(0, episodes, batch):
+                size = min(batch, episodes - first)
+                result = setting.core.play(policies, size, generator, round_fraction=r / rounds, device=device)
+                rev, wel = result.revenue.double(), result.welfare.double()
+                sums += torch.stack((rev.sum(), (rev * rev).sum(), wel.sum(), (wel * wel).sum()))
+                utility += result.utilities.double().sum(0)
+                present += result.participation.double().sum(0)
+                if on_rounds is not None:
+                    on_rounds(size)
+    total = rounds * episodes
+    rev_sum, rev_sq, wel_sum, wel_sq = sums.tolist()
+    return {
+        "scenario": config.name,
+        "mechanism": config.env.mechanism.name,
+        "n_bidders": n,
+        "n_items": setting.n_items,
+        "episodes": episodes,
+        "rounds_per_episode": rounds,
+        "rounds": total,
+        "seed": config.run.seed,
+        "revenue_mean": rev_sum / total,
+        "revenue_stderr": _stderr(rev_sum, rev_sq, total),
+        "welfare_mean": wel_sum / total,
+        "welfare_stderr": _stderr(wel_sum, wel_sq, total),
+        "utility_mean": (utility / total).tolist(),
+        "participation_rate": (present / total).tolist(),
+        "device": str(device),
+        "wall_time_s": time.perf_counter() - start,
+    }
+
+
+def _stderr(total: float, squares: float, count: int) -> float:
+    if count < 2:
+        return float("nan")
+    mean = total / count
+    var = max(squares / count - mean * mean, 0.0) * count / (count - 1)
+    return math.sqrt(var / count)
+
+
+def run_scenario(
+    scenario: str | Path | Mapping[str, Any] | Scenario,
+    *,
+    out: str | Path | None = None,
+    seed: int | None = None,
+    episodes: int | None = None,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+    write: bool = True,
+) -> RunResult:
+    """Play a scenario (every cell of its sweep) and write its results.
+
+    Args:
+        scenario: a YAML path, a shipped scenario name, a mapping, or a loaded :class:`Scenario`.
+        out: output folder; default ``runs/<name>-<timestamp>``.
+        seed: overrides ``run.seed`` (a sweep's ``seeds`` still override per cell).
+        episodes: overrides ``run.episodes`` (quick runs).
+        device: where to run; default CUDA when available.
+        progress: show a progress bar over all rounds.
+        write: write ``config.yaml``, ``summary.json`` (and ``sweep.csv``) to ``out``.
+
+    Returns:
+        A :class:`RunResult`. Files are written atomically, after all cells finished.
+
+    Raises:
+        ConfigError: the scenario (or an override) is invalid.
+    """
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    data = loaded.config.to_dict()
+    if seed is not None:
+        data["run"]["seed"] = seed
+    if episodes is not None:
+        data["run"]["episodes"] = episodes
+    config = parse(ScenarioConfig, data, source=loaded.source)
+    cells = sweep_cells(config, source=loaded.source)
+    total = sum(c.env.rounds * c.run.episodes for _, c in cells)
+    rows = []
+    with tqdm(total=total, unit="round", unit_scale=True, disable=not progress, desc=loaded.name) as bar:
+        for overrides, cell in cells:
+            try:
+                summary = play(cell, device=device, on_rounds=bar.update)
+            except ConfigError as err:
+                raise err.in_file(loaded.source) from None
+            rows.append({**overrides, **summary} if overrides else summary)
+    result = RunResult(loaded, config, rows)
+    if write:
+        result.out_dir = _write(result, out)
+    return result
+
+
+def _write(result: RunResult, out: str | Path | None) -> Path:
+    out_dir = Path(out) if out is not None else Path("runs") / f"{result.scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    write_text_atomic(out_dir / "config.yaml", yaml.safe_dump(result.config.to_dict(), sort_keys=False))
+    write_text_atomic(out_dir / "summary.json", json.dumps(result.summary, indent=2) + "\n")
+    if result.config.sweep is not None:
+        write_text_atomic(out_dir / "sweep.csv", rows_to_csv(result.rows))
+    return out_dir
+
+
+def flatten_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Expand list values into numbered columns (``utility_mean`` -> ``utility_mean_0`` ...)."""
+    flat: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, (list, tuple)):
+            flat.update({f"{key}_{i}": v for i, v in enumerate(value)})
+        else:
+            flat[key] = value
+    return flat
+
+
+def rows_to_csv(rows: list[Mapping[str, Any]]) -> str:
+    """CSV text with one line per row; columns in first-seen order."""
+    flat = [flatten_row(r) for r in rows]
+    columns: list[str] = []
+    for row in flat:
+        columns.extend(k for k in row if k not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+    return buffer.getvalue()

@@ -1,0 +1,172 @@
+"""Build the objects a scenario names: prior, participation model, mechanism, bidder policies.
+
+Every error carries the dotted path of the value that caused it (``env.mechanism.params.reserv``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import agents as agent_registry
+import mechanisms
+from agents.base import BidderPolicy
+from auction_env import participation as participation_models
+from auction_env.config import AgentConfig, EnvConfig, ScenarioConfig, parse, sweep_cells
+from auction_env.core import AuctionCore
+from auction_env.errors import ConfigError, join_path
+from auction_env.participation import Participation
+from auction_env.registry import Registry
+from mechanisms.base import Mechanism
+from mechanisms.priors import Prior
+
+__all__ = ["Setting", "build_setting", "build_policies", "validate_scenario"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """An environment section turned into live objects."""
+
+    config: EnvConfig
+    prior: Prior
+    participation: Participation
+    mechanism: Mechanism
+    core: AuctionCore
+
+    @property
+    def n_bidders(self) -> int:
+        return self.core.n_bidders
+
+    @property
+    def n_items(self) -> int:
+        return self.core.n_items
+
+
+def build_setting(
+    env: EnvConfig | Mapping[str, Any],
+    *,
+    prior: Prior | None = None,
+    participation: Participation | None = None,
+    mechanism: Mechanism | None = None,
+    prefix: str = "env",
+) -> Setting:
+    """Build prior, participation, mechanism and core from an ``env`` section.
+
+    Args:
+        env: the section (validated here if a mapping).
+        prior, participation, mechanism: ready objects that replace the section's entries.
+        prefix: dotted path of the section, for error messages.
+
+    Raises:
+        ConfigError: an unknown name or parameter, or inconsistent sizes.
+    """
+    cfg = env if isinstance(env, EnvConfig) else parse(EnvConfig, env, prefix=prefix)
+    n, m = cfg.n_bidders, cfg.n_items
+    size = {"n_bidders": n, "n_items": m}
+    if prior is None:
+        prior = _located(f"{prefix}.prior", mechanisms.priors, cfg.prior.type, "type", context=size, **cfg.prior.params)
+    if (prior.n_bidders, prior.n_items) != (n, m):
+        raise ConfigError(f"prior is for {prior.n_bidders}x{prior.n_items}, env is {n}x{m}", f"{prefix}.prior")
+    if participation is None:
+        participation = _located(
+            f"{prefix}.participation",
+            participation_models.registry,
+            cfg.participation.model,
+            "model",
+            context={"n_bidders": n},
+            **cfg.participation.params,
+        )
+    if mechanism is None:
+        mechanism = _located(
+            f"{prefix}.mechanism",
+            mechanisms.registry,
+            cfg.mechanism.name,
+            "name",
+            context={"prior": prior, **size},
+            params_key="params",
+            **cfg.mechanism.params,
+        )
+    try:
+        core = AuctionCore(mechanism, prior, participation)
+    except ValueError as err:
+        raise ConfigError(str(err), f"{prefix}.mechanism") from None
+    return Setting(cfg, prior, participation, mechanism, core)
+
+
+def build_policies(
+    entries: Sequence[AgentConfig], setting: Setting, *, prefix: str = "agents"
+) -> list[BidderPolicy]:
+    """One policy per bidder from the ``agents`` entries.
+
+    An entry with ``bidders`` covers those bidders; the (single) entry without covers the rest.
+    Every bidder must be covered exactly once. Each bidder gets its own policy instance.
+    """
+    n = setting.n_bidders
+    owner: dict[int, int] = {}
+    default: int | None = None
+    for k, entry in enumerate(entries):
+        if entry.bidders is None:
+            if default is not None:
+                raise ConfigError(
+                    f"only one entry may omit 'bidders' (agents[{default}] already covers the rest)",
+                    f"{prefix}[{k}]",
+                )
+            default = k
+            continue
+        for i in entry.bidders:
+            if not 0 <= i < n:
+                raise ConfigError(f"bidder {i} does not exist (n_bidders = {n})", f"{prefix}[{k}].bidders")
+            if i in owner:
+                raise ConfigError(f"bidder {i} is already given a policy by agents[{owner[i]}]", f"{prefix}[{k}].bidders")
+            owner[i] = k
+    missing = [i for i in range(n) if i not in owner]
+    if missing and default is None:
+        raise ConfigError(f"no policy for bidder(s) {missing}; add an entry without 'bidders'", prefix)
+    for i in missing:
+        owner[i] = default  # type: ignore[assignment]
+    policies = []
+    for i in range(n):
+        k = owner[i]
+        entry = entries[k]
+        context = {"bidder": i, "n_bidders": n, "n_items": setting.n_items, "prior": setting.prior, "mechanism": setting.mechanism}
+        policies.append(
+            _located(f"{prefix}[{k}]", agent_registry.registry, entry.policy, "policy", context=context, params_key="params", **entry.params)
+        )
+    return policies
+
+
+def validate_scenario(config: ScenarioConfig, *, source: str = "") -> int:
+    """Build every cell of a scenario (without playing it); return the number of cells.
+
+    Raises:
+        ConfigError: naming ``source`` and the dotted path of the first problem.
+    """
+    cells = sweep_cells(config, source=source)
+    for overrides, cell in cells:
+        try:
+            setting = build_setting(cell.env)
+            build_policies(cell.agents, setting)
+        except ConfigError as err:
+            if overrides:
+                cell_name = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+                raise ConfigError(f"{err.message} (in sweep cell {cell_name})", err.path, source) from None
+            raise err.in_file(source) from None
+    return len(cells)
+
+
+def _located(path: str, registry: Registry[Any], name: str, name_key: str, *, params_key: str = "", **kwargs: Any) -> Any:
+    """Build ``name`` from ``registry``, locating any error under ``path``.
+
+    An unknown name is reported at ``path.name_key``; a parameter error at
+    ``path.params_key.<param>`` (the registry reports the parameter as the error's path).
+    """
+    try:
+        registry.canonical(name)
+    except ConfigError as err:
+        raise err.replace(path=join_path(path, name_key)) from None
+    try:
+        return registry.make(name, **kwargs)
+    except ConfigError as err:
+        inner = join_path(params_key, err.path) if err.path else ""
+        raise err.replace(path=join_path(path, inner)) from None

@@ -1,0 +1,73 @@
+"""Auction mechanisms: the contract, valuation priors, exact baselines, and the registry.
+
+>>> import mechanisms
+>>> mech = mechanisms.make("second_price", reserve=0.1)
+>>> mechanisms.available()  # doctest: +ELLIPSIS
+[...]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auction_env.registry import Registry
+from mechanisms.base import Mechanism, Outcome, check_bids
+from mechanisms.priors import Prior, UniformPrior
+
+__all__ = [
+    "Mechanism",
+    "Outcome",
+    "Prior",
+    "UniformPrior",
+    "check_bids",
+    "make",
+    "available",
+    "registry",
+    "priors",
+    "make_prior",
+]
+
+#: Parameters the environment injects: ``prior`` (Myerson), and the setting's size.
+CONTEXT = ("prior", "n_bidders", "n_items")
+
+registry: Registry[Mechanism] = Registry("mechanism", context_params=CONTEXT)
+registry.register(
+    "second_price",
+    "mechanisms.exact.second_price:SecondPrice",
+    description="item-wise second price (VCG for additive bidders), optional reserve",
+    aliases=("vcg",),
+)
+registry.register(
+    "myerson",
+    "mechanisms.exact.myerson:Myerson",
+    description="item-wise Myerson: highest non-negative virtual value wins, pays its threshold",
+)
+registry.register(
+    "first_price",
+    "mechanisms.exact.first_price:FirstPrice",
+    description="item-wise first price (pay your bid), optional reserve; not truthful",
+)
+
+priors: Registry[Prior] = Registry("prior", context_params=("n_bidders", "n_items"))
+priors.register("uniform", "mechanisms.priors:UniformPrior", description="independent U[low, high]")
+
+
+def make(name: str, /, context: dict[str, Any] | None = None, **params: Any) -> Mechanism:
+    """Build the registered mechanism ``name`` (see :func:`available`).
+
+    Args:
+        name: registered name, e.g. ``"myerson"``.
+        context: environment-provided values (``prior``, ``n_bidders``, ``n_items``).
+        **params: the mechanism's own parameters.
+    """
+    return registry.make(name, context=context, **params)
+
+
+def available() -> list[str]:
+    """Names of all registered mechanisms."""
+    return registry.available()
+
+
+def make_prior(n_bidders: int, n_items: int, type: str = "uniform", **params: Any) -> Prior:
+    """Build a registered prior, e.g. ``make_prior(2, 2, low=0, high={"per_bidder": [1, 2]})``."""
+    return priors.make(type, context={"n_bidders": n_bidders, "n_items": n_items}, **params)

@@ -1,0 +1,138 @@
+"""The mechanism contract: bids in, a feasible :class:`Outcome` out.
+
+Shapes (batched everywhere):
+    bids        (batch, n_bidders, n_items), float, >= 0
+    allocation  (batch, n_bidders, n_items), entries in [0, 1], each item's column sums to <= 1
+    payments    (batch, n_bidders)
+
+Utility of bidder i with additive valuation v_i is ``<v_i, allocation_i> - payment_i``.
+The device of every output follows the input bids.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["Outcome", "Mechanism", "check_bids", "random_uniform"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of one batch of auctions.
+
+    Attributes:
+        allocation: ``(batch, n_bidders, n_items)`` probability that bidder i gets item j.
+        payments: ``(batch, n_bidders)`` payment charged to each bidder.
+    """
+
+    allocation: Tensor
+    payments: Tensor
+
+    @property
+    def revenue(self) -> Tensor:
+        """``(batch,)`` total payments of each auction."""
+        return self.payments.sum(dim=-1)
+
+    def utilities(self, valuations: Tensor) -> Tensor:
+        """``(batch, n_bidders)`` additive utilities ``<v_i, a_i> - p_i``."""
+        return (valuations * self.allocation).sum(dim=-1) - self.payments
+
+    def welfare(self, valuations: Tensor) -> Tensor:
+        """``(batch,)`` social welfare: total value of the allocated items."""
+        return (valuations * self.allocation).sum(dim=(-2, -1))
+
+
+def check_bids(bids: object, n_bidders: int | None = None, n_items: int | None = None) -> Tensor:
+    """Validate a batch of bids and return it.
+
+    Args:
+        bids: expected a floating tensor ``(batch, n_bidders, n_items)`` with finite, >= 0 entries.
+        n_bidders: required number of bidders, or None for any.
+        n_items: required number of items, or None for any.
+
+    Raises:
+        ValueError: with a one-line description of what is wrong.
+    """
+    if not isinstance(bids, Tensor):
+        raise ValueError(f"bids must be a torch.Tensor, got {type(bids).__name__}")
+    if not bids.is_floating_point():
+        raise ValueError(f"bids must be a floating tensor, got dtype {bids.dtype}")
+    if bids.dim() != 3:
+        raise ValueError(
+            f"bids must have shape (batch, n_bidders, n_items), got {tuple(bids.shape)}"
+        )
+    expected = (n_bidders, n_items)
+    for axis, (want, got) in enumerate(zip(expected, bids.shape[1:]), start=1):
+        if want is not None and want != got:
+            raise ValueError(
+                f"bids must have shape (batch, {n_bidders or 'n_bidders'}, "
+                f"{n_items or 'n_items'}), got {tuple(bids.shape)}"
+            )
+    if not bool(torch.isfinite(bids).all()):
+        raise ValueError("bids contain NaN or infinite values")
+    if bool((bids < 0).any()):
+        raise ValueError("bids must be >= 0")
+    return bids
+
+
+def random_uniform(shape: tuple[int, ...], like: Tensor, generator: torch.Generator | None) -> Tensor:
+    """Uniform [0, 1) samples of ``shape`` on ``like``'s device and dtype, drawn from ``generator``.
+
+    The draw happens on the generator's device (a CPU generator cannot fill a CUDA tensor),
+    then moves to ``like``'s device, so results do not depend on where the bids live.
+    """
+    device = generator.device if generator is not None else like.device
+    u = torch.rand(shape, generator=generator, device=device, dtype=like.dtype)
+    return u if u.device == like.device else u.to(like.device)
+
+
+class Mechanism(nn.Module, ABC):
+    """A (possibly randomized, possibly learned) sealed-bid multi-item auction.
+
+    Subclasses implement :meth:`outcome`; callers use :meth:`run`. Exact mechanisms have no
+    parameters; learned ones are ordinary ``nn.Module``s, so ``.to(device)`` and
+    ``state_dict()`` work for all.
+
+    Class attributes:
+        truthful: True when truthful bidding is a dominant strategy (DSIC).
+        differentiable: True when outcomes are differentiable in the bids (gradient attacks).
+    """
+
+    truthful: bool = False
+    differentiable: bool = False
+
+    def __init__(self, n_bidders: int | None = None, n_items: int | None = None) -> None:
+        super().__init__()
+        self.n_bidders = n_bidders
+        self.n_items = n_items
+
+    def run(
+        self, bids: Tensor, *, generator: torch.Generator | None = None, check: bool = True
+    ) -> Outcome:
+        """Run a batch of auctions.
+
+        Args:
+            bids: ``(batch, n_bidders, n_items)`` reported bids.
+            generator: source of randomness (tie-breaking, noise); None uses torch's default.
+            check: validate ``bids`` first (callers that already validated pass False).
+
+        Returns:
+            The :class:`Outcome`, on ``bids.device``.
+        """
+        if check:
+            check_bids(bids, self.n_bidders, self.n_items)
+        return self.outcome(bids, generator)
+
+    def forward(self, bids: Tensor, generator: torch.Generator | None = None) -> Outcome:
+        return self.outcome(bids, generator)
+
+    @abstractmethod
+    def outcome(self, bids: Tensor, generator: torch.Generator | None) -> Outcome:
+        """Compute the outcome of validated ``bids`` ``(batch, n_bidders, n_items)``."""
+
+    def extra_repr(self) -> str:
+        return f"n_bidders={self.n_bidders}, n_items={self.n_items}"

@@ -1,0 +1,1 @@
+"""Shipped mechanism checkpoints (state dicts + JSON model cards)."""

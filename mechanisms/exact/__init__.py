@@ -1,0 +1,1 @@
+"""Exact item-wise baselines: second price (VCG for additive bidders), Myerson, first price."""

@@ -1,0 +1,157 @@
+"""Valuation priors: independent per (bidder, item), sampled from an explicit generator.
+
+Each prior exposes what item-wise Myerson needs: the virtual value
+``phi(v) = v - (1 - F(v)) / f(v)``, its inverse, and the monopoly reserve ``phi^{-1}(0)``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+__all__ = ["Prior", "UniformPrior", "expand_table"]
+
+
+def expand_table(value: Any, n_bidders: int, n_items: int, name: str) -> Tensor:
+    """Turn a scalar / ``{per_bidder: [...]}`` / ``{per_item: [...]}`` / n x m list into a table.
+
+    Returns:
+        float32 tensor ``(n_bidders, n_items)``.
+
+    Raises:
+        ValueError: wrong length, wrong nesting, or a non-finite number.
+    """
+    if isinstance(value, Mapping):
+        if set(value) == {"per_bidder"}:
+            rows = _numbers(value["per_bidder"], n_bidders, f"{name}.per_bidder")
+            table = [[r] * n_items for r in rows]
+        elif set(value) == {"per_item"}:
+            cols = _numbers(value["per_item"], n_items, f"{name}.per_item")
+            table = [cols for _ in range(n_bidders)]
+        else:
+            raise ValueError(
+                f"{name}: a mapping must have exactly one key, 'per_bidder' or 'per_item'; "
+                f"got {sorted(value)}"
+            )
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        table = [[float(value)] * n_items for _ in range(n_bidders)]
+    elif isinstance(value, Tensor):
+        table = torch.broadcast_to(value.detach().float().cpu(), (n_bidders, n_items)).tolist()
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        if len(value) != n_bidders:
+            raise ValueError(
+                f"{name}: expected {n_bidders} rows (one per bidder), got {len(value)}; "
+                "use {per_item: [...]} for one value per item"
+            )
+        table = [_numbers(row, n_items, f"{name}[{i}]") for i, row in enumerate(value)]
+    else:
+        raise ValueError(
+            f"{name}: expected a number, a list of per-bidder lists, "
+            f"{{per_bidder: [...]}} or {{per_item: [...]}}; got {type(value).__name__}"
+        )
+    out = torch.tensor(table, dtype=torch.float32)
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError(f"{name}: values must be finite")
+    return out
+
+
+def _numbers(seq: Any, length: int, name: str) -> list[float]:
+    if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
+        raise ValueError(f"{name}: expected a list of {length} numbers")
+    if len(seq) != length:
+        raise ValueError(f"{name}: expected {length} numbers, got {len(seq)}")
+    for x in seq:
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise ValueError(f"{name}: expected numbers, got {x!r}")
+    return [float(x) for x in seq]
+
+
+class Prior(ABC):
+    """Independent valuation distribution for every (bidder, item) pair.
+
+    Attributes:
+        n_bidders, n_items: the setting's size.
+        low, high: ``(n_bidders, n_items)`` support bounds (CPU tensors).
+    """
+
+    n_bidders: int
+    n_items: int
+    low: Tensor
+    high: Tensor
+
+    @abstractmethod
+    def sample(self, batch: int, generator: torch.Generator | None, device: torch.device | str | None = None) -> Tensor:
+        """Draw valuations ``(batch, n_bidders, n_items)``."""
+
+    @abstractmethod
+    def virtual_value(self, values: Tensor) -> Tensor:
+        """Myerson virtual value of ``values`` ``(..., n_bidders, n_items)``, elementwise."""
+
+    @abstractmethod
+    def inverse_virtual_value(self, phi: Tensor) -> Tensor:
+        """The value whose virtual value is ``phi`` ``(..., n_bidders, n_items)``."""
+
+    @abstractmethod
+    def spec(self) -> dict[str, Any]:
+        """A YAML-ready description that rebuilds this prior."""
+
+    def bounds(self, device: torch.device | str) -> tuple[Tensor, Tensor]:
+        """``(low, high)`` on ``device`` (cached per device)."""
+        key = str(device)
+        cache = self.__dict__.setdefault("_bounds_cache", {})
+        if key not in cache:
+            cache[key] = (self.low.to(device), self.high.to(device))
+        return cache[key]
+
+    def reserve(self) -> Tensor:
+        """``(n_bidders, n_items)`` Myerson monopoly reserve ``phi^{-1}(0)``, clipped to the support."""
+        return torch.maximum(self.inverse_virtual_value(torch.zeros_like(self.low)), self.low)
+
+
+class UniformPrior(Prior):
+    """Independent uniform values ``v_ij ~ U[low_ij, high_ij]`` (a regular distribution).
+
+    Args:
+        n_bidders, n_items: the setting's size.
+        low, high: a number, ``{per_bidder: [...]}``, ``{per_item: [...]}``, or an
+            ``n_bidders x n_items`` nested list. Default U[0, 1].
+    """
+
+    def __init__(self, n_bidders: int, n_items: int, low: Any = 0.0, high: Any = 1.0) -> None:
+        if n_bidders < 1 or n_items < 1:
+            raise ValueError("n_bidders and n_items must be >= 1")
+        self.n_bidders, self.n_items = n_bidders, n_items
+        self.low = expand_table(low, n_bidders, n_items, "low")
+        self.high = expand_table(high, n_bidders, n_items, "high")
+        if bool((self.low < 0).any()):
+            raise ValueError("low must be >= 0 (bids and values are non-negative)")
+        if bool((self.high <= self.low).any()):
+            raise ValueError("high must be greater than low for every bidder and item")
+
+    def sample(self, batch: int, generator: torch.Generator | None, device: torch.device | str | None = None) -> Tensor:
+        gen_device = generator.device if generator is not None else torch.device("cpu")
+        u = torch.rand((batch, self.n_bidders, self.n_items), generator=generator, device=gen_device)
+        target = torch.device(device) if device is not None else gen_device
+        low, high = self.bounds(target)
+        return low + (high - low) * u.to(target)
+
+    def virtual_value(self, values: Tensor) -> Tensor:
+        # phi(v) = v - (1 - F(v)) / f(v) = v - (high - v) = 2v - high on [low, high].
+        _, high = self.bounds(values.device)
+        return 2.0 * values - high
+
+    def inverse_virtual_value(self, phi: Tensor) -> Tensor:
+        _, high = self.bounds(phi.device)
+        return 0.5 * (phi + high)
+
+    def spec(self) -> dict[str, Any]:
+        return {"type": "uniform", "low": self.low.tolist(), "high": self.high.tolist()}
+
+    def __repr__(self) -> str:
+        if bool((self.low == self.low.flatten()[0]).all()) and bool((self.high == self.high.flatten()[0]).all()):
+            return f"UniformPrior(U[{self.low.flatten()[0].item():g}, {self.high.flatten()[0].item():g}], {self.n_bidders}x{self.n_items})"
+        return f"UniformPrior(low={self.low.tolist()}, high={self.high.tolist()})"

@@ -1,0 +1,1 @@
+"""Shipped scenario files (the top-level scenarios/ folder, installed as auction_env.scenarios)."""
