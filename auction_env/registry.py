@@ -102,7 +102,7 @@ class Registry(Generic[T]):
 
     def accepted_params(self, name: str) -> list[str]:
         """User-settable parameter names of ``name``'s factory."""
-        params, _ = self._signature(self.get(name))
+        params = self._signature(self.get(name))[0]
         return [p for p in params if p not in self.context_params]
 
     def make(self, name: str, /, context: Mapping[str, Any] | None = None, **params: Any) -> T:
@@ -120,12 +120,12 @@ class Registry(Generic[T]):
         """
         canonical = self.canonical(name)
         factory = self.get(canonical)
-        accepted, required = self._signature(factory)
+        accepted, required, open_kwargs = self._signature(factory)
         user_params = [p for p in accepted if p not in self.context_params]
         for key in params:
             if key in self.context_params and key in accepted:
                 raise ConfigError("set by the environment; do not give it", key)
-            if key not in accepted:
+            if key not in accepted and not open_kwargs:
                 raise UnknownComponentError(
                     f"unknown parameter for {self.kind} '{canonical}'.{suggest(key, user_params)}"
                     f" Accepted: {', '.join(user_params) or '(none)'}",
@@ -148,13 +148,17 @@ class Registry(Generic[T]):
             raise ConfigError(f"{self.kind} '{canonical}': {err}") from None
 
     @staticmethod
-    def _signature(factory: Callable[..., Any]) -> tuple[list[str], list[str]]:
+    def _signature(factory: Callable[..., Any]) -> tuple[list[str], list[str], bool]:
+        """Accepted and required parameter names, and whether it takes ``**kwargs`` (checks its own)."""
         sig = inspect.signature(factory)
-        accepted, required = [], []
+        accepted, required, open_kwargs = [], [], False
         for p in sig.parameters.values():
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name == "self":
+            if p.kind == p.VAR_KEYWORD:
+                open_kwargs = True
+                continue
+            if p.kind == p.VAR_POSITIONAL or p.name == "self":
                 continue
             accepted.append(p.name)
             if p.default is p.empty:
                 required.append(p.name)
-        return accepted, required
+        return accepted, required, open_kwargs

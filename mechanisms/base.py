@@ -39,7 +39,7 @@ class Outcome:
 
     def utilities(self, valuations: Tensor) -> Tensor:
         """``(batch, n_bidders)`` additive utilities ``<v_i, a_i> - p_i``."""
-        return (valuations * self.allocation).sum(dim=-1) - self.payments
+        return torch.linalg.vecdot(valuations, self.allocation) - self.payments
 
     def welfare(self, valuations: Tensor) -> Tensor:
         """``(batch,)`` social welfare: total value of the allocated items."""

@@ -101,11 +101,21 @@ class Prior(ABC):
 
     def bounds(self, device: torch.device | str) -> tuple[Tensor, Tensor]:
         """``(low, high)`` on ``device`` (cached per device)."""
-        key = str(device)
-        cache = self.__dict__.setdefault("_bounds_cache", {})
-        if key not in cache:
-            cache[key] = (self.low.to(device), self.high.to(device))
-        return cache[key]
+        return self._on(device)[:2]
+
+    def _on(self, device: torch.device | str) -> tuple[Tensor, ...]:
+        """Per-device cache of ``(low, high, *derived)`` tables (see :meth:`_tables`)."""
+        cache = self.__dict__.setdefault("_device_cache", {})
+        try:
+            return cache[device]
+        except KeyError:
+            tables = tuple(t.to(device) for t in (self.low, self.high, *self._tables()))
+            cache[device] = tables
+            return tables
+
+    def _tables(self) -> tuple[Tensor, ...]:
+        """Extra per-(bidder, item) tables a subclass wants cached per device."""
+        return ()
 
     def reserve(self) -> Tensor:
         """``(n_bidders, n_items)`` Myerson monopoly reserve ``phi^{-1}(0)``, clipped to the support."""
@@ -139,14 +149,17 @@ class UniformPrior(Prior):
         low, high = self.bounds(target)
         return low + (high - low) * u.to(target)
 
+    def _tables(self) -> tuple[Tensor, ...]:
+        return (-self.high, 0.5 * self.high)
+
     def virtual_value(self, values: Tensor) -> Tensor:
         # phi(v) = v - (1 - F(v)) / f(v) = v - (high - v) = 2v - high on [low, high].
-        _, high = self.bounds(values.device)
-        return 2.0 * values - high
+        neg_high = self._on(values.device)[2]
+        return torch.add(neg_high, values, alpha=2.0)
 
     def inverse_virtual_value(self, phi: Tensor) -> Tensor:
-        _, high = self.bounds(phi.device)
-        return 0.5 * (phi + high)
+        half_high = self._on(phi.device)[3]
+        return torch.add(half_high, phi, alpha=0.5)
 
     def spec(self) -> dict[str, Any]:
         return {"type": "uniform", "low": self.low.tolist(), "high": self.high.tolist()}

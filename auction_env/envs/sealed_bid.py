@@ -167,18 +167,19 @@ class SealedBidAuctionEnv(ParallelEnv):
         if not self.agents:
             raise RuntimeError("the episode is over: call reset() before step()")
         bids = self._collect_bids(actions)
-        result = self.core.resolve(
-            self._vals_t, self._part_t, torch.from_numpy(bids).unsqueeze(0), self._mech_gen, check=False
-        )
+        with torch.inference_mode():
+            result = self.core.resolve(
+                self._vals_t, self._part_t, torch.from_numpy(bids).unsqueeze(0), self._mech_gen, check=False
+            )
         self.last_round = result
-        allocation = result.outcome.allocation[0].numpy()
-        payments = result.outcome.payments[0].numpy()
+        allocation = result.outcome.allocation.numpy()[0]
+        payments = result.outcome.payments.numpy()[0]
         self.last_outcome = PublicOutcome(allocation, payments)
         agents = self.agents
-        rewards = dict(zip(agents, result.utilities[0].tolist()))
+        rewards = dict(zip(agents, result.utilities.numpy()[0].tolist()))
         infos = {
-            a: {"allocation": allocation[i], "payment": float(payments[i]), "participating": bool(self._part_np[i])}
-            for i, a in enumerate(agents)
+            a: {"allocation": row, "payment": pay, "participating": present}
+            for a, row, pay, present in zip(agents, allocation, payments.tolist(), (self._part_np > 0.5).tolist())
         }
         self._round += 1
         done = self._round >= self.rounds
@@ -223,24 +224,37 @@ class SealedBidAuctionEnv(ParallelEnv):
 
     def _collect_bids(self, actions: Mapping[str, Any]) -> np.ndarray:
         n, m = self.setting.n_bidders, self.setting.n_items
-        if len(actions) != n or any(a not in actions for a in self.agents):
+        try:
+            rows = [actions[a] for a in self.agents]
+        except (KeyError, TypeError):
+            rows = None
+        if rows is None or len(actions) != n:
             missing = [a for a in self.agents if a not in actions]
             extra = [a for a in actions if a not in self.agents]
             raise ValueError(
-                "actions must hold one bid per agent"
+                "actions must map every agent to its bid"
                 + (f"; missing: {', '.join(missing)}" if missing else "")
                 + (f"; unknown: {', '.join(map(str, extra))}" if extra else "")
             )
-        bids = np.empty((n, m), dtype=np.float32)
-        for i, agent in enumerate(self.agents):
-            bid = np.asarray(actions[agent], dtype=np.float32)
-            if bid.shape != (m,):
-                raise ValueError(f"{agent}: bid must have shape ({m},), got {bid.shape}")
-            bids[i] = bid
+        try:
+            bids = np.array(rows, dtype=np.float32)
+        except (ValueError, TypeError):
+            bids = None
+        if bids is None or bids.shape != (n, m):
+            for agent, row in zip(self.agents, rows):
+                try:
+                    shape = np.shape(np.asarray(row, dtype=np.float32))
+                except (ValueError, TypeError):
+                    raise ValueError(f"{agent}: bid must be {m} numbers, got {row!r}") from None
+                if shape != (m,):
+                    raise ValueError(f"{agent}: bid must have shape ({m},), got {shape}")
+            raise ValueError(f"bids must stack to shape ({n}, {m})")
         if not np.isfinite(bids).all():
             bad = next(a for a, row in zip(self.agents, bids) if not np.isfinite(row).all())
             raise ValueError(f"{bad}: bid contains NaN or infinite values")
-        return np.clip(bids, 0.0, self._bid_high, out=bids)
+        # Out-of-range bids are clipped to the action space [0, upper support].
+        np.maximum(bids, 0.0, out=bids)
+        return np.minimum(bids, self._bid_high, out=bids)
 
     def _table(self) -> str:
         if self.last_round is None:

@@ -1,4 +1,8 @@
-"""Shared pieces of item-by-item single-winner auctions."""
+"""Shared pieces of item-by-item single-winner auctions.
+
+Per-item quantities keep the bidder axis with size 1, ``(batch, 1, n_items)``, so they
+broadcast against ``(batch, n_bidders, n_items)`` without reshaping (fewer ops at batch 1).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,22 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from mechanisms.base import random_uniform
+__all__ = ["winners_random_ties", "runner_up", "one_hot_allocation", "item_reserve", "constant"]
 
-__all__ = ["winners_random_ties", "runner_up", "one_hot_allocation", "item_reserve"]
+_CONSTANTS: dict[tuple[float, torch.dtype, torch.device], Tensor] = {}
+
+
+def constant(value: float, like: Tensor) -> Tensor:
+    """A cached 0-dim tensor of ``value`` with ``like``'s dtype and device.
+
+    Passing a tensor instead of a Python number skips per-call scalar wrapping, which
+    dominates at batch size 1 (the PettingZoo step).
+    """
+    key = (value, like.dtype, like.device)
+    found = _CONSTANTS.get(key)
+    if found is None:
+        found = _CONSTANTS[key] = torch.tensor(value, dtype=like.dtype, device=like.device)
+    return found
 
 
 def winners_random_ties(scores: Tensor, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
@@ -17,42 +34,51 @@ def winners_random_ties(scores: Tensor, generator: torch.Generator | None) -> tu
 
     Args:
         scores: ``(batch, n_bidders, n_items)``.
-        generator: source of the tie-breaking draws.
+        generator: source of the tie-breaking draws (drawn on its device, then moved).
 
     Returns:
-        ``winner`` ``(batch, n_items)`` (long) and ``top`` ``(batch, n_items)``, the highest score.
+        ``winner`` ``(batch, 1, n_items)`` (long) and ``top`` ``(batch, 1, n_items)``, the highest score.
     """
     top = scores.amax(dim=1, keepdim=True)
+    device = generator.device if generator is not None else scores.device
+    u = torch.rand(scores.shape, generator=generator, device=device, dtype=scores.dtype)
+    if u.device != scores.device:
+        u = u.to(scores.device)
     # Every tied bidder gets an independent U[0,1) key; the largest key wins, uniformly.
-    keys = torch.where(scores == top, random_uniform(tuple(scores.shape), scores, generator), -1.0)
-    return keys.argmax(dim=1), top.squeeze(1)
+    return torch.where(scores == top, u, constant(-1.0, scores)).argmax(dim=1, keepdim=True), top
 
 
 def runner_up(scores: Tensor, floor: float) -> Tensor:
-    """``(batch, n_items)`` second-highest score per item, at least ``floor``.
+    """``(batch, 1, n_items)`` second-highest score per item, at least ``floor``.
 
     On a tie for the top, this equals the top score. With a single bidder it is ``floor``.
     """
     if scores.shape[1] < 2:
-        return torch.full_like(scores[:, 0, :], floor)
-    return scores.topk(2, dim=1).values[:, 1, :].clamp(min=floor)
+        return torch.full_like(scores[:, :1, :], floor)
+    return torch.maximum(scores.topk(2, dim=1).values.narrow(1, 1, 1), constant(floor, scores))
 
 
 def one_hot_allocation(winner: Tensor, sold: Tensor, like: Tensor) -> Tensor:
-    """``(batch, n_bidders, n_items)`` allocation giving each sold item to its winner."""
-    return torch.zeros_like(like).scatter_(1, winner.unsqueeze(1), sold.unsqueeze(1).to(like.dtype))
+    """``(batch, n_bidders, n_items)`` allocation giving each sold item to its winner.
+
+    Args:
+        winner: ``(batch, 1, n_items)`` winning bidder per item.
+        sold: ``(batch, 1, n_items)`` bool, whether the item is sold.
+        like: a tensor of the output's shape, dtype and device.
+    """
+    return torch.zeros_like(like).scatter_(1, winner, sold.to(like.dtype))
 
 
-def item_reserve(reserve: float | Sequence[float], n_items: int | None = None) -> Tensor:
+def item_reserve(reserve: float | Sequence[float]) -> Tensor:
     """Check a reserve (one number, or one per item) and return it as a float32 tensor."""
     if isinstance(reserve, bool):
         raise ValueError("reserve must be a number or a list of numbers, one per item")
     if isinstance(reserve, (int, float)):
         values = [float(reserve)]
     elif isinstance(reserve, Sequence) and not isinstance(reserve, str):
+        if not reserve or any(isinstance(r, bool) or not isinstance(r, (int, float)) for r in reserve):
+            raise ValueError("reserve must be a number or a non-empty list of numbers, one per item")
         values = [float(r) for r in reserve]
-        if n_items is not None and len(values) != n_items:
-            raise ValueError(f"reserve lists one price per item: expected {n_items}, got {len(values)}")
     else:
         raise ValueError("reserve must be a number or a list of numbers, one per item")
     table = torch.tensor(values, dtype=torch.float32)

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism, Outcome
-from mechanisms.exact.itemwise import one_hot_allocation, runner_up, winners_random_ties
+from mechanisms.exact.itemwise import constant, one_hot_allocation, runner_up, winners_random_ties
 from mechanisms.priors import Prior
 
 __all__ = ["Myerson"]
@@ -33,14 +33,17 @@ class Myerson(Mechanism):
             raise ValueError("myerson needs a valuation prior")
         super().__init__(prior.n_bidders, prior.n_items)
         self.prior = prior
+        # The threshold is at least the reserve phi^{-1}(0); clamp to `low` only if that can be below it.
+        self._clamp_low = bool((prior.reserve() > prior.inverse_virtual_value(torch.zeros_like(prior.low))).any())
 
     def outcome(self, bids: Tensor, generator: torch.Generator | None) -> Outcome:
         phi = self.prior.virtual_value(bids)
         winner, top_phi = winners_random_ties(phi, generator)
         threshold = runner_up(phi, 0.0)  # competing virtual value, floored at the reserve's 0
-        low, _ = self.prior.bounds(bids.device)
-        price = torch.maximum(self.prior.inverse_virtual_value(threshold.unsqueeze(1)), low)
-        allocation = one_hot_allocation(winner, top_phi >= 0, bids)
+        price = self.prior.inverse_virtual_value(threshold)
+        if self._clamp_low:
+            price = torch.maximum(price, self.prior.bounds(bids.device)[0])
+        allocation = one_hot_allocation(winner, top_phi >= constant(0.0, bids), bids)
         return Outcome(allocation, (allocation * price).sum(dim=-1))
 
     def extra_repr(self) -> str:

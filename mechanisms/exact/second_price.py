@@ -38,7 +38,7 @@ class SecondPrice(Mechanism):
         winner, top = winners_random_ties(bids, generator)
         price = torch.maximum(runner_up(bids, 0.0), reserve)
         allocation = one_hot_allocation(winner, top >= reserve, bids)
-        return Outcome(allocation, (allocation * price.unsqueeze(1)).sum(dim=-1))
+        return Outcome(allocation, (allocation * price).sum(dim=-1))
 
     def extra_repr(self) -> str:
         return f"reserve={self.reserve.tolist()}"

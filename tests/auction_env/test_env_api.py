@@ -1,0 +1,212 @@
+"""PettingZoo conformance, seeding, bid validation and reward semantics of the environment."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
+
+import auction_env
+from auction_env.envs import registry as env_registry
+
+CONFIGS = {
+    "1x1": dict(n_bidders=1, n_items=1),
+    "2x2-myerson": dict(n_bidders=2, n_items=2, mechanism="myerson"),
+    "3x5-second-price": dict(n_bidders=3, n_items=5, mechanism={"name": "second_price", "params": {"reserve": 0.1}}),
+    "asymmetric": dict(n_bidders=2, n_items=3, prior={"type": "uniform", "low": {"per_item": [0, 0.5, 1]}, "high": [[1, 2, 3], [2, 2, 2]]}),
+    "participation": dict(n_bidders=3, n_items=2, participation={"model": "independent", "p": [0.9, 0.5, 0.2]}),
+    "first-price-profiles": dict(n_bidders=2, n_items=2, mechanism="first_price", participation={"model": "profiles", "profiles": [[1, 1], [1, 0]], "probs": [0.5, 0.5]}),
+}
+ENV_IDS = env_registry.available()
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PettingZoo warns that asymmetric agents have different box bounds
+        yield
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("name", CONFIGS)
+def test_parallel_api(env_id, name):
+    """PettingZoo's parallel API test passes."""
+    parallel_api_test(auction_env.make(env_id, rounds=25, **CONFIGS[name]), num_cycles=60)
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+@pytest.mark.parametrize("name", CONFIGS)
+def test_parallel_seed(env_id, name):
+    """PettingZoo's parallel seed test passes: the same seed gives the same trajectory."""
+    parallel_seed_test(lambda: auction_env.make(env_id, rounds=25, **CONFIGS[name]), num_cycles=60)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_aec_api(name):
+    """PettingZoo's AEC API test passes on the converted environment."""
+    api_test(auction_env.env(rounds=25, **CONFIGS[name]), num_cycles=60)
+
+
+def _trajectory(env, seed, steps=30):
+    obs, _ = env.reset(seed=seed)
+    rng = np.random.default_rng(0)
+    out = []
+    while env.agents and len(out) < steps:
+        actions = {a: rng.uniform(0, 1, env.action_space(a).shape).astype(np.float32) for a in env.agents}
+        obs, rew, _, _, infos = env.step(actions)
+        out.append((obs, rew, env.last_outcome.allocation.copy(), env.last_outcome.payments.copy()))
+    return out
+
+
+def _same(a, b):
+    for (o1, r1, a1, p1), (o2, r2, a2, p2) in zip(a, b, strict=True):
+        if r1 != r2 or not np.array_equal(a1, a2) or not np.array_equal(p1, p2):
+            return False
+        if any(not np.array_equal(o1[k], o2[k]) for k in o1):
+            return False
+    return True
+
+
+def test_same_seed_same_trajectory_and_other_seed_differs():
+    """Two envs reset with one seed replay identically; another seed gives other values."""
+    cfg = CONFIGS["participation"]
+    a = _trajectory(auction_env.parallel_env(rounds=30, **cfg), 7)
+    b = _trajectory(auction_env.parallel_env(rounds=30, **cfg), 7)
+    c = _trajectory(auction_env.parallel_env(rounds=30, **cfg), 8)
+    assert _same(a, b)
+    assert not _same(a, c)
+
+
+def test_config_seed_is_used_when_reset_gets_none():
+    """The `seed` argument seeds the first reset() when none is passed."""
+    a = _trajectory(auction_env.parallel_env(rounds=10, seed=3), None)
+    b = _trajectory(auction_env.parallel_env(rounds=10, seed=3), None)
+    assert _same(a, b)
+
+
+def test_truncation_after_rounds():
+    """The episode truncates after exactly `rounds` steps and the agent list empties."""
+    env = auction_env.parallel_env(rounds=4)
+    obs, _ = env.reset(seed=0)
+    for t in range(4):
+        obs, _, term, trunc, _ = env.step({a: obs[a][:-2] for a in env.agents})
+        assert not any(term.values())
+        assert all(trunc.values()) == (t == 3)
+    assert env.agents == []
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step({})
+
+
+def test_observation_layout():
+    """Observations hold own values, a participation flag and the round fraction."""
+    env = auction_env.parallel_env(n_bidders=2, n_items=3, rounds=4)
+    obs, _ = env.reset(seed=0)
+    values = env.last_round
+    assert values is None
+    for t in range(4):
+        for a in env.agents:
+            assert obs[a].shape == (5,) and obs[a][3] == 1.0 and obs[a][4] == pytest.approx(t / 4)
+            assert env.observation_space(a).contains(obs[a])
+        bids = {a: obs[a][:3] for a in env.agents}
+        obs, *_ = env.step(bids)
+        np.testing.assert_array_equal(env.last_round.valuations[0].numpy(), np.stack([b for b in bids.values()]))
+
+
+def test_reward_is_utility_and_infos_hold_outcome():
+    """Reward = <v, allocation> - payment; infos carry allocation row, payment and participation."""
+    env = auction_env.parallel_env(n_bidders=3, n_items=2, mechanism="second_price", rounds=20)
+    obs, _ = env.reset(seed=1)
+    while env.agents:
+        values = {a: obs[a][:-2].copy() for a in env.agents}
+        obs, rew, _, _, infos = env.step(values)
+        for i, a in enumerate(env.possible_agents):
+            expected = float(values[a] @ infos[a]["allocation"]) - infos[a]["payment"]
+            assert rew[a] == pytest.approx(expected, abs=1e-6)
+            assert infos[a]["payment"] == pytest.approx(float(env.last_outcome.payments[i]))
+            assert infos[a]["participating"] is True
+            assert rew[a] >= -1e-6  # truthful in a DSIC mechanism
+
+
+def test_absent_bidder_action_ignored_and_reward_zero():
+    """An absent bidder's bid does not matter: it gets nothing, pays nothing, earns 0."""
+    env = auction_env.parallel_env(n_bidders=2, n_items=1, mechanism="first_price", rounds=200, participation={"model": "independent", "p": [0.5, 1.0]})
+    obs, _ = env.reset(seed=0)
+    absent = 0
+    while env.agents:
+        obs, rew, _, _, infos = env.step({"bidder_0": np.array([1.0], np.float32), "bidder_1": obs["bidder_1"][:1]})
+        if not infos["bidder_0"]["participating"]:
+            absent += 1
+            assert rew["bidder_0"] == 0 and infos["bidder_0"]["payment"] == 0
+            assert infos["bidder_0"]["allocation"].sum() == 0
+            assert env.last_round.bids[0, 0].item() == 0
+    assert 60 < absent < 140
+
+
+@pytest.mark.parametrize(
+    "bid, message",
+    [
+        (np.array([0.1, 0.2, 0.3], np.float32), r"bidder_1: bid must have shape \(2,\)"),
+        (np.array([[0.1, 0.2]], np.float32), r"bidder_1: bid must have shape \(2,\)"),
+        (np.array([np.nan, 0.2], np.float32), "bidder_1: bid contains NaN"),
+        (np.array([np.inf, 0.2], np.float32), "bidder_1: bid contains NaN or infinite"),
+        ("abc", "bidder_1: bid must be 2 numbers"),
+    ],
+)
+def test_bad_bid_raises_value_error_naming_agent(bid, message):
+    """A NaN/inf bid or one of the wrong shape raises ValueError naming the agent."""
+    env = auction_env.parallel_env(n_bidders=2, n_items=2)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=message):
+        env.step({"bidder_0": np.array([0.1, 0.2], np.float32), "bidder_1": bid})
+
+
+def test_missing_or_unknown_agent_in_actions():
+    """Actions must name every live agent and no other."""
+    env = auction_env.parallel_env(n_bidders=2, n_items=1)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="missing: bidder_1"):
+        env.step({"bidder_0": [0.1]})
+    with pytest.raises(ValueError, match="unknown: bidder_9"):
+        env.step({"bidder_0": [0.1], "bidder_1": [0.1], "bidder_9": [0.1]})
+
+
+def test_out_of_range_bids_are_clipped_to_action_space():
+    """Bids above the upper support or below zero are clipped before the mechanism sees them."""
+    env = auction_env.parallel_env(n_bidders=2, n_items=2, mechanism="first_price", prior={"high": {"per_bidder": [1.0, 2.0]}})
+    env.reset(seed=0)
+    env.step({"bidder_0": [5.0, -1.0], "bidder_1": [5.0, -3.0]})
+    np.testing.assert_allclose(env.last_round.bids[0].numpy(), [[1.0, 0.0], [2.0, 0.0]])
+
+
+def test_render_ansi_prints_round_table():
+    """render() in ansi mode returns a table with one line per bidder."""
+    env = auction_env.parallel_env(n_bidders=2, n_items=2, render_mode="ansi")
+    obs, _ = env.reset(seed=0)
+    env.step({a: obs[a][:-2] for a in env.agents})
+    text = env.render()
+    assert "round 1/10" in text and "bidder_0" in text and "bidder_1" in text and "revenue" in text
+
+
+def test_scenario_argument_and_overrides():
+    """parallel_env(scenario=...) takes the env section; keyword arguments override it."""
+    env = auction_env.parallel_env(scenario="participation", rounds=3)
+    assert env.setting.n_bidders == 3 and env.rounds == 3
+    assert env.mechanism.__class__.__name__ == "SecondPrice"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(n_bidders=0), "n_bidders"),
+        (dict(mechanism="myersn"), "Did you mean 'myerson'"),
+        (dict(nbidders=2), "Did you mean 'n_bidders'"),
+        (dict(render_mode="human"), "render_mode"),
+        (dict(prior={"high": -1}), "high must be greater than low"),
+    ],
+)
+def test_bad_env_config_raises(kwargs, message):
+    """Bad keyword arguments fail with a message naming the key."""
+    with pytest.raises(ValueError, match=message):
+        auction_env.parallel_env(**kwargs)

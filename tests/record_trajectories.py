@@ -1,0 +1,30 @@
+"""Re-record the regression trajectories of every shipped scenario.
+
+Run this only when the environment's dynamics change on purpose, then review the diff:
+
+    .venv/bin/python tests/record_trajectories.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from auction_env.atomic import write_text_atomic
+from auction_env.catalog import shipped_scenarios
+from auction_env.trajectory import record_trajectory
+
+DATA = Path(__file__).parent / "data" / "trajectories"
+ROUNDS, SEED = 6, 1234
+
+
+def main() -> int:
+    for name in shipped_scenarios():
+        trajectory = record_trajectory(name, rounds=ROUNDS, seed=SEED)
+        path = write_text_atomic(DATA / f"{name}.json", json.dumps(trajectory, indent=1) + "\n")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
