@@ -146,11 +146,12 @@ class UniformPrior(Prior):
         gen_device = generator.device if generator is not None else torch.device("cpu")
         u = torch.rand((batch, self.n_bidders, self.n_items), generator=generator, device=gen_device)
         target = torch.device(device) if device is not None else gen_device
-        low, high = self.bounds(target)
-        return low + (high - low) * u.to(target)
+        low, width = self._on(target)[0], self._on(target)[4]
+        return torch.addcmul(low, width, u.to(target))
 
     def _tables(self) -> tuple[Tensor, ...]:
-        return (-self.high, 0.5 * self.high)
+        # Cached per device: -high, high / 2 (virtual values) and high - low (sampling).
+        return (-self.high, 0.5 * self.high, self.high - self.low)
 
     def virtual_value(self, values: Tensor) -> Tensor:
         # phi(v) = v - (1 - F(v)) / f(v) = v - (high - v) = 2v - high on [low, high].

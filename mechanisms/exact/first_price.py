@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism, Outcome
-from mechanisms.exact.itemwise import item_reserve, one_hot_allocation, winners_random_ties
+from mechanisms.exact.itemwise import at_least, item_reserve, one_hot_allocation, winners_random_ties
 
 __all__ = ["FirstPrice"]
 
@@ -33,8 +33,8 @@ class FirstPrice(Mechanism):
         if self._per_item and reserve.numel() != bids.shape[2]:
             raise ValueError(f"reserve has {reserve.numel()} prices but bids have {bids.shape[2]} items")
         winner, top = winners_random_ties(bids, generator)
-        allocation = one_hot_allocation(winner, top >= reserve, bids)
-        return Outcome(allocation, (allocation * bids).sum(dim=-1))
+        allocation = one_hot_allocation(winner, at_least(top, reserve), bids)
+        return Outcome(allocation, torch.linalg.vecdot(allocation, bids))
 
     def extra_repr(self) -> str:
         return f"reserve={self.reserve.tolist()}"

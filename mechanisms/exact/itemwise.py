@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["winners_random_ties", "runner_up", "one_hot_allocation", "item_reserve", "constant"]
+__all__ = ["winners_random_ties", "runner_up", "at_least", "one_hot_allocation", "charge", "item_reserve", "constant"]
 
 _CONSTANTS: dict[tuple[float, torch.dtype, torch.device], Tensor] = {}
 
@@ -45,7 +45,9 @@ def winners_random_ties(scores: Tensor, generator: torch.Generator | None) -> tu
     if u.device != scores.device:
         u = u.to(scores.device)
     # Every tied bidder gets an independent U[0,1) key; the largest key wins, uniformly.
-    return torch.where(scores == top, u, constant(-1.0, scores)).argmax(dim=1, keepdim=True), top
+    # (`max(...).indices`, not `argmax`: on CPU argmax over a short strided axis is ~20x slower.)
+    keys = torch.where(scores == top, u, constant(-1.0, scores))
+    return keys.max(dim=1, keepdim=True).indices, top
 
 
 def runner_up(scores: Tensor, floor: float) -> Tensor:
@@ -58,15 +60,29 @@ def runner_up(scores: Tensor, floor: float) -> Tensor:
     return torch.maximum(scores.topk(2, dim=1).values.narrow(1, 1, 1), constant(floor, scores))
 
 
+def at_least(top: Tensor, threshold: Tensor) -> Tensor:
+    """Float 0/1 mask, 1 where ``top >= threshold`` (one op: ``heaviside(top - threshold, 1)``)."""
+    return torch.heaviside(top - threshold, constant(1.0, top))
+
+
 def one_hot_allocation(winner: Tensor, sold: Tensor, like: Tensor) -> Tensor:
     """``(batch, n_bidders, n_items)`` allocation giving each sold item to its winner.
 
     Args:
         winner: ``(batch, 1, n_items)`` winning bidder per item.
-        sold: ``(batch, 1, n_items)`` bool, whether the item is sold.
+        sold: ``(batch, 1, n_items)`` float 0/1, whether the item is sold (see :func:`at_least`).
         like: a tensor of the output's shape, dtype and device.
     """
-    return torch.zeros_like(like).scatter_(1, winner, sold.to(like.dtype))
+    return torch.zeros_like(like).scatter_(1, winner, sold)
+
+
+def charge(allocation: Tensor, price: Tensor) -> Tensor:
+    """``(batch, n_bidders)`` payments: each bidder pays ``price`` ``(batch, 1, n_items)`` per item won.
+
+    A batched matrix product: fast at batch 1 and at batch 100,000 alike (a broadcast
+    multiply-and-sum is ~6x slower at large batch on CPU).
+    """
+    return torch.bmm(allocation, price.mT).squeeze(-1)
 
 
 def item_reserve(reserve: float | Sequence[float]) -> Tensor:

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism, Outcome
-from mechanisms.exact.itemwise import constant, one_hot_allocation, runner_up, winners_random_ties
+from mechanisms.exact.itemwise import at_least, constant, one_hot_allocation, runner_up, winners_random_ties
 from mechanisms.priors import Prior
 
 __all__ = ["Myerson"]
@@ -43,8 +43,8 @@ class Myerson(Mechanism):
         price = self.prior.inverse_virtual_value(threshold)
         if self._clamp_low:
             price = torch.maximum(price, self.prior.bounds(bids.device)[0])
-        allocation = one_hot_allocation(winner, top_phi >= constant(0.0, bids), bids)
-        return Outcome(allocation, (allocation * price).sum(dim=-1))
+        allocation = one_hot_allocation(winner, at_least(top_phi, constant(0.0, bids)), bids)
+        return Outcome(allocation, torch.linalg.vecdot(allocation, price))  # price is per bidder
 
     def extra_repr(self) -> str:
         return f"prior={self.prior!r}"

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism, Outcome
-from mechanisms.exact.itemwise import item_reserve, one_hot_allocation, runner_up, winners_random_ties
+from mechanisms.exact.itemwise import at_least, charge, item_reserve, one_hot_allocation, runner_up, winners_random_ties
 
 __all__ = ["SecondPrice"]
 
@@ -37,8 +37,8 @@ class SecondPrice(Mechanism):
             raise ValueError(f"reserve has {reserve.numel()} prices but bids have {bids.shape[2]} items")
         winner, top = winners_random_ties(bids, generator)
         price = torch.maximum(runner_up(bids, 0.0), reserve)
-        allocation = one_hot_allocation(winner, top >= reserve, bids)
-        return Outcome(allocation, (allocation * price).sum(dim=-1))
+        allocation = one_hot_allocation(winner, at_least(top, reserve), bids)
+        return Outcome(allocation, charge(allocation, price))
 
     def extra_repr(self) -> str:
         return f"reserve={self.reserve.tolist()}"

@@ -1,0 +1,123 @@
+"""Auction rounds per second: the batched core vs a plain NumPy reference, and PettingZoo steps.
+
+Run:  .venv/bin/python benchmarks/throughput.py [--seconds S]
+
+Prints one table measured in one run:
+  * the batched core (sample valuations -> truthful policies -> item-wise Myerson 2x2),
+    at batch 1, 1,024 and 100,000;
+  * a plain NumPy item-wise second-price auction 2x2 (sample -> truthful -> allocate/pay),
+    written below as the yardstick, at the same batch sizes;
+  * PettingZoo `parallel_env` steps per second with truthful bidders (Myerson 2x2).
+Goals: core >= NumPy at batch 100,000; >= 20,000 PettingZoo steps per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+import agents
+import auction_env
+import mechanisms
+from auction_env.core import AuctionCore
+
+N_BIDDERS, N_ITEMS = 2, 2
+
+
+def numpy_second_price_rounds(batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Reference: ``batch`` item-wise second-price rounds in plain NumPy (truthful bids)."""
+    values = rng.random((batch, N_BIDDERS, N_ITEMS), dtype=np.float32)
+    bids = values
+    winner = bids.argmax(axis=1)                                    # (batch, items)
+    price = np.sort(bids, axis=1)[:, -2, :]                         # second-highest bid
+    allocation = np.zeros_like(bids)
+    np.put_along_axis(allocation, winner[:, None, :], 1.0, axis=1)
+    payments = (allocation * price[:, None, :]).sum(axis=2)
+    return allocation, payments
+
+
+def rate(fn: Callable[[], int], seconds: float) -> float:
+    """Rounds per second of ``fn`` (which returns the rounds it played), after a warm-up call."""
+    fn()
+    done, start = 0, time.perf_counter()
+    while True:
+        done += fn()
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return done / elapsed
+
+
+def core_rate(batch: int, seconds: float) -> float:
+    prior = mechanisms.make_prior(N_BIDDERS, N_ITEMS)
+    core = AuctionCore(mechanisms.make("myerson", context={"prior": prior}), prior)
+    policies = [agents.make("truthful") for _ in range(N_BIDDERS)]
+    gen = torch.Generator().manual_seed(0)
+
+    def go() -> int:
+        with torch.inference_mode():
+            core.play(policies, batch, gen)
+        return batch
+
+    return rate(go, seconds)
+
+
+def numpy_rate(batch: int, seconds: float) -> float:
+    rng = np.random.default_rng(0)
+
+    def go() -> int:
+        numpy_second_price_rounds(batch, rng)
+        return batch
+
+    return rate(go, seconds)
+
+
+def pettingzoo_rate(seconds: float) -> float:
+    env = auction_env.parallel_env(n_bidders=N_BIDDERS, n_items=N_ITEMS, mechanism="myerson", rounds=1000)
+    obs, _ = env.reset(seed=0)
+
+    def go() -> int:
+        nonlocal obs
+        steps = 0
+        for _ in range(200):
+            if not env.agents:
+                obs, _ = env.reset()
+            obs, *_ = env.step({a: o[:-2] for a, o in obs.items()})  # truthful: bid own values
+            steps += 1
+        return steps
+
+    return rate(go, seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="measuring time per row (default 2)")
+    args = parser.parse_args(argv)
+    print(f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+          f"torch {torch.__version__}, numpy {np.__version__}")
+    rows = []
+    results = {}
+    for batch in (1, 1024, 100_000):
+        results[("core", batch)] = core_rate(batch, args.seconds)
+        results[("numpy", batch)] = numpy_rate(batch, args.seconds)
+        rows.append((f"batched core, Myerson 2x2, batch {batch:,}", results[("core", batch)]))
+        rows.append((f"NumPy reference, second price 2x2, batch {batch:,}", results[("numpy", batch)]))
+    pz = pettingzoo_rate(args.seconds)
+    rows.append(("PettingZoo parallel_env steps, Myerson 2x2, truthful", pz))
+    width = max(len(r[0]) for r in rows)
+    print(f"| {'what':<{width}} | {'rounds/s':>14} |")
+    print(f"|{'-' * (width + 2)}|{'-' * 16}|")
+    for name, value in rows:
+        print(f"| {name:<{width}} | {value:>14,.0f} |")
+    ratio = results[("core", 100_000)] / results[("numpy", 100_000)]
+    print(f"\ncore / NumPy at batch 100,000: {ratio:.2f}x (goal >= 1)   "
+          f"PettingZoo steps/s: {pz:,.0f} (goal >= 20,000)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
