@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism, Outcome
-from mechanisms.exact.itemwise import at_least, item_reserve, one_hot_allocation, winners_random_ties
+from mechanisms.exact.itemwise import at_least, item_reserve, one_hot_allocation, top_two
 
 __all__ = ["FirstPrice"]
 
@@ -32,7 +32,7 @@ class FirstPrice(Mechanism):
         reserve = self.reserve.to(device=bids.device, dtype=bids.dtype)
         if self._per_item and reserve.numel() != bids.shape[2]:
             raise ValueError(f"reserve has {reserve.numel()} prices but bids have {bids.shape[2]} items")
-        winner, top = winners_random_ties(bids, generator)
+        winner, top, _ = top_two(bids, generator)
         allocation = one_hot_allocation(winner, at_least(top, reserve), bids)
         return Outcome(allocation, torch.linalg.vecdot(allocation, bids))
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["winners_random_ties", "runner_up", "at_least", "one_hot_allocation", "charge", "item_reserve", "constant"]
+__all__ = ["top_two", "at_least", "one_hot_allocation", "charge", "item_reserve", "constant"]
 
 _CONSTANTS: dict[tuple[float, torch.dtype, torch.device], Tensor] = {}
 
@@ -29,35 +29,28 @@ def constant(value: float, like: Tensor) -> Tensor:
     return found
 
 
-def winners_random_ties(scores: Tensor, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
-    """Per item, the bidder with the highest score; ties broken uniformly at random.
+def top_two(scores: Tensor, generator: torch.Generator | None) -> tuple[Tensor, Tensor, Tensor]:
+    """Per item: the winner (ties broken uniformly at random), the top score and the runner-up.
 
     Args:
         scores: ``(batch, n_bidders, n_items)``.
-        generator: source of the tie-breaking draws (drawn on its device, then moved).
+        generator: source of the tie-breaking draws (drawn on its device, then moved). Draws
+            happen only when some item has a tie for the top, so continuous bids cost none.
 
     Returns:
-        ``winner`` ``(batch, 1, n_items)`` (long) and ``top`` ``(batch, 1, n_items)``, the highest score.
+        ``winner`` ``(batch, 1, n_items)`` (long), ``top`` ``(batch, 1, n_items)`` and
+        ``second`` ``(batch, 1, n_items)``: the best score among the other bidders (equal to
+        ``top`` on a tie, ``-inf`` with a single bidder).
     """
-    top = scores.amax(dim=1, keepdim=True)
-    device = generator.device if generator is not None else scores.device
-    u = torch.rand(scores.shape, generator=generator, device=device, dtype=scores.dtype)
-    if u.device != scores.device:
-        u = u.to(scores.device)
-    # Every tied bidder gets an independent U[0,1) key; the largest key wins, uniformly.
-    # (`max(...).indices`, not `argmax`: on CPU argmax over a short strided axis is ~20x slower.)
-    keys = torch.where(scores == top, u, constant(-1.0, scores))
-    return keys.max(dim=1, keepdim=True).indices, top
-
-
-def runner_up(scores: Tensor, floor: float) -> Tensor:
-    """``(batch, 1, n_items)`` second-highest score per item, at least ``floor``.
-
-    On a tie for the top, this equals the top score. With a single bidder it is ``floor``.
-    """
-    if scores.shape[1] < 2:
-        return torch.full_like(scores[:, :1, :], floor)
-    return torch.maximum(scores.topk(2, dim=1).values.narrow(1, 1, 1), constant(floor, scores))
+    top, winner = scores.max(dim=1, keepdim=True)
+    second = scores.scatter(1, winner, float("-inf")).amax(dim=1, keepdim=True)
+    if bool((second == top).any()):
+        device = generator.device if generator is not None else scores.device
+        u = torch.rand(scores.shape, generator=generator, device=device, dtype=scores.dtype).to(scores.device)
+        # Every tied bidder gets an independent U[0,1) key; the largest key wins, uniformly.
+        # (`max(...).indices`, not `argmax`: on CPU argmax over a short strided axis is ~20x slower.)
+        winner = torch.where(scores == top, u, constant(-1.0, scores)).max(dim=1, keepdim=True).indices
+    return winner, top, second
 
 
 def at_least(top: Tensor, threshold: Tensor) -> Tensor:

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism, Outcome
-from mechanisms.exact.itemwise import at_least, constant, one_hot_allocation, runner_up, winners_random_ties
+from mechanisms.exact.itemwise import at_least, constant, one_hot_allocation, top_two
 from mechanisms.priors import Prior
 
 __all__ = ["Myerson"]
@@ -38,8 +38,8 @@ class Myerson(Mechanism):
 
     def outcome(self, bids: Tensor, generator: torch.Generator | None) -> Outcome:
         phi = self.prior.virtual_value(bids)
-        winner, top_phi = winners_random_ties(phi, generator)
-        threshold = runner_up(phi, 0.0)  # competing virtual value, floored at the reserve's 0
+        winner, top_phi, second_phi = top_two(phi, generator)
+        threshold = torch.maximum(second_phi, constant(0.0, phi))  # competing virtual value, floored at 0
         price = self.prior.inverse_virtual_value(threshold)
         if self._clamp_low:
             price = torch.maximum(price, self.prior.bounds(bids.device)[0])

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism, Outcome
-from mechanisms.exact.itemwise import at_least, charge, item_reserve, one_hot_allocation, runner_up, winners_random_ties
+from mechanisms.exact.itemwise import at_least, charge, item_reserve, one_hot_allocation, top_two
 
 __all__ = ["SecondPrice"]
 
@@ -35,8 +35,8 @@ class SecondPrice(Mechanism):
         reserve = self.reserve.to(device=bids.device, dtype=bids.dtype)
         if self._per_item and reserve.numel() != bids.shape[2]:
             raise ValueError(f"reserve has {reserve.numel()} prices but bids have {bids.shape[2]} items")
-        winner, top = winners_random_ties(bids, generator)
-        price = torch.maximum(runner_up(bids, 0.0), reserve)
+        winner, top, second = top_two(bids, generator)
+        price = torch.maximum(second, reserve)  # >= 0: reserves are non-negative
         allocation = one_hot_allocation(winner, at_least(top, reserve), bids)
         return Outcome(allocation, charge(allocation, price))
 
