@@ -37,8 +37,30 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     validate.set_defaults(handler=_cmd_validate)
 
+    train = sub.add_parser("train", help="train a learned mechanism from a config", description="Train a learned mechanism (CUDA if available, else all CPU cores); resumes from DIR/last.pt; writes metrics.csv, TensorBoard logs and the checkpoint with its model card.")
+    train.add_argument("config", metavar="CONFIG", help="training config YAML (see mechanisms/training/configs/)")
+    train.add_argument("--out", metavar="DIR", required=True, help="run folder (rerun the same command to resume)")
+    train.add_argument("--iterations", type=_positive, metavar="N", help="stop after N iterations in total")
+    train.add_argument("--device", metavar="DEV", help="torch device (default: cuda if available, else cpu)")
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.set_defaults(handler=_cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="revenue, welfare, IR and regret of a mechanism", description="Evaluate a checkpoint (shipped name or path) or a registered mechanism on fresh profiles; regret comes from a named attack protocol whose budget is printed.")
+    evaluate.add_argument("mechanism", nargs="?", metavar="CHECKPOINT_OR_NAME", help="e.g. regretnet_2x2, path/to/card.json, or myerson")
+    evaluate.add_argument("--shipped", action="store_true", help="evaluate every shipped checkpoint and print the results table (markdown)")
+    evaluate.add_argument("--profiles", type=_positive, default=10_000, metavar="N", help="valuation profiles (default 10000)")
+    evaluate.add_argument("--protocol", default="default", help="attack protocol: default, weak, regretnet_code")
+    evaluate.add_argument("--seed", type=_non_negative, default=0, metavar="N")
+    evaluate.add_argument("--n-bidders", type=_positive, default=2, metavar="N", help="setting for a registered mechanism (U[0,1])")
+    evaluate.add_argument("--n-items", type=_positive, default=2, metavar="M", help="setting for a registered mechanism (U[0,1])")
+    evaluate.add_argument("--scenario", metavar="SCENARIO", help="take the setting (and mechanism params) from a scenario's env section")
+    evaluate.add_argument("--out", metavar="FILE", help="write the result(s) as JSON")
+    evaluate.add_argument("--device", metavar="DEV")
+    evaluate.add_argument("--no-progress", action="store_true")
+    evaluate.set_defaults(handler=_cmd_evaluate)
+
     lister = sub.add_parser("list", help="list registered mechanisms, agents, scenarios ...", description="List what can be named in a scenario.")
-    lister.add_argument("what", nargs="?", default="all", choices=["all", "mechanisms", "agents", "scenarios", "priors", "participation", "envs"])
+    lister.add_argument("what", nargs="?", default="all", choices=["all", "mechanisms", "agents", "scenarios", "checkpoints", "priors", "participation", "envs"])
     lister.set_defaults(handler=_cmd_list)
     return parser
 
@@ -105,6 +127,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from auction_env import participation
     from auction_env.catalog import shipped_scenarios
     from auction_env.envs import registry as envs
+    from mechanisms import checkpoints
 
     sections = {
         "mechanisms": mechanisms.registry.describe(),
@@ -113,6 +136,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         "participation": participation.registry.describe(),
         "envs": envs.describe(),
         "scenarios": {name: "" for name in shipped_scenarios()},
+        "checkpoints": {name: "" for name in checkpoints.shipped()},
     }
     for name, entries in sections.items():
         if args.what not in ("all", name):
@@ -121,6 +145,45 @@ def _cmd_list(args: argparse.Namespace) -> int:
         width = max((len(k) for k in entries), default=0)
         for key, text in entries.items():
             print(f"  {key:<{width}}  {text}".rstrip())
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import os
+
+    import torch
+
+    from mechanisms.training.loop import load_training_config, train
+
+    config = load_training_config(args.config)
+    device = _device(args.device)
+    if (device is None or device.type == "cpu") and not torch.cuda.is_available():
+        torch.set_num_threads(os.cpu_count() or 1)
+    card = train(config, args.out, device=device, progress=not args.no_progress, iterations=args.iterations, source=args.config)
+    print(f"checkpoint written to {card.with_suffix('.pt')} (model card {card})")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from auction_env.atomic import write_text_atomic
+    from mechanisms.results import evaluate_named, format_result, results_table
+
+    if args.shipped:
+        rows, table = results_table(profiles=args.profiles, protocol=args.protocol, seed=args.seed, device=_device(args.device), progress=not args.no_progress)
+        print(table)
+        payload = rows
+    else:
+        if not args.mechanism:
+            raise _BadInput("evaluate: give a CHECKPOINT_OR_NAME or --shipped")
+        result = evaluate_named(args.mechanism, n_bidders=args.n_bidders, n_items=args.n_items, scenario=args.scenario,
+                                profiles=args.profiles, protocol=args.protocol, seed=args.seed, device=_device(args.device), progress=not args.no_progress)
+        print(format_result(result))
+        payload = result.to_dict()
+    if args.out:
+        write_text_atomic(args.out, json.dumps(payload, indent=2) + "\n")
+        print(f"written to {args.out}")
     return 0
 
 

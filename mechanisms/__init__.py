@@ -71,3 +71,14 @@ def available() -> list[str]:
 def make_prior(n_bidders: int, n_items: int, type: str = "uniform", **params: Any) -> Prior:
     """Build a registered prior, e.g. ``make_prior(2, 2, low=0, high={"per_bidder": [1, 2]})``."""
     return priors.make(type, context={"n_bidders": n_bidders, "n_items": n_items}, **params)
+
+registry.register(
+    "regretnet",
+    "mechanisms.learned.loading:make_regretnet",
+    description="RegretNet (Dütting et al.): MLP, softmax allocation, sigmoid payment fraction",
+)
+registry.register(
+    "algnet",
+    "mechanisms.learned.loading:make_algnet",
+    description="ALGNet (Rahme et al.): sell probability x softmax allocation, separate payment net",
+)

@@ -1,0 +1,246 @@
+"""Evaluate any mechanism: revenue, welfare, IR violations and regret under a named attack.
+
+Regret of bidder i at profile v is ``max_b u_i(v_i; b, v_-i) - u_i(v_i; v)`` (others truthful).
+The max is found by a stated-budget *attack protocol*; published regrets differ mostly
+because attack budgets differ, so every result carries its protocol's description.
+
+Protocols (see :data:`PROTOCOLS`):
+    default         PGD (Adam) from the truthful bid and K random starts for S steps, plus,
+                    with at most 2 items, a dense grid over the bidder's report space whose
+                    best points are refined by PGD. The best candidate counts.
+    weak            PGD from the truthful bid only, 1,000 steps (what many papers report).
+    regretnet_code  1,000 random starts x 2,000 steps (the RegretNet code's test budget; slow).
+Mechanisms without gradients (exact ones) get the same grid plus random search instead of PGD.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from auction_env.errors import ConfigError
+from auction_env.participation import Participation
+from auction_env.registry import suggest
+from auction_env.seeding import make_generators
+from mechanisms.base import Mechanism
+from mechanisms.misreports import deviation_utilities, pgd_ascent, truthful_utilities
+from mechanisms.priors import Prior
+
+__all__ = ["AttackProtocol", "PROTOCOLS", "EvaluationResult", "evaluate", "protocol"]
+
+
+@dataclass(frozen=True)
+class AttackProtocol:
+    """A misreport search budget.
+
+    Attributes:
+        name: registry name.
+        random_starts: random starting points besides the truthful bid.
+        steps: Adam steps per start (and per refined grid point).
+        lr: Adam learning rate, in units of the value range.
+        grid: points per item axis of the dense grid (0: none); used when n_items <= grid_max_items.
+        grid_refine: how many of the best grid points are refined by PGD.
+        grid_max_items: largest number of items for which the grid is used.
+        random_search: candidates per random-search start for mechanisms without gradients.
+    """
+
+    name: str
+    random_starts: int
+    steps: int
+    lr: float
+    grid: int = 0
+    grid_refine: int = 0
+    grid_max_items: int = 2
+    random_search: int = 64
+
+    def uses_grid(self, n_items: int) -> bool:
+        return self.grid > 0 and n_items <= self.grid_max_items
+
+    def describe(self, n_items: int, differentiable: bool = True) -> str:
+        """One line stating the budget, printed next to every regret."""
+        starts = f"truthful + {self.random_starts} random starts" if self.random_starts else "truthful start"
+        if differentiable:
+            text = f"{self.name}: PGD (Adam, lr {self.lr:g}) from {starts} x {self.steps} steps"
+        else:
+            text = f"{self.name}: random search, {starts} x {self.random_search} samples (no gradients)"
+        if self.uses_grid(n_items):
+            text += f"; grid {self.grid}^{n_items} per bidder"
+            if differentiable and self.grid_refine:
+                text += f", best {self.grid_refine} refined x {self.steps} steps"
+        return text
+
+
+PROTOCOLS: dict[str, AttackProtocol] = {
+    "default": AttackProtocol("default", random_starts=8, steps=300, lr=0.02, grid=41, grid_refine=2),
+    "weak": AttackProtocol("weak", random_starts=0, steps=1000, lr=0.01),
+    "regretnet_code": AttackProtocol("regretnet_code", random_starts=1000, steps=2000, lr=0.01),
+}
+
+
+def protocol(name: str | AttackProtocol) -> AttackProtocol:
+    """Look up a protocol by name (or pass one through)."""
+    if isinstance(name, AttackProtocol):
+        return name
+    if name not in PROTOCOLS:
+        raise ConfigError(f"Unknown attack protocol '{name}'.{suggest(name, PROTOCOLS)} Available: {', '.join(PROTOCOLS)}")
+    return PROTOCOLS[name]
+
+
+@dataclass
+class EvaluationResult:
+    """Metrics of one mechanism on fresh profiles (see :func:`evaluate`)."""
+
+    mechanism: str
+    n_bidders: int
+    n_items: int
+    profiles: int
+    protocol: str
+    revenue_mean: float
+    revenue_stderr: float
+    welfare_mean: float
+    ir_violation_rate: float
+    regret_mean: float
+    regret_stderr: float
+    regret_max: float
+    regret_per_bidder: list[dict[str, Any]] = field(default_factory=list)
+    score: float = 0.0
+    wall_time_s: float = 0.0
+    profiles_per_second: float = 0.0
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _grid(n_items: int, points: int, low: Tensor, high: Tensor) -> Tensor:
+    """``(n, points**n_items, m)`` grid over each bidder's box ``[low_i, high_i]``."""
+    axis = torch.linspace(0, 1, points, device=low.device, dtype=low.dtype)
+    mesh = torch.cartesian_prod(*([axis] * n_items)).view(-1, n_items)  # (G, m)
+    return low.unsqueeze(1) + (high - low).unsqueeze(1) * mesh.unsqueeze(0)
+
+
+def _regret_chunk(mechanism: Mechanism, v: Tensor, low: Tensor, high: Tensor, proto: AttackProtocol, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+    """Truthful utilities ``(c, n)`` and best deviation utilities ``(c, n)`` for a chunk of profiles."""
+    c, n, m = v.shape
+    differentiable = getattr(mechanism, "differentiable", False)
+    with torch.no_grad():
+        u_true = truthful_utilities(mechanism, v, gen)
+        best = u_true.clone()
+        starts = [v.unsqueeze(2)]
+        if proto.uses_grid(m):
+            grid = _grid(m, proto.grid, low, high)  # (n, G, m)
+            u_grid = deviation_utilities(mechanism, v, grid.unsqueeze(0).expand(c, -1, -1, -1), gen)
+            best = torch.maximum(best, u_grid.amax(-1))
+            if differentiable and proto.grid_refine:
+                top = u_grid.topk(min(proto.grid_refine, grid.shape[1]), dim=-1).indices  # (c, n, r)
+                starts.append(torch.gather(grid.unsqueeze(0).expand(c, -1, -1, -1), 2, top.unsqueeze(-1).expand(-1, -1, -1, m)))
+        k = proto.random_starts if differentiable else proto.random_starts * proto.random_search
+        if k:
+            u = torch.rand((c, n, k, m), generator=gen, device=gen.device, dtype=v.dtype).to(v.device)
+            starts.append(low.view(1, n, 1, m) + (high - low).view(1, n, 1, m) * u)
+        candidates = torch.cat(starts, dim=2)
+    if differentiable and proto.steps > 0:
+        requires = [p.requires_grad for p in mechanism.parameters()]
+        mechanism.requires_grad_(False)
+        try:
+            _, u_best = pgd_ascent(mechanism, v, candidates, low, high, steps=proto.steps, lr=proto.lr, generator=gen)
+        finally:
+            for p, r in zip(mechanism.parameters(), requires):
+                p.requires_grad_(r)
+    else:
+        with torch.no_grad():
+            u_best = deviation_utilities(mechanism, v, candidates, gen)
+    return u_true, torch.maximum(best, u_best.amax(-1))
+
+
+def evaluate(
+    mechanism: Mechanism,
+    prior: Prior,
+    *,
+    participation: Participation | None = None,
+    profiles: int = 10_000,
+    protocol: str | AttackProtocol = "default",
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    chunk: int | None = None,
+    progress: bool = False,
+) -> EvaluationResult:
+    """Revenue, welfare, IR violations and per-bidder regret on ``profiles`` fresh profiles.
+
+    Args:
+        mechanism: any registered mechanism (learned or exact).
+        prior: the valuation prior; misreports range over its support.
+        participation: optional participation model (absent bidders' values are zeroed and
+            their regret is 0).
+        profiles: number of valuation profiles.
+        protocol: attack protocol name or object.
+        seed: seeds profiles, attack starts and tie-breaking.
+        chunk: profiles per attack batch (default: sized for ~0.5M network evaluations).
+
+    Returns:
+        An :class:`EvaluationResult`; ``score`` is ``(sqrt(revenue) - sqrt(total regret))^2``
+        with total regret = sum over bidders of mean regret (Rahme et al.).
+    """
+    proto = globals()["protocol"](protocol)
+    device = torch.device(device) if device is not None else next((b.device for b in mechanism.buffers()), torch.device("cpu"))
+    mechanism = mechanism.to(device)
+    was_training = mechanism.training
+    mechanism.eval()
+    n, m = prior.n_bidders, prior.n_items
+    low, high = (t.to(device) for t in prior.bounds(device))
+    sample_gen, attack_gen = make_generators(seed, 2, device)
+    v = prior.sample(profiles, sample_gen, device)
+    present = torch.ones(profiles, n, dtype=torch.bool, device=device) if participation is None else participation.sample(profiles, sample_gen, device)
+    v = v * present.unsqueeze(-1).to(v.dtype)
+    per_profile = (proto.grid**m if proto.uses_grid(m) else 1) + proto.random_starts * (1 if mechanism.differentiable else proto.random_search) + 1 + proto.grid_refine
+    chunk = chunk or max(1, min(4096, (1 << 19) // max(1, n * per_profile)))
+    start = time.perf_counter()
+    with torch.no_grad():
+        out = mechanism.run(v, generator=attack_gen, check=False)
+        revenue = out.payments.sum(-1).double()
+        welfare = out.welfare(v).double()
+    u_true_all, regret = [], []
+    bar = tqdm(total=profiles, disable=not progress, desc=f"regret ({proto.name})", unit="profile")
+    for first in range(0, profiles, chunk):
+        vc = v[first : first + chunk]
+        u_true, u_best = _regret_chunk(mechanism, vc, low, high, proto, attack_gen)
+        u_true_all.append(u_true)
+        regret.append(torch.clamp(u_best - u_true, min=0.0) * present[first : first + chunk])
+        bar.update(vc.shape[0])
+    bar.close()
+    mechanism.train(was_training)
+    u_true = torch.cat(u_true_all).double()
+    rgt = torch.cat(regret).double()  # (profiles, n)
+    wall = time.perf_counter() - start
+    per_bidder = []
+    for i in range(n):
+        mean, se = rgt[:, i].mean().item(), rgt[:, i].std().item() / math.sqrt(profiles) if profiles > 1 else float("nan")
+        per_bidder.append({"mean": mean, "max": rgt[:, i].max().item(), "ci95": [mean - 1.96 * se, mean + 1.96 * se]})
+    rev_mean = revenue.mean().item()
+    total_regret = sum(b["mean"] for b in per_bidder)
+    per_profile_regret = rgt.mean(1)
+    return EvaluationResult(
+        mechanism=getattr(mechanism, "checkpoint_name", type(mechanism).__name__),
+        n_bidders=n,
+        n_items=m,
+        profiles=profiles,
+        protocol=proto.describe(m, mechanism.differentiable),
+        revenue_mean=rev_mean,
+        revenue_stderr=revenue.std().item() / math.sqrt(profiles) if profiles > 1 else float("nan"),
+        welfare_mean=welfare.mean().item(),
+        ir_violation_rate=((u_true < -1e-6) & present).double().mean().item(),
+        regret_mean=per_profile_regret.mean().item(),
+        regret_stderr=per_profile_regret.std().item() / math.sqrt(profiles) if profiles > 1 else float("nan"),
+        regret_max=rgt.max().item(),
+        regret_per_bidder=per_bidder,
+        score=(max(math.sqrt(max(rev_mean, 0.0)) - math.sqrt(total_regret), 0.0)) ** 2,
+        wall_time_s=wall,
+        profiles_per_second=profiles / wall,
+        seed=seed,
+    )

@@ -1,0 +1,1 @@
+"""Learned mechanisms: ``nn.Module``s only (training lives in ``mechanisms.training``)."""

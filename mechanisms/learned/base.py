@@ -1,0 +1,122 @@
+"""Shared pieces of neural mechanisms: MLP trunks, input scaling, feasible output heads.
+
+Every learned mechanism maps bids to *logits* first (:meth:`LearnedMechanism.logits`) and
+then to a feasible outcome (:meth:`LearnedMechanism.outcome_from_logits`), so noise can be
+added to the allocation logits between the two (privacy, a later issue) without touching
+feasibility: allocations come from softmaxes over bidders plus a dummy "unsold" row, and
+each payment is a sigmoid fraction of the reported value of the bidder's allocation, so
+truthful bidders are never charged more than they get (IR by construction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from mechanisms.base import Mechanism, Outcome
+from mechanisms.priors import Prior
+
+__all__ = ["LearnedMechanism", "Logits", "mlp", "init_weights", "VALUATIONS"]
+
+VALUATIONS = ("additive", "unit_demand")
+
+
+@dataclass(frozen=True)
+class Logits:
+    """Pre-activation outputs of a learned mechanism.
+
+    Attributes:
+        allocation: ``(batch, n_bidders + 1, n_items)`` scores per item over bidders and the
+            dummy "unsold" row (the last row).
+        payment: ``(batch, n_bidders)`` payment-fraction logits.
+        sell: ``(batch, n_items)`` "sell" logits (ALGNet) or None.
+        item_choice: ``(batch, n_bidders, n_items + 1)`` scores per bidder over items and a
+            dummy "nothing" column (unit-demand RegretNet) or None.
+    """
+
+    allocation: Tensor
+    payment: Tensor
+    sell: Tensor | None = None
+    item_choice: Tensor | None = None
+
+
+def mlp(n_in: int, hidden: int, layers: int) -> nn.Sequential:
+    """``layers`` ReLU layers of width ``hidden`` on top of ``n_in`` inputs."""
+    if layers < 1 or hidden < 1:
+        raise ValueError("layers and hidden must be >= 1")
+    modules: list[nn.Module] = []
+    width = n_in
+    for _ in range(layers):
+        modules += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    return nn.Sequential(*modules)
+
+
+def init_weights(module: nn.Module, generator: torch.Generator) -> None:
+    """Re-initialise every ``nn.Linear`` in ``module`` like PyTorch's default, from ``generator``.
+
+    (``nn.Linear.reset_parameters`` draws from the global RNG; training runs must not.)
+    """
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.kaiming_uniform_(layer.weight, a=5**0.5, generator=generator)
+            if layer.bias is not None:
+                bound = 1 / layer.in_features**0.5
+                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+
+
+class LearnedMechanism(Mechanism):
+    """Base class: bids are scaled by the prior's upper support before the network sees them.
+
+    Args:
+        n_bidders, n_items: the setting's size.
+        prior: the valuation prior (its ``high`` sets the input scale), or None for scale 1.
+        valuation: ``additive`` or ``unit_demand`` (each bidder gets at most one item in
+            expectation; the allocation is doubly normalized).
+    """
+
+    truthful = False
+    differentiable = True
+
+    def __init__(self, n_bidders: int, n_items: int, prior: Prior | None = None, valuation: str = "additive") -> None:
+        if valuation not in VALUATIONS:
+            raise ValueError(f"valuation must be one of {', '.join(VALUATIONS)}, got {valuation!r}")
+        if n_bidders < 1 or n_items < 1:
+            raise ValueError("n_bidders and n_items must be >= 1")
+        super().__init__(n_bidders, n_items)
+        self.valuation = valuation
+        scale = prior.high.clone() if prior is not None else torch.ones(n_bidders, n_items)
+        if scale.shape != (n_bidders, n_items):
+            raise ValueError(f"prior is for {tuple(scale.shape)}, mechanism for {(n_bidders, n_items)}")
+        self.register_buffer("scale", scale)
+
+    @property
+    def valuations(self) -> tuple[str, ...]:
+        return (self.valuation,)
+
+    def logits(self, bids: Tensor) -> Logits:
+        """Network outputs before the feasibility-enforcing activations."""
+        raise NotImplementedError
+
+    def outcome_from_logits(self, bids: Tensor, logits: Logits) -> Outcome:
+        """Feasible allocation and IR payments from ``logits``, charged on the reported ``bids``."""
+        allocation = torch.softmax(logits.allocation, dim=1)[:, :-1, :]
+        if logits.sell is not None:
+            allocation = allocation * torch.sigmoid(logits.sell).unsqueeze(1)
+        if logits.item_choice is not None:
+            per_bidder = torch.softmax(logits.item_choice, dim=2)[:, :, :-1]
+            allocation = torch.minimum(allocation, per_bidder)
+        reported_value = (allocation * bids).sum(dim=-1)
+        return Outcome(allocation, torch.sigmoid(logits.payment) * reported_value)
+
+    def outcome(self, bids: Tensor, generator: torch.Generator | None) -> Outcome:
+        return self.outcome_from_logits(bids, self.logits(bids))
+
+    def features(self, bids: Tensor) -> Tensor:
+        """``(batch, n_bidders * n_items)`` bids scaled to [0, 1] by the prior's upper support."""
+        return (bids / self.scale).flatten(1)
+
+    def extra_repr(self) -> str:
+        return f"n_bidders={self.n_bidders}, n_items={self.n_items}, valuation={self.valuation}"

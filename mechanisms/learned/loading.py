@@ -1,0 +1,94 @@
+"""Registry factories for learned mechanisms: build fresh, or load a checkpoint and check it
+fits the environment's setting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from auction_env.errors import CheckpointError
+from mechanisms import checkpoints
+from mechanisms.learned.algnet import ALGNet
+from mechanisms.learned.base import LearnedMechanism
+from mechanisms.learned.regretnet import RegretNet
+from mechanisms.priors import Prior
+
+__all__ = ["make_regretnet", "make_algnet", "load", "setting_of"]
+
+_CLASSES = {"regretnet": RegretNet, "algnet": ALGNet}
+
+
+def setting_of(n_bidders: int, n_items: int, prior: Prior | None, valuation: str = "additive") -> dict[str, Any]:
+    """The setting a checkpoint is trained for, as stored in model cards."""
+    spec = prior.spec() if prior is not None else None
+    return {"n_bidders": n_bidders, "n_items": n_items, "prior": spec, "valuation": valuation}
+
+
+def make_regretnet(
+    n_bidders: int,
+    n_items: int,
+    prior: Prior | None = None,
+    checkpoint: str | None = None,
+    hidden: int | None = None,
+    layers: int | None = None,
+    valuation: str | None = None,
+) -> RegretNet:
+    """A RegretNet, fresh (``hidden``/``layers``/``valuation``) or from ``checkpoint``.
+
+    Args:
+        checkpoint: a shipped name (``"2x2"``, ``"regretnet_2x2"``) or a path to a card/weights.
+    """
+    params = {k: v for k, v in (("hidden", hidden), ("layers", layers), ("valuation", valuation)) if v is not None}
+    if checkpoint is not None:
+        return load("regretnet", checkpoint, n_bidders, n_items, prior, **params)  # type: ignore[return-value]
+    return RegretNet(n_bidders, n_items, prior, **params)
+
+
+def make_algnet(
+    n_bidders: int, n_items: int, prior: Prior | None = None, checkpoint: str | None = None, hidden: int | None = None, layers: int | None = None
+) -> ALGNet:
+    """An ALGNet, fresh or from ``checkpoint`` (see :func:`make_regretnet`)."""
+    params = {k: v for k, v in (("hidden", hidden), ("layers", layers)) if v is not None}
+    if checkpoint is not None:
+        return load("algnet", checkpoint, n_bidders, n_items, prior, **params)  # type: ignore[return-value]
+    return ALGNet(n_bidders, n_items, prior, **params)
+
+
+def load(
+    mechanism: str, checkpoint: str, n_bidders: int | None, n_items: int | None, prior: Prior | None, **overrides: Any
+) -> LearnedMechanism:
+    """Load a checkpoint of ``mechanism`` and check that it fits the setting.
+
+    Raises:
+        CheckpointError: not found, corrupt, of another mechanism, or trained for another setting.
+    """
+    card_path = checkpoints.find(checkpoint, mechanism)
+    card = checkpoints.load_card(card_path)
+    name = card_path.stem
+    if card["mechanism"] != mechanism:
+        raise CheckpointError(f"checkpoint '{name}' holds a {card['mechanism']} mechanism, not {mechanism}")
+    arch = dict(card["architecture"])
+    for key, value in overrides.items():
+        if arch.get(key) != value:
+            raise CheckpointError(f"checkpoint '{name}' has {key}={arch.get(key)!r}; do not set {key}={value!r} with a checkpoint")
+    setting = card["setting"]
+    want = (n_bidders if n_bidders is not None else setting["n_bidders"], n_items if n_items is not None else setting["n_items"])
+    if (setting["n_bidders"], setting["n_items"]) != want:
+        raise CheckpointError(
+            f"checkpoint '{name}' is for {setting['n_bidders']} bidders x {setting['n_items']} items; "
+            f"the setting has {want[0]} x {want[1]}"
+        )
+    if prior is not None and setting.get("prior") is not None:
+        spec = prior.spec()
+        for bound in ("low", "high"):
+            ours, theirs = torch.tensor(spec[bound]), torch.tensor(setting["prior"][bound])
+            if spec["type"] != setting["prior"]["type"] or ours.shape != theirs.shape or not torch.allclose(ours, theirs):
+                raise CheckpointError(
+                    f"checkpoint '{name}' was trained for prior {setting['prior']}, the setting has {spec}"
+                )
+    model = _CLASSES[mechanism](setting["n_bidders"], setting["n_items"], prior, **arch)
+    checkpoints.load_state(card_path, model)
+    model.checkpoint_name = name
+    model.card = card
+    return model.eval()

@@ -1,0 +1,1 @@
+"""Training learned mechanisms (outside the environment): data, misreport search, trainers."""

@@ -1,0 +1,69 @@
+"""Training config YAML -> validated models (strict, like scenarios).
+
+Schema::
+
+    name: regretnet_2x2            # checkpoint name
+    setting:                       # the auction the mechanism is trained for
+      n_bidders: 2
+      n_items: 2
+      prior: {type: uniform, low: 0.0, high: 1.0}
+      participation: {model: always}     # a participation model trains on the tweaked dataset
+    mechanism: {name: regretnet, params: {hidden: 100, layers: 3}}
+    trainer: {name: regretnet, params: {batch_size: 512, misreport_steps: 25}}
+    iterations: 60000
+    dataset_size: 131072
+    seed: 0
+    log_every: 100
+    save_every: 1000
+    evaluation: {profiles: 10000, protocol: default}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from auction_env.config import MechanismConfig, ParticipationConfig, PriorConfig, _Strict
+
+__all__ = ["SettingConfig", "TrainerConfig", "EvaluationConfig", "TrainingConfig"]
+
+
+class SettingConfig(_Strict):
+    """The auction a mechanism is trained for."""
+
+    n_bidders: int = Field(2, ge=1, le=1024)
+    n_items: int = Field(2, ge=1, le=1024)
+    prior: PriorConfig = Field(default_factory=PriorConfig)
+    participation: ParticipationConfig = Field(default_factory=ParticipationConfig)
+
+
+class TrainerConfig(_Strict):
+    """Trainer ``name`` (``regretnet`` or ``algnet``) and its ``params``."""
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class EvaluationConfig(_Strict):
+    """The evaluation written into the model card after training."""
+
+    profiles: int = Field(10_000, ge=1)
+    protocol: str = "default"
+    seed: int = Field(12345, ge=0)
+
+
+class TrainingConfig(_Strict):
+    """A whole training config file."""
+
+    name: str
+    description: str | None = None
+    setting: SettingConfig = Field(default_factory=SettingConfig)
+    mechanism: MechanismConfig
+    trainer: TrainerConfig
+    iterations: int = Field(ge=1)
+    dataset_size: int = Field(131_072, ge=1)
+    seed: int = Field(0, ge=0)
+    log_every: int = Field(100, ge=1)
+    save_every: int = Field(1000, ge=1)
+    evaluation: EvaluationConfig | None = Field(default_factory=EvaluationConfig)

@@ -1,0 +1,58 @@
+"""Training profiles drawn through the core's prior and participation samplers.
+
+With a participation model, absent bidders' values are zeroed: the "tweaked dataset" of the
+credible-auctions paper (§5.1), with no extra code.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from auction_env.core import AuctionCore
+
+__all__ = ["ProfileDataset"]
+
+
+class ProfileDataset:
+    """A fixed set of valuation profiles, served in shuffled mini-batches.
+
+    Args:
+        core: the setting (prior and participation).
+        size: number of profiles.
+        generator: draws the profiles and the shuffling.
+        device: where the profiles live.
+    """
+
+    def __init__(self, core: AuctionCore, size: int, generator: torch.Generator, device: torch.device | str = "cpu") -> None:
+        if size < 1:
+            raise ValueError("dataset size must be >= 1")
+        valuations, participation = core.sample(size, generator, device)
+        self.valuations: Tensor = valuations * participation.unsqueeze(-1).to(valuations.dtype)
+        self.participation: Tensor = participation
+        self.generator = generator
+        self._order = torch.empty(0, dtype=torch.long)
+        self._pos = 0
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return self.valuations.shape[0]
+
+    def next_indices(self, batch_size: int) -> Tensor:
+        """Indices of the next mini-batch; reshuffles at each epoch's end (drops the remainder)."""
+        batch_size = min(batch_size, len(self))
+        if self._pos + batch_size > self._order.numel():
+            self._order = torch.randperm(len(self), generator=self.generator, device=self.generator.device).to(self.valuations.device)
+            self._pos = 0
+            self.epoch += 1
+        idx = self._order[self._pos : self._pos + batch_size]
+        self._pos += batch_size
+        return idx
+
+    def state_dict(self) -> dict:
+        return {"order": self._order.cpu(), "pos": self._pos, "epoch": self.epoch, "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._order = state["order"].to(self.valuations.device)
+        self._pos, self.epoch = int(state["pos"]), int(state["epoch"])
+        self.generator.set_state(state["generator"])

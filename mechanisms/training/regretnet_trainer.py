@@ -1,0 +1,121 @@
+"""RegretNet training: augmented Lagrangian on revenue and per-bidder regret (Dütting et al.).
+
+Loss (certifying paper, eq. 2; Dütting et al. per-bidder form):
+
+    L = -E[sum_i p_i] + sum_i lambda_i rgt_i + rho / 2 sum_i rgt_i^2
+
+where ``rgt_i`` is bidder i's mean ex-post regret on the batch, estimated by an inner
+projected-gradient-ascent loop over misreports that are stored per training profile and
+warm-started across iterations, as in the original code. ``lambda_i += rho * rgt_i`` every
+``lagrange_every`` iterations; ``rho += rho_increment`` every ``rho_every`` iterations.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from mechanisms.learned.base import LearnedMechanism
+from mechanisms.misreports import deviation_utilities, pgd_ascent
+from mechanisms.training.data import ProfileDataset
+
+__all__ = ["RegretNetTrainer"]
+
+
+class RegretNetTrainer:
+    """One call of :meth:`step` is one training iteration.
+
+    Args:
+        model: the mechanism being trained.
+        data: training profiles.
+        low, high: ``(n, m)`` misreport bounds (the value support).
+        generator: randomness (misreport initialisation).
+        batch_size: profiles per iteration (paper: 128).
+        lr: Adam learning rate of the network (paper: 1e-3).
+        misreport_lr, misreport_steps, misreport_inits: inner loop (paper: 0.1, 25, 10).
+        lagrange_init, lagrange_every: initial multipliers and update period in iterations (paper: 5, 100).
+        rho, rho_increment, rho_every: quadratic penalty, its increment and period in iterations.
+    """
+
+    def __init__(
+        self,
+        model: LearnedMechanism,
+        data: ProfileDataset,
+        low: Tensor,
+        high: Tensor,
+        generator: torch.Generator,
+        *,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        misreport_lr: float = 0.1,
+        misreport_steps: int = 25,
+        misreport_inits: int = 10,
+        lagrange_init: float = 5.0,
+        lagrange_every: int = 100,
+        rho: float = 1.0,
+        rho_increment: float = 5.0,
+        rho_every: int = 10_000,
+    ) -> None:
+        for name, value in (("batch_size", batch_size), ("misreport_inits", misreport_inits), ("lagrange_every", lagrange_every), ("rho_every", rho_every)):
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1")
+        if misreport_steps < 0 or lr <= 0 or misreport_lr <= 0:
+            raise ValueError("misreport_steps must be >= 0; lr and misreport_lr must be > 0")
+        self.model, self.data, self.low, self.high = model, data, low, high
+        self.batch_size, self.misreport_lr, self.misreport_steps = batch_size, misreport_lr, misreport_steps
+        self.lagrange_every, self.rho_increment, self.rho_every = lagrange_every, rho_increment, rho_every
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        n, m = model.n_bidders, model.n_items
+        device = data.valuations.device
+        shape = (len(data), n, misreport_inits, m)
+        u = torch.rand(shape, generator=generator, device=generator.device).to(device)
+        self.misreports = low.view(1, n, 1, m) + (high - low).view(1, n, 1, m) * u
+        self.lagrange = torch.full((n,), float(lagrange_init), device=device)
+        self.rho = float(rho)
+        self.iteration = 0
+
+    def step(self) -> dict[str, float]:
+        """One iteration: refine this batch's misreports, then one Adam step on the network."""
+        idx = self.data.next_indices(self.batch_size)
+        v = self.data.valuations[idx]
+        self.model.requires_grad_(False)
+        misreports, _ = pgd_ascent(self.model, v, self.misreports[idx], self.low, self.high, steps=self.misreport_steps, lr=self.misreport_lr)
+        self.model.requires_grad_(True)
+        self.misreports[idx] = misreports
+
+        outcome = self.model.run(v, check=False)
+        revenue = outcome.payments.sum(-1).mean()
+        u_true = outcome.utilities(v)
+        u_mis = deviation_utilities(self.model, v, misreports).amax(-1)
+        regret = torch.relu(u_mis - u_true).mean(0)  # (n,)
+        loss = -revenue + (self.lagrange * regret).sum() + 0.5 * self.rho * (regret**2).sum()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+
+        self.iteration += 1
+        if self.iteration % self.lagrange_every == 0:
+            self.lagrange += self.rho * regret.detach()
+        if self.iteration % self.rho_every == 0:
+            self.rho += self.rho_increment
+        return {"revenue": revenue.item(), "regret": regret.mean().item(), "loss": loss.item(), "rho": self.rho, "lagrange": self.lagrange.mean().item()}
+
+    def state_dict(self) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "misreports": self.misreports.cpu(),
+            "lagrange": self.lagrange.cpu(),
+            "rho": self.rho,
+            "iteration": self.iteration,
+            "data": self.data.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        device = self.misreports.device
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.misreports = state["misreports"].to(device)
+        self.lagrange = state["lagrange"].to(device)
+        self.rho, self.iteration = float(state["rho"]), int(state["iteration"])
+        self.data.load_state_dict(state["data"])

@@ -1,0 +1,111 @@
+"""Learned mechanisms: shapes, feasibility and IR by construction, logits, checkpoints."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mechanisms
+from auction_env.errors import CheckpointError
+from mechanisms import checkpoints
+from mechanisms.learned.base import Logits
+
+MODELS = [("regretnet", {}), ("regretnet", {"valuation": "unit_demand"}), ("algnet", {}), ("regretnet", {"layers": 1, "hidden": 8})]
+
+
+def build(name, n, m, high=1.0, **params):
+    prior = mechanisms.make_prior(n, m, high=high)
+    torch.manual_seed(0)
+    return mechanisms.make(name, context={"prior": prior, "n_bidders": n, "n_items": m}, **params), prior
+
+
+@settings(max_examples=40, deadline=None)
+@given(model=st.sampled_from(MODELS), n=st.integers(1, 4), m=st.integers(1, 4), batch=st.integers(1, 6), high=st.sampled_from([1.0, 3.0]), seed=st.integers(0, 1000))
+def test_feasible_and_ir_for_any_bids(model, n, m, batch, high, seed):
+    """Allocations lie in [0,1] with column sums <= 1; truthful utilities are >= 0."""
+    name, params = model
+    mech, prior = build(name, n, m, high=high, **params)
+    bids = prior.sample(batch, torch.Generator().manual_seed(seed))
+    out = mech.run(bids)
+    assert out.allocation.shape == (batch, n, m) and out.payments.shape == (batch, n)
+    assert torch.all(out.allocation >= 0) and torch.all(out.allocation.sum(1) <= 1 + 1e-5)
+    assert torch.all(out.payments >= 0)
+    assert torch.all(out.utilities(bids) >= -1e-5)
+    if params.get("valuation") == "unit_demand":
+        assert torch.all(out.allocation.sum(2) <= 1 + 1e-5)
+
+
+def test_logits_are_exposed_and_reproduce_the_outcome():
+    """logits() + outcome_from_logits() is the outcome; the allocation logits have a dummy row."""
+    mech, prior = build("regretnet", 2, 3)
+    bids = prior.sample(4, torch.Generator().manual_seed(0))
+    logits = mech.logits(bids)
+    assert isinstance(logits, Logits) and logits.allocation.shape == (4, 3, 3)
+    a, b = mech.outcome_from_logits(bids, logits), mech.run(bids)
+    assert torch.allclose(a.allocation, b.allocation) and torch.allclose(a.payments, b.payments)
+
+
+def test_outputs_differentiable_in_bids():
+    """Utilities have gradients with respect to the bids (what misreport attacks need)."""
+    mech, prior = build("algnet", 2, 2)
+    bids = prior.sample(3, torch.Generator().manual_seed(0)).requires_grad_(True)
+    mech.run(bids).payments.sum().backward()
+    assert bids.grad is not None and torch.isfinite(bids.grad).all() and bids.grad.abs().sum() > 0
+
+
+def test_checkpoint_round_trip(tmp_path):
+    """A saved checkpoint loads into an identical mechanism (weights_only state dict + card)."""
+    mech, prior = build("regretnet", 2, 2, layers=2, hidden=16)
+    card = {"mechanism": "regretnet", "setting": {"n_bidders": 2, "n_items": 2, "prior": prior.spec(), "valuation": "additive"}, "architecture": mech.architecture()}
+    path = checkpoints.save(mech, card, tmp_path / "tiny")
+    loaded = mechanisms.make("regretnet", context={"prior": prior, "n_bidders": 2, "n_items": 2}, checkpoint=str(path))
+    bids = prior.sample(16, torch.Generator().manual_seed(1))
+    assert torch.equal(loaded.run(bids).payments, mech.run(bids).payments)
+
+
+def _saved(tmp_path):
+    mech, prior = build("regretnet", 2, 2, layers=1, hidden=4)
+    card = {"mechanism": "regretnet", "setting": {"n_bidders": 2, "n_items": 2, "prior": prior.spec(), "valuation": "additive"}, "architecture": mech.architecture()}
+    return checkpoints.save(mech, card, tmp_path / "ck")
+
+
+@pytest.mark.parametrize(
+    "n, m, high, message",
+    [(3, 2, 1.0, "is for 2 bidders x 2 items; the setting has 3 x 2"), (2, 2, 2.0, "was trained for prior")],
+)
+def test_mismatched_checkpoint_raises_clear_error(tmp_path, n, m, high, message):
+    """Loading a checkpoint into another setting fails and says what differs."""
+    path = _saved(tmp_path)
+    prior = mechanisms.make_prior(n, m, high=high)
+    with pytest.raises(CheckpointError, match=message):
+        mechanisms.make("regretnet", context={"prior": prior, "n_bidders": n, "n_items": m}, checkpoint=str(path))
+
+
+def test_corrupt_or_missing_checkpoint_raises_clear_error(tmp_path):
+    """Corrupt weights, a broken card or an unknown name give a one-line CheckpointError."""
+    path = _saved(tmp_path)
+    prior = mechanisms.make_prior(2, 2)
+    ctx = {"prior": prior, "n_bidders": 2, "n_items": 2}
+    path.with_suffix(".pt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="cannot load weights"):
+        mechanisms.make("regretnet", context=ctx, checkpoint=str(path))
+    path.write_text("{ broken json")
+    with pytest.raises(CheckpointError, match="cannot read model card"):
+        mechanisms.make("regretnet", context=ctx, checkpoint=str(path))
+    with pytest.raises(CheckpointError, match="not found"):
+        mechanisms.make("regretnet", context=ctx, checkpoint="9x9")
+
+
+def test_weights_of_another_architecture_are_rejected(tmp_path):
+    """A card whose architecture does not fit the weights fails clearly."""
+    path = _saved(tmp_path)
+    card = json.loads(path.read_text())
+    card["architecture"]["hidden"] = 8
+    path.write_text(json.dumps(card))
+    prior = mechanisms.make_prior(2, 2)
+    with pytest.raises(CheckpointError, match="do not fit the architecture"):
+        mechanisms.make("regretnet", context={"prior": prior, "n_bidders": 2, "n_items": 2}, checkpoint=str(path))
