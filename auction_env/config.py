@@ -14,7 +14,7 @@ Schema (see ``scenarios/README.md``)::
       seed: null
     agents:                      # which policy each bidder uses
       - {policy: truthful}       # no `bidders`: every bidder not listed elsewhere
-    run: {episodes: 1000, batch_size: 4096, seed: 0}
+    run: {episodes: 1000, batch_size: 4096, seed: 0, regret: {profiles: 1000, protocol: default}}
     sweep:                       # optional grid; each cell gives one row
       grid: {env.n_bidders: [2, 3]}
       seeds: [0, 1]
@@ -115,12 +115,20 @@ class AgentConfig(_Strict):
     bidders: list[int] | None = None
 
 
+class RegretConfig(_Strict):
+    """Measure the mechanism's regret after the run (``mechanisms.evaluation``)."""
+
+    profiles: int = Field(1000, ge=1)
+    protocol: str = "default"
+
+
 class RunConfig(_Strict):
     """The ``run`` section: ``episodes`` episodes of ``env.rounds`` rounds, played in batches."""
 
     episodes: int = Field(1000, ge=1)
     batch_size: int = Field(4096, ge=1)
     seed: int = Field(0, ge=0)
+    regret: RegretConfig | None = None
 
 
 class SweepConfig(_Strict):

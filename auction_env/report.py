@@ -16,9 +16,11 @@ def format_summary(summary: Mapping[str, Any]) -> str:
         f"  revenue  {summary['revenue_mean']:.4f} +/- {summary['revenue_stderr']:.4f}",
         f"  welfare  {summary['welfare_mean']:.4f} +/- {summary['welfare_stderr']:.4f}",
     ]
-    for key in sorted(k for k in summary if k.endswith("_mean") and k not in ("revenue_mean", "welfare_mean")):
-        if not isinstance(summary[key], list):
-            lines.append(f"  {key[: -len('_mean')]:<8} {summary[key]:.4f}")
+    if "regret_mean" in summary:
+        lines.append(
+            f"  regret   {summary['regret_mean']:.5f} +/- {summary['regret_stderr']:.5f} per bidder, max {summary['regret_max']:.4f}"
+            f"  ({summary['regret_profiles']:,} profiles; {summary['regret_protocol']})"
+        )
     lines.append(f"  {'bidder':<8} {'utility':>8} {'present':>8}")
     for i, (u, p) in enumerate(zip(summary["utility_mean"], summary["participation_rate"])):
         lines.append(f"  {i:<8} {u:8.4f} {p:8.3f}")

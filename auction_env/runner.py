@@ -99,6 +99,15 @@ def play(
                     on_rounds(size)
     total = rounds * episodes
     rev_sum, rev_sq, wel_sum, wel_sq = sums.tolist()
+    regret = {}
+    if config.run.regret is not None:
+        from mechanisms.evaluation import evaluate
+
+        result = evaluate(mechanism, setting.prior, participation=setting.participation, profiles=config.run.regret.profiles,
+                          protocol=config.run.regret.protocol, seed=config.run.seed, device=device)
+        regret = {"regret_mean": result.regret_mean, "regret_stderr": result.regret_stderr, "regret_max": result.regret_max,
+                  "regret_per_bidder": [b["mean"] for b in result.regret_per_bidder], "regret_profiles": result.profiles,
+                  "regret_protocol": result.protocol}
     return {
         "scenario": config.name,
         "mechanism": config.env.mechanism.name,
@@ -114,6 +123,7 @@ def play(
         "welfare_stderr": _stderr(wel_sum, wel_sq, total),
         "utility_mean": (utility / total).tolist(),
         "participation_rate": (present / total).tolist(),
+        **regret,
         "device": str(device),
         "wall_time_s": time.perf_counter() - start,
     }

@@ -93,3 +93,13 @@ def test_failed_run_writes_nothing(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         run_scenario("quickstart", out=tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_summary_reports_regret_when_asked():
+    """With run.regret, the summary carries the mechanism's regret and the attack protocol."""
+    data = {"env": {"mechanism": "first_price", "n_items": 1}, "run": {"episodes": 20, "regret": {"profiles": 100}}}
+    summary = run_scenario(data, progress=False, write=False).summary
+    assert summary["regret_mean"] > 0.05 and "default" in summary["regret_protocol"]
+    assert len(summary["regret_per_bidder"]) == 2
+    truthful = run_scenario({"env": {"mechanism": "myerson"}, "run": {"episodes": 20, "regret": {"profiles": 100}}}, progress=False, write=False).summary
+    assert truthful["regret_max"] < 1e-6
