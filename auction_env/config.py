@@ -10,6 +10,7 @@ Schema (see ``scenarios/README.md``)::
       prior: {type: uniform, low: 0.0, high: 1.0}
       participation: {model: always}
       mechanism: {name: myerson, params: {}}     # or just: mechanism: myerson
+      valuation: additive        # or unit_demand (each bidder wants at most one item)
       rounds: 10
       seed: null
     agents:                      # which policy each bidder uses
@@ -33,7 +34,7 @@ import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -103,6 +104,7 @@ class EnvConfig(_Strict):
     prior: PriorConfig = Field(default_factory=PriorConfig)
     participation: ParticipationConfig = Field(default_factory=ParticipationConfig)
     mechanism: MechanismConfig = Field(default_factory=lambda: MechanismConfig(name="myerson"))
+    valuation: Literal["additive", "unit_demand"] = "additive"
     rounds: int = Field(10, ge=1)
     seed: int | None = Field(None, ge=0)
 

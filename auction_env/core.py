@@ -58,12 +58,20 @@ class AuctionCore:
         mechanism: the auction run each round.
         prior: valuation prior; fixes ``n_bidders`` and ``n_items``.
         participation: who takes part; default everyone.
+        valuation: ``additive`` or ``unit_demand``; the mechanism must support it.
 
     Raises:
         ValueError: the mechanism is built for another number of bidders or items.
     """
 
-    def __init__(self, mechanism: Mechanism, prior: Prior, participation: Participation | None = None) -> None:
+    def __init__(
+        self, mechanism: Mechanism, prior: Prior, participation: Participation | None = None, valuation: str = "additive"
+    ) -> None:
+        if valuation not in mechanism.valuations:
+            raise ValueError(
+                f"mechanism {type(mechanism).__name__} supports {', '.join(mechanism.valuations)} valuations, not {valuation}"
+            )
+        self.valuation = valuation
         self.mechanism = mechanism
         self.prior = prior
         self.n_bidders, self.n_items = prior.n_bidders, prior.n_items

@@ -83,12 +83,12 @@ def build_setting(
             mechanisms.registry,
             cfg.mechanism.name,
             "name",
-            context={"prior": prior, **size},
+            context={"prior": prior, "valuation": cfg.valuation, **size},
             params_key="params",
             **cfg.mechanism.params,
         )
     try:
-        core = AuctionCore(mechanism, prior, participation)
+        core = AuctionCore(mechanism, prior, participation, cfg.valuation)
     except ValueError as err:
         raise ConfigError(str(err), f"{prefix}.mechanism") from None
     return Setting(cfg, prior, participation, mechanism, core)

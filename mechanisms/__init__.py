@@ -27,8 +27,8 @@ __all__ = [
     "make_prior",
 ]
 
-#: Parameters the environment injects: ``prior`` (Myerson), and the setting's size.
-CONTEXT = ("prior", "n_bidders", "n_items")
+#: Parameters the environment injects: ``prior`` (Myerson), the setting's size and valuation kind.
+CONTEXT = ("prior", "n_bidders", "n_items", "valuation")
 
 registry: Registry[Mechanism] = Registry("mechanism", context_params=CONTEXT)
 registry.register(

@@ -100,10 +100,14 @@ class Mechanism(nn.Module, ABC):
     Class attributes:
         truthful: True when truthful bidding is a dominant strategy (DSIC).
         differentiable: True when outcomes are differentiable in the bids (gradient attacks).
+        valuations: the valuation kinds the mechanism supports.
     """
 
     truthful: bool = False
     differentiable: bool = False
+    #: Valuation kinds whose feasibility the mechanism guarantees ("unit_demand": each bidder
+    #: gets at most one item in expectation, so <v_i, a_i> is its expected value).
+    valuations: tuple[str, ...] = ("additive",)
 
     def __init__(self, n_bidders: int | None = None, n_items: int | None = None) -> None:
         super().__init__()

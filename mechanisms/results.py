@@ -26,7 +26,8 @@ def load_checkpoint(name_or_path: str) -> tuple[mechanisms.Mechanism, mechanisms
     prior = mechanisms.make_prior(n, m, **prior_spec)
     part_spec = dict(setting.get("participation") or {"model": "always"})
     participation = participation_models.make(n, **part_spec)
-    mechanism = mechanisms.make(card["mechanism"], context={"prior": prior, "n_bidders": n, "n_items": m}, checkpoint=str(card_path))
+    context = {"prior": prior, "n_bidders": n, "n_items": m, "valuation": setting.get("valuation", "additive")}
+    mechanism = mechanisms.make(card["mechanism"], context=context, checkpoint=str(card_path))
     return mechanism, prior, participation, card
 
 

@@ -32,31 +32,46 @@ def make_regretnet(
     checkpoint: str | None = None,
     hidden: int | None = None,
     layers: int | None = None,
-    valuation: str | None = None,
+    valuation: str = "additive",
 ) -> RegretNet:
-    """A RegretNet, fresh (``hidden``/``layers``/``valuation``) or from ``checkpoint``.
+    """A RegretNet, fresh (``hidden``, ``layers``) or from ``checkpoint``.
 
     Args:
+        n_bidders, n_items, prior, valuation: the setting (injected by the environment).
         checkpoint: a shipped name (``"2x2"``, ``"regretnet_2x2"``) or a path to a card/weights.
     """
-    params = {k: v for k, v in (("hidden", hidden), ("layers", layers), ("valuation", valuation)) if v is not None}
+    params = {k: v for k, v in (("hidden", hidden), ("layers", layers)) if v is not None}
     if checkpoint is not None:
-        return load("regretnet", checkpoint, n_bidders, n_items, prior, **params)  # type: ignore[return-value]
-    return RegretNet(n_bidders, n_items, prior, **params)
+        return load("regretnet", checkpoint, n_bidders, n_items, prior, valuation, **params)  # type: ignore[return-value]
+    return RegretNet(n_bidders, n_items, prior, valuation=valuation, **params)
 
 
 def make_algnet(
-    n_bidders: int, n_items: int, prior: Prior | None = None, checkpoint: str | None = None, hidden: int | None = None, layers: int | None = None
+    n_bidders: int,
+    n_items: int,
+    prior: Prior | None = None,
+    checkpoint: str | None = None,
+    hidden: int | None = None,
+    layers: int | None = None,
+    valuation: str = "additive",
 ) -> ALGNet:
-    """An ALGNet, fresh or from ``checkpoint`` (see :func:`make_regretnet`)."""
+    """An ALGNet (additive valuations only), fresh or from ``checkpoint`` (see :func:`make_regretnet`)."""
+    if valuation != "additive":
+        raise ValueError(f"algnet supports additive valuations only, not {valuation}")
     params = {k: v for k, v in (("hidden", hidden), ("layers", layers)) if v is not None}
     if checkpoint is not None:
-        return load("algnet", checkpoint, n_bidders, n_items, prior, **params)  # type: ignore[return-value]
+        return load("algnet", checkpoint, n_bidders, n_items, prior, valuation, **params)  # type: ignore[return-value]
     return ALGNet(n_bidders, n_items, prior, **params)
 
 
 def load(
-    mechanism: str, checkpoint: str, n_bidders: int | None, n_items: int | None, prior: Prior | None, **overrides: Any
+    mechanism: str,
+    checkpoint: str,
+    n_bidders: int | None,
+    n_items: int | None,
+    prior: Prior | None,
+    valuation: str = "additive",
+    **overrides: Any,
 ) -> LearnedMechanism:
     """Load a checkpoint of ``mechanism`` and check that it fits the setting.
 
@@ -79,6 +94,8 @@ def load(
             f"checkpoint '{name}' is for {setting['n_bidders']} bidders x {setting['n_items']} items; "
             f"the setting has {want[0]} x {want[1]}"
         )
+    if setting.get("valuation", "additive") != valuation:
+        raise CheckpointError(f"checkpoint '{name}' is for {setting.get('valuation', 'additive')} valuations; the setting has {valuation}")
     if prior is not None and setting.get("prior") is not None:
         spec = prior.spec()
         for bound in ("low", "high"):

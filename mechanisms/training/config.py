@@ -20,7 +20,7 @@ Schema::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -36,6 +36,7 @@ class SettingConfig(_Strict):
     n_items: int = Field(2, ge=1, le=1024)
     prior: PriorConfig = Field(default_factory=PriorConfig)
     participation: ParticipationConfig = Field(default_factory=ParticipationConfig)
+    valuation: Literal["additive", "unit_demand"] = "additive"
 
 
 class TrainerConfig(_Strict):

@@ -71,11 +71,11 @@ class TrainingRun:
             self.participation = _located("setting.participation", participation_models.registry, s.participation.model, "model", context={"n_bidders": s.n_bidders}, **s.participation.params)
             if "checkpoint" in config.mechanism.params:
                 raise ConfigError("train a fresh network: remove 'checkpoint'", "mechanism.params.checkpoint")
-            self.model = _located("mechanism", mechanism_registry, config.mechanism.name, "name", context={"prior": self.prior, **size}, params_key="params", **config.mechanism.params)
+            self.model = _located("mechanism", mechanism_registry, config.mechanism.name, "name", context={"prior": self.prior, "valuation": s.valuation, **size}, params_key="params", **config.mechanism.params)
             if not getattr(self.model, "differentiable", False) or not list(self.model.parameters()):
                 raise ConfigError(f"'{config.mechanism.name}' has no trainable parameters", "mechanism.name")
             self.model.to(self.device)
-            self.core = AuctionCore(self.model, self.prior, self.participation)
+            self.core = AuctionCore(self.model, self.prior, self.participation, s.valuation)
             self.data_gen, self.train_gen, self.init_gen = make_generators(config.seed, 3, self.device)
             init_weights(self.model, self.init_gen)
             self.data = ProfileDataset(self.core, config.dataset_size, self.data_gen, self.device)

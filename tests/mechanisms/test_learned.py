@@ -17,10 +17,11 @@ from mechanisms.learned.base import Logits
 MODELS = [("regretnet", {}), ("regretnet", {"valuation": "unit_demand"}), ("algnet", {}), ("regretnet", {"layers": 1, "hidden": 8})]
 
 
-def build(name, n, m, high=1.0, **params):
+def build(name, n, m, high=1.0, valuation="additive", **params):
     prior = mechanisms.make_prior(n, m, high=high)
     torch.manual_seed(0)
-    return mechanisms.make(name, context={"prior": prior, "n_bidders": n, "n_items": m}, **params), prior
+    context = {"prior": prior, "n_bidders": n, "n_items": m, "valuation": valuation}
+    return mechanisms.make(name, context=context, **params), prior
 
 
 @settings(max_examples=40, deadline=None)
@@ -109,3 +110,18 @@ def test_weights_of_another_architecture_are_rejected(tmp_path):
     prior = mechanisms.make_prior(2, 2)
     with pytest.raises(CheckpointError, match="do not fit the architecture"):
         mechanisms.make("regretnet", context={"prior": prior, "n_bidders": 2, "n_items": 2}, checkpoint=str(path))
+
+
+def test_unit_demand_is_a_setting_the_env_and_checkpoints_check(tmp_path):
+    """The env injects valuation=unit_demand; item-wise mechanisms are refused; cards must match."""
+    import auction_env
+    from auction_env.errors import ConfigError
+
+    env = auction_env.parallel_env(n_bidders=2, n_items=2, valuation="unit_demand", mechanism={"name": "regretnet", "params": {"hidden": 8, "layers": 1}})
+    assert env.mechanism.valuation == "unit_demand"
+    with pytest.raises(ConfigError, match="supports additive valuations, not unit_demand"):
+        auction_env.parallel_env(valuation="unit_demand", mechanism="myerson")
+    path = _saved(tmp_path)
+    prior = mechanisms.make_prior(2, 2)
+    with pytest.raises(CheckpointError, match="is for additive valuations; the setting has unit_demand"):
+        mechanisms.make("regretnet", context={"prior": prior, "n_bidders": 2, "n_items": 2, "valuation": "unit_demand"}, checkpoint=str(path))
