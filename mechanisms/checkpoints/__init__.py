@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from auction_env.atomic import write_text_atomic
+from auction_env.atomic import temporary_sibling, write_text_atomic
 from auction_env.errors import CheckpointError
 from auction_env.registry import suggest
 
@@ -92,8 +91,7 @@ def save(model: nn.Module, card: dict[str, Any], path: str | Path) -> Path:
 
 def save_torch_atomic(obj: Any, path: Path) -> None:
     """``torch.save`` through a temporary file and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = temporary_sibling(path)
     try:
         torch.save(obj, tmp)
         os.replace(tmp, path)

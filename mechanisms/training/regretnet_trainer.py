@@ -8,6 +8,13 @@ where ``rgt_i`` is bidder i's mean ex-post regret on the batch, estimated by an 
 projected-gradient-ascent loop over misreports that are stored per training profile and
 warm-started across iterations, as in the original code. ``lambda_i += rho * rgt_i`` every
 ``lagrange_every`` iterations; ``rho += rho_increment`` every ``rho_every`` iterations.
+
+Two optional additions (off by default, i.e. the original method):
+* ``regret_target`` eps: treat the constraint as ``rgt_i <= eps`` and update
+  ``lambda_i = max(0, lambda_i + rho * (rgt_i - eps))``, so the multipliers settle where the
+  training regret is about eps instead of growing for ever (since ``rgt_i >= 0`` the original
+  update only ever raises them, which keeps trading revenue away late in training);
+* ``lr_decay`` / ``lr_decay_every``: multiply the learning rate by ``lr_decay`` periodically.
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ class RegretNetTrainer:
         misreport_lr, misreport_steps, misreport_inits: inner loop (paper: 0.1, 25, 10).
         lagrange_init, lagrange_every: initial multipliers and update period in iterations (paper: 5, 100).
         rho, rho_increment, rho_every: quadratic penalty, its increment and period in iterations.
+        regret_target: regret budget eps of the multiplier update (0: the original update).
+        lr_decay, lr_decay_every: step decay of the learning rate (every 0 iterations: none).
     """
 
     def __init__(
@@ -55,12 +64,18 @@ class RegretNetTrainer:
         rho: float = 1.0,
         rho_increment: float = 5.0,
         rho_every: int = 10_000,
+        regret_target: float = 0.0,
+        lr_decay: float = 1.0,
+        lr_decay_every: int = 0,
     ) -> None:
         for name, value in (("batch_size", batch_size), ("misreport_inits", misreport_inits), ("lagrange_every", lagrange_every), ("rho_every", rho_every)):
             if value < 1:
                 raise ValueError(f"{name} must be >= 1")
         if misreport_steps < 0 or lr <= 0 or misreport_lr <= 0:
             raise ValueError("misreport_steps must be >= 0; lr and misreport_lr must be > 0")
+        if regret_target < 0 or not 0 < lr_decay <= 1 or lr_decay_every < 0:
+            raise ValueError("regret_target must be >= 0, lr_decay in (0, 1], lr_decay_every >= 0")
+        self.regret_target, self.lr_decay, self.lr_decay_every = regret_target, lr_decay, lr_decay_every
         self.model, self.data, self.low, self.high = model, data, low, high
         self.batch_size, self.misreport_lr, self.misreport_steps = batch_size, misreport_lr, misreport_steps
         self.lagrange_every, self.rho_increment, self.rho_every = lagrange_every, rho_increment, rho_every
@@ -95,7 +110,10 @@ class RegretNetTrainer:
 
         self.iteration += 1
         if self.iteration % self.lagrange_every == 0:
-            self.lagrange += self.rho * regret.detach()
+            self.lagrange = torch.clamp(self.lagrange + self.rho * (regret.detach() - self.regret_target), min=0.0)
+        if self.lr_decay_every and self.iteration % self.lr_decay_every == 0:
+            for group in self.optimizer.param_groups:
+                group["lr"] *= self.lr_decay
         if self.iteration % self.rho_every == 0:
             self.rho += self.rho_increment
         return {"revenue": revenue.item(), "regret": regret.mean().item(), "loss": loss.item(), "rho": self.rho, "lagrange": self.lagrange.mean().item()}

@@ -71,3 +71,15 @@ def test_bad_training_config_exits_2(tmp_path, capsys):
     path.write_text("name: x\nmechanism: regretnet\ntrainer: {name: regretnett}\niterations: 5\n")
     assert main(["train", str(path), "--out", str(tmp_path / "o")]) == 2
     assert "trainer.name: Unknown trainer 'regretnett'. Did you mean 'regretnet'?" in capsys.readouterr().err
+
+
+def test_shipped_training_configs_build():
+    """Every training config in the repo validates and builds its model, data and trainer."""
+    from pathlib import Path
+
+    configs = sorted((Path(__file__).parents[2] / "mechanisms" / "training" / "configs").glob("*.yaml"))
+    assert len(configs) >= 7
+    for path in configs:
+        cfg = load_training_config(path)
+        run = TrainingRun(cfg.model_copy(update={"dataset_size": 64}), device="cpu")
+        assert run.model.n_bidders == cfg.setting.n_bidders and run.model.valuation == cfg.setting.valuation
