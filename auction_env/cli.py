@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="output folder (default runs/<name>-<timestamp>)")
     run.add_argument("--seed", type=_non_negative, metavar="N", help="override run.seed")
     run.add_argument("--episodes", type=_positive, metavar="N", help="override run.episodes (quick runs)")
+    run.add_argument("--regret-profiles", type=_positive, metavar="N", help="override run.regret.profiles")
     run.add_argument("--device", metavar="DEV", help="torch device (default: cuda if available, else cpu)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.set_defaults(handler=_cmd_run)
@@ -91,6 +92,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         out=args.out,
         seed=args.seed,
         episodes=args.episodes,
+        regret_profiles=args.regret_profiles,
         device=_device(args.device),
         progress=not args.no_progress,
     )
@@ -132,7 +134,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     sections = {
         "mechanisms": mechanisms.registry.describe(),
         "agents": agents.registry.describe(),
-        "priors": mechanisms.priors.describe(),
+        "priors": mechanisms.prior_registry.describe(),
         "participation": participation.registry.describe(),
         "envs": envs.describe(),
         "scenarios": {name: "" for name in shipped_scenarios()},

@@ -143,6 +143,7 @@ def run_scenario(
     out: str | Path | None = None,
     seed: int | None = None,
     episodes: int | None = None,
+    regret_profiles: int | None = None,
     device: torch.device | str | None = None,
     progress: bool = True,
     write: bool = True,
@@ -154,6 +155,7 @@ def run_scenario(
         out: output folder; default ``runs/<name>-<timestamp>``.
         seed: overrides ``run.seed`` (a sweep's ``seeds`` still override per cell).
         episodes: overrides ``run.episodes`` (quick runs).
+        regret_profiles: overrides ``run.regret.profiles`` when the scenario measures regret.
         device: where to run; default CUDA when available.
         progress: show a progress bar over all rounds.
         write: write ``config.yaml``, ``summary.json`` (and ``sweep.csv``) to ``out``.
@@ -170,6 +172,8 @@ def run_scenario(
         data["run"]["seed"] = seed
     if episodes is not None:
         data["run"]["episodes"] = episodes
+    if regret_profiles is not None and data["run"].get("regret"):
+        data["run"]["regret"]["profiles"] = regret_profiles
     config = parse(ScenarioConfig, data, source=loaded.source)
     cells = sweep_cells(config, source=loaded.source)
     total = sum(c.env.rounds * c.run.episodes for _, c in cells)

@@ -65,7 +65,7 @@ def build_setting(
     n, m = cfg.n_bidders, cfg.n_items
     size = {"n_bidders": n, "n_items": m}
     if prior is None:
-        prior = _located(f"{prefix}.prior", mechanisms.priors, cfg.prior.type, "type", context=size, **cfg.prior.params)
+        prior = _located(f"{prefix}.prior", mechanisms.prior_registry, cfg.prior.type, "type", context=size, **cfg.prior.params)
     if (prior.n_bidders, prior.n_items) != (n, m):
         raise ConfigError(f"prior is for {prior.n_bidders}x{prior.n_items}, env is {n}x{m}", f"{prefix}.prior")
     if participation is None:

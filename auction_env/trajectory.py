@@ -1,7 +1,7 @@
 """Play scenario policies in the PettingZoo environment and record what happened.
 
 Recorded trajectories make regression tests of environment dynamics: record once, store as
-JSON, and compare exactly after every change (``tests/record_trajectories.py``).
+JSON, and compare exactly after every change (``scripts/record_trajectories.py``).
 """
 
 from __future__ import annotations

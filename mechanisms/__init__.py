@@ -23,7 +23,7 @@ __all__ = [
     "make",
     "available",
     "registry",
-    "priors",
+    "prior_registry",
     "make_prior",
 ]
 
@@ -48,8 +48,8 @@ registry.register(
     description="item-wise first price (pay your bid), optional reserve; not truthful",
 )
 
-priors: Registry[Prior] = Registry("prior", context_params=("n_bidders", "n_items"))
-priors.register("uniform", "mechanisms.priors:UniformPrior", description="independent U[low, high]")
+prior_registry: Registry[Prior] = Registry("prior", context_params=("n_bidders", "n_items"))
+prior_registry.register("uniform", "mechanisms.priors:UniformPrior", description="independent U[low, high]")
 
 
 def make(name: str, /, context: dict[str, Any] | None = None, **params: Any) -> Mechanism:
@@ -70,7 +70,7 @@ def available() -> list[str]:
 
 def make_prior(n_bidders: int, n_items: int, type: str = "uniform", **params: Any) -> Prior:
     """Build a registered prior, e.g. ``make_prior(2, 2, low=0, high={"per_bidder": [1, 2]})``."""
-    return priors.make(type, context={"n_bidders": n_bidders, "n_items": n_items}, **params)
+    return prior_registry.make(type, context={"n_bidders": n_bidders, "n_items": n_items}, **params)
 
 registry.register(
     "regretnet",

@@ -32,7 +32,7 @@ from auction_env.registry import Registry
 from auction_env.runner import default_device
 from auction_env.seeding import make_generators
 from mechanisms import checkpoints
-from mechanisms import priors as prior_registry
+from mechanisms import prior_registry
 from mechanisms import registry as mechanism_registry
 from mechanisms.learned.base import init_weights
 from mechanisms.learned.loading import setting_of

@@ -13,10 +13,10 @@ from auction_env.cli import main
 
 def test_run_prints_summary_and_writes_files(tmp_path, capsys):
     """`run` exits 0, prints the summary table and writes summary.json."""
-    code = main(["run", "quickstart", "--out", str(tmp_path), "--episodes", "20", "--no-progress"])
+    code = main(["run", "quickstart", "--out", str(tmp_path), "--episodes", "20", "--regret-profiles", "8", "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "revenue" in out and "myerson" in out
+    assert "revenue" in out and "regretnet" in out and "regret " in out
     assert json.loads((tmp_path / "summary.json").read_text())["rounds"] == 2000
 
 

@@ -20,7 +20,7 @@ def test_shipped_scenario_validates_and_runs_briefly(name, tmp_path):
     """Every shipped scenario validates and runs a few episodes, writing its files."""
     scenario = load_scenario(name)
     validate_scenario(scenario.config, source=scenario.source)
-    result = run_scenario(name, out=tmp_path, episodes=20, progress=False)
+    result = run_scenario(name, out=tmp_path, episodes=20, regret_profiles=8, progress=False)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (tmp_path / "config.yaml").exists()
     rows = summary["cells"] if "cells" in summary else [summary]
@@ -44,9 +44,9 @@ def test_resolved_config_reruns_to_the_same_summary(tmp_path):
 
 def test_seed_changes_results():
     """Different seeds give different revenue; the same seed the same."""
-    a = run_scenario("quickstart", episodes=50, seed=1, progress=False, write=False).summary
-    b = run_scenario("quickstart", episodes=50, seed=1, progress=False, write=False).summary
-    c = run_scenario("quickstart", episodes=50, seed=2, progress=False, write=False).summary
+    a = run_scenario("first_price_shading", episodes=50, seed=1, progress=False, write=False).summary
+    b = run_scenario("first_price_shading", episodes=50, seed=1, progress=False, write=False).summary
+    c = run_scenario("first_price_shading", episodes=50, seed=2, progress=False, write=False).summary
     assert a["revenue_mean"] == b["revenue_mean"] != c["revenue_mean"]
 
 

@@ -1,6 +1,6 @@
 """Recorded seeded trajectories of every shipped scenario replay exactly.
 
-If dynamics change on purpose, re-record with ``.venv/bin/python tests/record_trajectories.py``.
+If dynamics change on purpose, re-record with ``.venv/bin/python scripts/record_trajectories.py``.
 """
 
 from __future__ import annotations

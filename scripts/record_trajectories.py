@@ -2,7 +2,7 @@
 
 Run this only when the environment's dynamics change on purpose, then review the diff:
 
-    .venv/bin/python tests/record_trajectories.py
+    .venv/bin/python scripts/record_trajectories.py
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from auction_env.atomic import write_text_atomic
 from auction_env.catalog import shipped_scenarios
 from auction_env.trajectory import record_trajectory
 
-DATA = Path(__file__).parent / "data" / "trajectories"
+DATA = Path(__file__).parents[1] / "tests" / "data" / "trajectories"
 ROUNDS, SEED = 6, 1234
 
 
