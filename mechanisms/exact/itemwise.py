@@ -11,7 +11,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["top_two", "at_least", "one_hot_allocation", "charge", "item_reserve", "constant"]
+from mechanisms.base import Mechanism
+
+__all__ = ["top_two", "at_least", "one_hot_allocation", "charge", "item_reserve", "constant", "ReservePriced"]
 
 _CONSTANTS: dict[tuple[float, torch.dtype, torch.device], Tensor] = {}
 
@@ -76,6 +78,29 @@ def charge(allocation: Tensor, price: Tensor) -> Tensor:
     multiply-and-sum is ~6x slower at large batch on CPU).
     """
     return torch.bmm(allocation, price.mT).squeeze(-1)
+
+
+class ReservePriced(Mechanism):
+    """Base of item-wise auctions with a reserve price: one for all items or one per item.
+
+    Args:
+        reserve: one reserve price for every item, or a list with one per item.
+    """
+
+    def __init__(self, reserve: float | Sequence[float] = 0.0) -> None:
+        super().__init__()
+        self.register_buffer("reserve", item_reserve(reserve), persistent=False)
+        self._per_item = not isinstance(reserve, (int, float))
+
+    def reserve_for(self, bids: Tensor) -> Tensor:
+        """The reserve on ``bids``' device and dtype; checks a per-item list against the items."""
+        reserve = self.reserve.to(device=bids.device, dtype=bids.dtype)
+        if self._per_item and reserve.numel() != bids.shape[2]:
+            raise ValueError(f"reserve has {reserve.numel()} prices but bids have {bids.shape[2]} items")
+        return reserve
+
+    def extra_repr(self) -> str:
+        return f"reserve={self.reserve.tolist()}"
 
 
 def item_reserve(reserve: float | Sequence[float]) -> Tensor:
