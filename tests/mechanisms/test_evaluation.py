@@ -64,3 +64,31 @@ def test_protocols_state_their_budget():
     for proto in PROTOCOLS.values():
         text = proto.describe(2)
         assert proto.name in text and "start" in text
+
+
+def test_shipped_checkpoints_table(capsys):
+    """`evaluate --shipped` evaluates every shipped checkpoint and prints one table row each."""
+    from auction_env.cli import main
+    from mechanisms import checkpoints
+
+    assert main(["evaluate", "--shipped", "--profiles", "4", "--protocol", "weak", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    for name in checkpoints.shipped():
+        assert f"| {name} |" in out
+    assert "item-wise Myerson" in out and "weak: PGD" in out
+
+
+def test_shipped_checkpoints_load_by_short_name_and_fit_their_setting():
+    """Every shipped checkpoint loads by name, is IR on truthful bids, and refuses another size."""
+    from auction_env.errors import CheckpointError
+    from mechanisms import checkpoints
+    from mechanisms.results import load_checkpoint
+
+    for name in checkpoints.shipped():
+        mech, prior, _, card = load_checkpoint(name)
+        v = prior.sample(256, torch.Generator().manual_seed(0))
+        assert torch.all(mech.run(v).utilities(v) >= -1e-6)
+        other = mechanisms.make_prior(prior.n_bidders + 1, prior.n_items)
+        context = {"prior": other, "n_bidders": prior.n_bidders + 1, "n_items": prior.n_items, "valuation": card["setting"]["valuation"]}
+        with pytest.raises(CheckpointError, match="is for"):
+            mechanisms.make(card["mechanism"], context=context, checkpoint=name)
