@@ -21,7 +21,7 @@ from auction_env.registry import Registry
 from mechanisms.base import Mechanism
 from mechanisms.priors import Prior
 
-__all__ = ["Setting", "build_setting", "build_policies", "validate_scenario"]
+__all__ = ["Setting", "build_setting", "build_policies", "validate_scenario", "build_named"]
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,11 @@ def build_setting(
     n, m = cfg.n_bidders, cfg.n_items
     size = {"n_bidders": n, "n_items": m}
     if prior is None:
-        prior = _located(f"{prefix}.prior", mechanisms.prior_registry, cfg.prior.type, "type", context=size, **cfg.prior.params)
+        prior = build_named(f"{prefix}.prior", mechanisms.prior_registry, cfg.prior.type, "type", context=size, **cfg.prior.params)
     if (prior.n_bidders, prior.n_items) != (n, m):
         raise ConfigError(f"prior is for {prior.n_bidders}x{prior.n_items}, env is {n}x{m}", f"{prefix}.prior")
     if participation is None:
-        participation = _located(
+        participation = build_named(
             f"{prefix}.participation",
             participation_models.registry,
             cfg.participation.model,
@@ -78,7 +78,7 @@ def build_setting(
             **cfg.participation.params,
         )
     if mechanism is None:
-        mechanism = _located(
+        mechanism = build_named(
             f"{prefix}.mechanism",
             mechanisms.registry,
             cfg.mechanism.name,
@@ -131,7 +131,7 @@ def build_policies(
         entry = entries[k]
         context = {"bidder": i, "n_bidders": n, "n_items": setting.n_items, "prior": setting.prior, "mechanism": setting.mechanism}
         policies.append(
-            _located(f"{prefix}[{k}]", agent_registry.registry, entry.policy, "policy", context=context, params_key="params", **entry.params)
+            build_named(f"{prefix}[{k}]", agent_registry.registry, entry.policy, "policy", context=context, params_key="params", **entry.params)
         )
     return policies
 
@@ -155,7 +155,7 @@ def validate_scenario(config: ScenarioConfig, *, source: str = "") -> int:
     return len(cells)
 
 
-def _located(path: str, registry: Registry[Any], name: str, name_key: str, *, params_key: str = "", **kwargs: Any) -> Any:
+def build_named(path: str, registry: Registry[Any], name: str, name_key: str, *, params_key: str = "", **kwargs: Any) -> Any:
     """Build ``name`` from ``registry``, locating any error under ``path``.
 
     An unknown name is reported at ``path.name_key``; a parameter error at

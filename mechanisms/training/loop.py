@@ -60,18 +60,18 @@ class TrainingRun:
     """Everything a training config builds: setting, model, data, trainer."""
 
     def __init__(self, config: TrainingConfig, device: torch.device | str | None = None, source: str = "") -> None:
-        from auction_env.setting import _located  # path-aware registry builds
+        from auction_env.setting import build_named
 
         self.config = config
         self.device = torch.device(device) if device is not None else default_device()
         s = config.setting
         size = {"n_bidders": s.n_bidders, "n_items": s.n_items}
         try:
-            self.prior = _located("setting.prior", prior_registry, s.prior.type, "type", context=size, **s.prior.params)
-            self.participation = _located("setting.participation", participation_models.registry, s.participation.model, "model", context={"n_bidders": s.n_bidders}, **s.participation.params)
+            self.prior = build_named("setting.prior", prior_registry, s.prior.type, "type", context=size, **s.prior.params)
+            self.participation = build_named("setting.participation", participation_models.registry, s.participation.model, "model", context={"n_bidders": s.n_bidders}, **s.participation.params)
             if "checkpoint" in config.mechanism.params:
                 raise ConfigError("train a fresh network: remove 'checkpoint'", "mechanism.params.checkpoint")
-            self.model = _located("mechanism", mechanism_registry, config.mechanism.name, "name", context={"prior": self.prior, "valuation": s.valuation, **size}, params_key="params", **config.mechanism.params)
+            self.model = build_named("mechanism", mechanism_registry, config.mechanism.name, "name", context={"prior": self.prior, "valuation": s.valuation, **size}, params_key="params", **config.mechanism.params)
             if not getattr(self.model, "differentiable", False) or not list(self.model.parameters()):
                 raise ConfigError(f"'{config.mechanism.name}' has no trainable parameters", "mechanism.name")
             self.model.to(self.device)
@@ -80,7 +80,7 @@ class TrainingRun:
             init_weights(self.model, self.init_gen)
             self.data = ProfileDataset(self.core, config.dataset_size, self.data_gen, self.device)
             low, high = (t.to(self.device) for t in self.prior.bounds(self.device))
-            self.trainer = _located(
+            self.trainer = build_named(
                 "trainer", trainers, config.trainer.name, "name", params_key="params",
                 context={"model": self.model, "data": self.data, "low": low, "high": high, "generator": self.train_gen},
                 **config.trainer.params,
