@@ -31,6 +31,7 @@ from auction_env.errors import CheckpointError, ConfigError
 from auction_env.registry import Registry
 from auction_env.runner import default_device
 from auction_env.seeding import make_generators
+from auction_env.setting import build_named
 from mechanisms import checkpoints
 from mechanisms import prior_registry
 from mechanisms import registry as mechanism_registry
@@ -60,8 +61,6 @@ class TrainingRun:
     """Everything a training config builds: setting, model, data, trainer."""
 
     def __init__(self, config: TrainingConfig, device: torch.device | str | None = None, source: str = "") -> None:
-        from auction_env.setting import build_named
-
         self.config = config
         self.device = torch.device(device) if device is not None else default_device()
         s = config.setting
