@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.base import BidderPolicy
+from agents.base import BidderPolicy, ResponsePolicy
 from auction_env.registry import Registry
 
-__all__ = ["BidderPolicy", "make", "available", "registry", "CONTEXT"]
+__all__ = ["BidderPolicy", "ResponsePolicy", "make", "available", "registry", "CONTEXT"]
 
 #: Values the environment injects into a policy's constructor when it asks for them.
 CONTEXT = ("bidder", "n_bidders", "n_items", "prior", "mechanism")
@@ -20,6 +20,14 @@ registry: Registry[BidderPolicy] = Registry("agent", context_params=CONTEXT)
 registry.register("truthful", "agents.bidders.scripted:Truthful", description="bid your value")
 registry.register(
     "shading", "agents.bidders.scripted:Shading", description="bid factor x value"
+)
+registry.register(
+    "gradient",
+    "agents.bidders.gradient:GradientMisreporter",
+    description="white-box PGD on own utility (mode oracle | bayesian)",
+)
+registry.register(
+    "sb3", "agents.bidders.sb3:SB3Policy", description="a saved stable-baselines3 model (algo, path)"
 )
 registry.register(
     "random", "agents.bidders.scripted:RandomBidder", description="uniform random bid in [0, upper support]"

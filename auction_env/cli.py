@@ -46,6 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(handler=_cmd_train)
 
+    bidder = sub.add_parser("train-bidder", help="train an RL bidder with stable-baselines3", description="Train one bidder of a scenario with an SB3 algorithm against the scenario's other bidders (batched vector env); writes model.zip, curve.csv, curve.png, bids.png and summary.json (utility, gain over truthful bidding, bid slope).")
+    bidder.add_argument("scenario", metavar="SCENARIO", help="a YAML path or a shipped scenario name")
+    bidder.add_argument("--algo", default="PPO", type=str.upper, choices=["PPO", "SAC", "A2C", "TD3", "DDPG"], help="SB3 algorithm (default PPO)")
+    bidder.add_argument("--steps", type=_positive, default=200_000, metavar="N", help="environment steps (default 200000)")
+    bidder.add_argument("--out", metavar="DIR", required=True, help="run folder")
+    bidder.add_argument("--bidder", type=_non_negative, default=0, metavar="I", help="the learning bidder (default 0)")
+    bidder.add_argument("--n-envs", type=_positive, default=64, metavar="N", help="auctions per batched step (default 64)")
+    bidder.add_argument("--seed", type=_non_negative, default=0, metavar="N")
+    bidder.add_argument("--eval-rounds", type=_positive, default=100_000, metavar="N", help="rounds to score the trained bidder")
+    bidder.add_argument("--algo-kwargs", metavar="JSON", help='override hyperparameters, e.g. \'{"learning_rate": 3e-4}\'')
+    bidder.add_argument("--no-progress", action="store_true")
+    bidder.set_defaults(handler=_cmd_train_bidder)
+
     evaluate = sub.add_parser("evaluate", help="revenue, welfare, IR and regret of a mechanism", description="Evaluate a checkpoint (shipped name or path) or a registered mechanism on fresh profiles; regret comes from a named attack protocol whose budget is printed.")
     evaluate.add_argument("mechanism", nargs="?", metavar="CHECKPOINT_OR_NAME", help="e.g. regretnet_2x2, path/to/card.json, or myerson")
     evaluate.add_argument("--shipped", action="store_true", help="evaluate every shipped checkpoint and print the results table (markdown)")
@@ -163,6 +176,32 @@ def _cmd_train(args: argparse.Namespace) -> int:
         torch.set_num_threads(os.cpu_count() or 1)
     card = train(config, args.out, device=device, progress=not args.no_progress, iterations=args.iterations, source=args.config)
     print(f"checkpoint written to {card.with_suffix('.pt')} (model card {card})")
+    return 0
+
+
+def _cmd_train_bidder(args: argparse.Namespace) -> int:
+    import json
+
+    import torch
+
+    from agents.train_bidder import train_bidder
+
+    kwargs = None
+    if args.algo_kwargs:
+        try:
+            kwargs = json.loads(args.algo_kwargs)
+        except json.JSONDecodeError as err:
+            raise _BadInput(f"--algo-kwargs: not valid JSON ({err.msg} at column {err.colno})") from None
+        if not isinstance(kwargs, dict):
+            raise _BadInput("--algo-kwargs: give a JSON object")
+    torch.set_num_threads(1)  # small networks and batches: one thread is fastest
+    summary = train_bidder(args.scenario, args.out, algo=args.algo, steps=args.steps, learner=args.bidder, n_envs=args.n_envs,
+                           seed=args.seed, algo_kwargs=kwargs, eval_rounds=args.eval_rounds, progress=not args.no_progress)
+    slope = ", ".join(f"{s:.3f}" for s in summary["slope"])
+    print(f"{summary['algo']} bidder_{args.bidder}: utility {summary['utility_mean']:.4f} +/- {summary['utility_stderr']:.4f}, "
+          f"gain over truthful {summary['gain_mean']:+.4f} +/- {summary['gain_stderr']:.4f}, bid slope {slope} "
+          f"({summary['steps']:,} steps in {summary['wall_time_s']:.0f} s)")
+    print(f"model, curve and plots written to {args.out}")
     return 0
 
 

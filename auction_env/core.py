@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -142,15 +143,44 @@ class AuctionCore:
             raise ValueError(f"expected {self.n_bidders} policies, got {len(policies)}")
         valuations, participation = self.sample(batch, generator, device)
         obs = bidder_observations(valuations, participation, round_fraction)
-        columns = []
-        for i, policy in enumerate(policies):
-            bid = policy.act(obs[:, i], generator=generator)
-            if not isinstance(bid, Tensor) or tuple(bid.shape) != (batch, self.n_items):
-                shape = tuple(bid.shape) if isinstance(bid, Tensor) else type(bid).__name__
-                raise ValueError(f"bidder_{i} ({policy!r}) returned bids {shape}, expected {(batch, self.n_items)}")
-            if not bool(torch.isfinite(bid).all()):
-                raise ValueError(f"bidder_{i} ({policy!r}) returned NaN or infinite bids")
-            columns.append(bid)
-        low, high = self.bid_bounds(valuations.device)
-        bids = torch.stack(columns, dim=1).to(valuations.dtype).clamp(low, high)
+        bids = self.collect_bids(policies, obs, valuations, participation, generator)
         return self.resolve(valuations, participation, bids, generator, check=False)
+
+    def collect_bids(
+        self,
+        policies: Sequence[BidderPolicy],
+        observations: Tensor,
+        valuations: Tensor,
+        participation: Tensor,
+        generator: torch.Generator | None,
+    ) -> Tensor:
+        """Ask every policy for its bids; ``(batch, n_bidders, n_items)`` clipped to the bid space.
+
+        Ordinary policies bid first; response policies (:class:`agents.base.ResponsePolicy`)
+        then see those reports (absent bidders' zeroed, other responders' as truthful).
+
+        Raises:
+            ValueError: a policy returned bids of the wrong shape or with NaN/inf.
+        """
+        low, high = self.bid_bounds(valuations.device)
+        bids = valuations.clone()
+        responders = []
+        for i, policy in enumerate(policies):
+            if getattr(policy, "sees_reports", False):
+                responders.append(i)
+                continue
+            bids[:, i] = self._checked(i, policy, policy.act(observations[:, i], generator=generator), valuations.shape[0])
+        if responders:
+            reports = bids.clamp(low, high) * participation.unsqueeze(-1).to(bids.dtype)
+            for i in responders:
+                bid = policies[i].respond(observations[:, i], reports, generator=generator)
+                bids[:, i] = self._checked(i, policies[i], bid, valuations.shape[0])
+        return bids.clamp(low, high)
+
+    def _checked(self, i: int, policy: BidderPolicy, bid: Any, batch: int) -> Tensor:
+        if not isinstance(bid, Tensor) or tuple(bid.shape) != (batch, self.n_items):
+            shape = tuple(bid.shape) if isinstance(bid, Tensor) else type(bid).__name__
+            raise ValueError(f"bidder_{i} ({policy!r}) returned bids {shape}, expected {(batch, self.n_items)}")
+        if not bool(torch.isfinite(bid).all()):
+            raise ValueError(f"bidder_{i} ({policy!r}) returned NaN or infinite bids")
+        return bid

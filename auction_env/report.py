@@ -21,9 +21,12 @@ def format_summary(summary: Mapping[str, Any]) -> str:
             f"  regret   {summary['regret_mean']:.5f} +/- {summary['regret_stderr']:.5f} per bidder, max {summary['regret_max']:.4f}"
             f"  ({summary['regret_profiles']:,} profiles; {summary['regret_protocol']})"
         )
-    lines.append(f"  {'bidder':<8} {'utility':>8} {'present':>8}")
-    for i, (u, p) in enumerate(zip(summary["utility_mean"], summary["participation_rate"])):
-        lines.append(f"  {i:<8} {u:8.4f} {p:8.3f}")
+    gains = summary.get("gain_over_truthful") or [None] * len(summary["utility_mean"])
+    errors = summary.get("gain_stderr") or [None] * len(gains)
+    lines.append(f"  {'bidder':<8} {'utility':>8} {'present':>8}  {'gain over truthful':>20}")
+    for i, (u, p, g, e) in enumerate(zip(summary["utility_mean"], summary["participation_rate"], gains, errors)):
+        gain = f"{g:+.4f} +/- {e:.4f}" if g is not None else "(truthful)"
+        lines.append(f"  {i:<8} {u:8.4f} {p:8.3f}  {gain:>20}")
     return "\n".join(lines)
 
 

@@ -25,6 +25,8 @@ from tqdm.auto import tqdm
 from auction_env.atomic import write_text_atomic
 from auction_env.catalog import Scenario, load_scenario
 from auction_env.config import ScenarioConfig, parse, sweep_cells
+from agents.bidders.scripted import Truthful
+from auction_env.core import AuctionCore, RoundBatch
 from auction_env.errors import ConfigError
 from auction_env.seeding import make_generators
 from auction_env.setting import build_policies, build_setting
@@ -85,6 +87,10 @@ def play(
     sums = torch.zeros(4, dtype=torch.float64, device=device)  # revenue, revenue^2, welfare, welfare^2
     utility = torch.zeros(n, dtype=torch.float64, device=device)
     present = torch.zeros(n, dtype=torch.float64, device=device)
+    # Strategic bidders (any policy but truthful): utility minus what bidding their values
+    # would have earned in the same rounds, others' bids unchanged. Sum and sum of squares.
+    strategic = [i for i, p in enumerate(policies) if not isinstance(p, Truthful)]
+    gains = torch.zeros(2, n, dtype=torch.float64, device=device)
     start = time.perf_counter()
     with torch.inference_mode():
         for r in range(rounds):
@@ -95,6 +101,10 @@ def play(
                 sums += torch.stack((rev.sum(), (rev * rev).sum(), wel.sum(), (wel * wel).sum()))
                 utility += result.utilities.double().sum(0)
                 present += result.participation.double().sum(0)
+                for i in strategic:
+                    gain = (result.utilities[:, i] - _truthful_utility(setting.core, result, i, generator)).double()
+                    gains[0, i] += gain.sum()
+                    gains[1, i] += (gain * gain).sum()
                 if on_rounds is not None:
                     on_rounds(size)
     total = rounds * episodes
@@ -122,11 +132,21 @@ def play(
         "welfare_mean": wel_sum / total,
         "welfare_stderr": _stderr(wel_sum, wel_sq, total),
         "utility_mean": (utility / total).tolist(),
+        "gain_over_truthful": [gains[0, i].item() / total if i in strategic else None for i in range(n)],
+        "gain_stderr": [_stderr(gains[0, i].item(), gains[1, i].item(), total) if i in strategic else None for i in range(n)],
         "participation_rate": (present / total).tolist(),
         **regret,
         "device": str(device),
         "wall_time_s": time.perf_counter() - start,
     }
+
+
+def _truthful_utility(core: AuctionCore, played: RoundBatch, bidder: int, generator: torch.Generator) -> torch.Tensor:
+    """``(batch,)`` bidder's utility had it bid its values in the rounds ``played``."""
+    low, high = core.bid_bounds(played.valuations.device)
+    bids = played.bids.clone()
+    bids[:, bidder] = played.valuations[:, bidder].clamp(low[bidder], high[bidder])
+    return core.resolve(played.valuations, played.participation, bids, generator, check=False).utilities[:, bidder]
 
 
 def _stderr(total: float, squares: float, count: int) -> float:

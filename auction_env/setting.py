@@ -155,7 +155,7 @@ def validate_scenario(config: ScenarioConfig, *, source: str = "") -> int:
     return len(cells)
 
 
-def build_named(path: str, registry: Registry[Any], name: str, name_key: str, *, params_key: str = "", **kwargs: Any) -> Any:
+def build_named(path: str, registry: Registry[Any], name: str, name_key: str, /, *, params_key: str = "", **kwargs: Any) -> Any:
     """Build ``name`` from ``registry``, locating any error under ``path``.
 
     An unknown name is reported at ``path.name_key``; a parameter error at

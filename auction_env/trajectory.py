@@ -15,7 +15,9 @@ import torch
 
 from agents.base import BidderPolicy
 from auction_env.catalog import Scenario, load_scenario
+from auction_env.core import AuctionCore
 from auction_env.envs.sealed_bid import SealedBidAuctionEnv
+from auction_env.observation import participating, values
 from auction_env.seeding import make_generators
 from auction_env.setting import build_policies
 
@@ -27,13 +29,23 @@ def act(
     observations: Mapping[str, np.ndarray],
     agents: Sequence[str],
     generator: torch.Generator | None = None,
+    core: AuctionCore | None = None,
 ) -> dict[str, np.ndarray]:
-    """Each agent's bid from its batched policy, called with batch size 1."""
-    actions = {}
-    for agent, policy in zip(agents, policies):
-        obs = torch.as_tensor(observations[agent]).unsqueeze(0)
-        actions[agent] = policy.act(obs, generator=generator)[0].numpy()
-    return actions
+    """Each agent's bid from its batched policy, called with batch size 1.
+
+    With ``core`` given, response policies (e.g. the oracle misreporter) also get to see the
+    others' reports of the round, as in :meth:`AuctionCore.collect_bids`.
+    """
+    if core is None:
+        actions = {}
+        for agent, policy in zip(agents, policies):
+            obs = torch.as_tensor(observations[agent]).unsqueeze(0)
+            actions[agent] = policy.act(obs, generator=generator)[0].numpy()
+        return actions
+    obs = torch.as_tensor(np.stack([observations[a] for a in agents])).unsqueeze(0)  # (1, n, m + 2)
+    with torch.inference_mode():
+        bids = core.collect_bids(policies, obs, values(obs), participating(obs), generator)
+    return {agent: bids[0, i].numpy().copy() for i, agent in enumerate(agents)}
 
 
 def record_trajectory(scenario: str | Path | Scenario, *, rounds: int = 6, seed: int = 0) -> dict[str, Any]:
@@ -52,7 +64,7 @@ def record_trajectory(scenario: str | Path | Scenario, *, rounds: int = 6, seed:
     observations, _ = env.reset(seed=seed)
     steps = []
     while env.agents:
-        actions = act(policies, observations, env.agents, policy_gen)
+        actions = act(policies, observations, env.agents, policy_gen, env.core)
         observations, rewards, _, _, _ = env.step(actions)
         r = env.last_round
         assert r is not None

@@ -170,6 +170,7 @@ def evaluate(
     device: torch.device | str | None = None,
     chunk: int | None = None,
     progress: bool = False,
+    valuations: Tensor | None = None,
 ) -> EvaluationResult:
     """Revenue, welfare, IR violations and per-bidder regret on ``profiles`` fresh profiles.
 
@@ -182,6 +183,8 @@ def evaluate(
         protocol: attack protocol name or object.
         seed: seeds profiles, attack starts and tie-breaking.
         chunk: profiles per attack batch (default: sized for ~0.5M network evaluations).
+        valuations: evaluate on these profiles ``(profiles, n, m)`` instead of sampling (to
+            compare with another measurement on the same rounds); ``profiles`` is ignored.
 
     Returns:
         An :class:`EvaluationResult`; ``score`` is ``(sqrt(revenue) - sqrt(total regret))^2``
@@ -195,7 +198,13 @@ def evaluate(
     n, m = prior.n_bidders, prior.n_items
     low, high = (t.to(device) for t in prior.bounds(device))
     sample_gen, attack_gen = make_generators(seed, 2, device)
-    v = prior.sample(profiles, sample_gen, device)
+    if valuations is not None:
+        if valuations.dim() != 3 or tuple(valuations.shape[1:]) != (n, m):
+            raise ValueError(f"valuations must have shape (profiles, {n}, {m}), got {tuple(valuations.shape)}")
+        profiles = valuations.shape[0]
+        v = valuations.to(device)
+    else:
+        v = prior.sample(profiles, sample_gen, device)
     present = torch.ones(profiles, n, dtype=torch.bool, device=device) if participation is None else participation.sample(profiles, sample_gen, device)
     v = v * present.unsqueeze(-1).to(v.dtype)
     per_profile = (proto.grid**m if proto.uses_grid(m) else 1) + proto.random_starts * (1 if mechanism.differentiable else proto.random_search) + 1 + proto.grid_refine

@@ -1,0 +1,159 @@
+"""What a single-learner view needs: the setting, who learns, and the others' policies.
+
+Shared by :class:`~auction_env.wrappers.single_learner.SingleLearnerEnv` (one auction, Gymnasium)
+and :class:`~auction_env.wrappers.vector.AuctionVecEnv` (N auctions in one batched call, SB3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from agents.base import BidderPolicy
+from auction_env.config import AgentConfig, EnvConfig, parse
+from auction_env.errors import ConfigError
+from auction_env.setting import Setting, build_policies, build_setting
+
+__all__ = ["LearnerSetup", "build_learner_setup", "OpponentSpec", "to_bids", "to_actions"]
+
+#: An opponent: a registered policy name, ``{"policy": name, "params": {...}}``, or a policy object.
+OpponentSpec = Union[str, Mapping[str, Any], BidderPolicy]
+
+
+@dataclass
+class LearnerSetup:
+    """A built setting with one learning bidder.
+
+    Attributes:
+        setting: prior, participation, mechanism and core.
+        learner: index of the learning bidder.
+        policies: one policy per bidder; ``policies[learner]`` is None.
+        rounds: rounds per episode.
+        seed: default seed.
+    """
+
+    setting: Setting
+    learner: int
+    policies: list[BidderPolicy | None]
+    rounds: int
+    seed: int | None
+
+    @property
+    def n_items(self) -> int:
+        return self.setting.n_items
+
+    def bid_high(self) -> torch.Tensor:
+        """``(n_items,)`` the learner's upper bid bound (its upper value support)."""
+        return self.setting.prior.high[self.learner].clone()
+
+    def action_space(self) -> spaces.Box:
+        """``Box(-1, 1, (n_items,))``: SB3's advice; -1 bids 0, +1 bids the upper support."""
+        return spaces.Box(-1.0, 1.0, shape=(self.n_items,), dtype=np.float32)
+
+    def observation_space(self) -> spaces.Box:
+        """The learner's observation as in the environment: values, participating, round fraction."""
+        low = self.setting.prior.low[self.learner].numpy()
+        high = self.setting.prior.high[self.learner].numpy()
+        return spaces.Box(
+            np.concatenate([low, [0.0, 0.0]]).astype(np.float32),
+            np.concatenate([high, [1.0, 1.0]]).astype(np.float32),
+            dtype=np.float32,
+        )
+
+
+def to_bids(actions: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+    """Map actions in ``[-1, 1]`` (clipped) to bids in ``[0, high]``."""
+    return (actions.clamp(-1.0, 1.0) + 1.0) * 0.5 * high
+
+
+def to_actions(bids: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`to_bids` (bids clipped to ``[0, high]``)."""
+    return bids.clamp(torch.zeros_like(high), high) / high * 2.0 - 1.0
+
+
+def build_learner_setup(
+    scenario: str | Mapping[str, Any] | None = None,
+    *,
+    learner: int = 0,
+    opponents: OpponentSpec | Sequence[OpponentSpec] | None = None,
+    **env_config: Any,
+) -> LearnerSetup:
+    """Build the setting and the non-learning bidders' policies.
+
+    Args:
+        scenario: a scenario (YAML path, shipped name or mapping) giving the ``env`` section and,
+            when ``opponents`` is None, the others' policies from its ``agents``.
+        learner: the learning bidder's index.
+        opponents: one spec for every other bidder, or a list with one per other bidder in
+            index order; default the scenario's agents, else ``truthful``.
+        env_config: ``env`` keys that override the scenario's (``n_bidders``, ``mechanism`` ...).
+
+    Raises:
+        ConfigError: invalid config, learner index or opponent.
+    """
+    data: dict[str, Any] = {}
+    agent_entries: list[AgentConfig] | None = None
+    if scenario is not None:
+        from auction_env.catalog import load_scenario
+
+        loaded = load_scenario(scenario)
+        data.update(loaded.config.env.model_dump())
+        agent_entries = list(loaded.config.agents)
+    data.update(env_config)
+    cfg = parse(EnvConfig, data, prefix="env")
+    setting = build_setting(cfg)
+    n = setting.n_bidders
+    if isinstance(learner, bool) or not isinstance(learner, int) or not 0 <= learner < n:
+        raise ConfigError(f"learner must be a bidder index in [0, {n - 1}], got {learner!r}", "learner")
+    if opponents is None:
+        if agent_entries is not None:
+            policies: list[BidderPolicy | None] = list(build_policies(agent_entries, setting))
+        else:
+            policies = [_build(setting, i, "truthful") for i in range(n)]
+    else:
+        specs = list(opponents) if isinstance(opponents, Sequence) and not isinstance(opponents, str) else None
+        if specs is not None and len(specs) != n - 1:
+            raise ConfigError(f"give one opponent per other bidder ({n - 1}), got {len(specs)}", "opponents")
+        others = [i for i in range(n) if i != learner]
+        policies = [None] * n
+        for k, i in enumerate(others):
+            policies[i] = _build(setting, i, specs[k] if specs is not None else opponents)  # type: ignore[arg-type]
+    policies[learner] = None
+    return LearnerSetup(setting, learner, policies, cfg.rounds, cfg.seed)
+
+
+def _build(setting: Setting, bidder: int, spec: OpponentSpec) -> BidderPolicy:
+    if isinstance(spec, BidderPolicy):
+        return spec
+    if isinstance(spec, str):
+        entry = AgentConfig(policy=spec)
+    elif isinstance(spec, Mapping):
+        entry = parse(AgentConfig, dict(spec), prefix="opponents")
+    else:
+        raise ConfigError(f"an opponent is a policy name, a mapping or a BidderPolicy, got {type(spec).__name__}", "opponents")
+    entry = entry.model_copy(update={"bidders": None})
+    policies = build_policies([entry], setting, prefix="opponents")
+    return policies[bidder]
+
+
+def opponent_bids(
+    setup: LearnerSetup,
+    observations: torch.Tensor,
+    valuations: torch.Tensor,
+    participation: torch.Tensor,
+    learner_bids: torch.Tensor,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """All bids ``(batch, n, m)`` given the learner's: others' policies act (responders last)."""
+
+    class _Fixed(BidderPolicy):
+        def act(self, obs: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+            return learner_bids
+
+    policies = [p if p is not None else _Fixed() for p in setup.policies]
+    return setup.setting.core.collect_bids(policies, observations, valuations, participation, generator)

@@ -1,0 +1,157 @@
+"""One bidder learns, the others follow fixed policies: a Gymnasium ``Env`` for stable-baselines3."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from agents.base import BidderPolicy
+from auction_env.observation import bidder_observations
+from auction_env.seeding import make_generators
+from auction_env.wrappers.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
+
+__all__ = ["SingleLearnerEnv"]
+
+#: Rounds whose valuations (and non-reactive opponents' bids) are drawn in one batched call.
+_BLOCK = 256
+
+
+class SingleLearnerEnv(gym.Env):
+    """A Gymnasium view of the auction environment from one learning bidder's seat.
+
+    ## Description
+    Each step is one round of the sealed-bid auction of :mod:`auction_env.envs.sealed_bid`; the
+    learning bidder submits its bid, the other bidders bid with their policies (given by name,
+    mapping or object, or taken from a scenario's ``agents``), and the mechanism decides.
+
+    ## Action Space
+    ``Box(-1, 1, (n_items,), float32)``, rescaled to the bid ``(a + 1) / 2 x upper support``
+    (SB3 recommends symmetric, normalised actions); out-of-range actions are clipped.
+
+    ## Observation Space
+    As in the environment: ``[v_1 ... v_m, participating (0/1), round / rounds]``.
+
+    ## Rewards
+    The learner's utility ``<v, a> - p`` (0 when it is absent from the round). ``info`` holds
+    its ``bid``, ``allocation`` row, ``payment`` and ``participating``.
+
+    ## Episode End
+    Truncation after ``rounds`` rounds.
+
+    ## Arguments
+    ``scenario`` (YAML path, shipped name or mapping), ``learner`` (bidder index, default 0),
+    ``opponents`` (one spec or one per other bidder; default the scenario's agents or
+    truthful), ``render_mode`` (``"ansi"``), and any ``env`` key (``n_bidders``, ``mechanism``,
+    ``rounds``, ``seed`` ...) overriding the scenario.
+    """
+
+    metadata = {"render_modes": ["ansi"]}
+
+    def __init__(
+        self,
+        scenario: str | Mapping[str, Any] | None = None,
+        *,
+        learner: int = 0,
+        opponents: OpponentSpec | Sequence[OpponentSpec] | None = None,
+        render_mode: str | None = None,
+        **env_config: Any,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        self.render_mode = render_mode
+        self.setup: LearnerSetup = build_learner_setup(scenario, learner=learner, opponents=opponents, **env_config)
+        self.setup.setting.mechanism.eval()
+        self.learner = self.setup.learner
+        self.rounds = self.setup.rounds
+        self.action_space = self.setup.action_space()
+        self.observation_space = self.setup.observation_space()
+        self._high = self.setup.bid_high()
+        self._reactive = any(getattr(p, "sees_reports", False) for p in self.setup.policies if p is not None)
+        self._sample_gen: torch.Generator | None = None
+        self._mech_gen: torch.Generator | None = None
+        self._round = 0
+        self._last: dict[str, Any] | None = None
+
+    @property
+    def mechanism(self):
+        return self.setup.setting.mechanism
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if seed is not None or self._sample_gen is None:
+            self._sample_gen, self._mech_gen = make_generators(seed if seed is not None else self.setup.seed, 2)
+        self._round = 0
+        self._last = None
+        self._fill_block()
+        return self._obs_np[0].copy(), {"participating": bool(self._part[0, self.learner])}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self._round >= self.rounds:
+            raise RuntimeError("the episode is over: call reset() before step()")
+        a = np.asarray(action, dtype=np.float32).reshape(-1)
+        if a.shape != (self.setup.n_items,) or not np.isfinite(a).all():
+            raise ValueError(f"action must be {self.setup.n_items} finite numbers in [-1, 1], got {action!r}")
+        k = self._pos
+        with torch.inference_mode():
+            bid = to_bids(torch.from_numpy(a), self._high).unsqueeze(0)
+            vals, part = self._vals[k : k + 1], self._part[k : k + 1]
+            if self._reactive:
+                bids = opponent_bids(self.setup, self._obs[k : k + 1], vals, part, bid, self._sample_gen)
+            else:
+                bids = self._bids[k : k + 1].clone()
+                bids[0, self.learner] = bid[0]
+            result = self.setup.setting.core.resolve(vals, part, bids, self._mech_gen, check=False)
+        i = self.learner
+        reward = float(result.utilities[0, i])
+        info = {
+            "bid": bids[0, i].numpy().copy(),
+            "allocation": result.outcome.allocation[0, i].numpy().copy(),
+            "payment": float(result.outcome.payments[0, i]),
+            "participating": bool(part[0, i]),
+        }
+        self._last = {"round": self._round, "result": result}
+        self._round += 1
+        truncated = self._round >= self.rounds
+        if not truncated:
+            self._pos += 1
+            if self._pos >= self._obs.shape[0]:
+                self._fill_block()
+            obs = self._obs_np[self._pos].copy()
+        else:
+            obs = self._obs_np[self._pos].copy()
+            obs[-1] = 1.0
+        return obs, reward, False, truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode is None:
+            return None
+        if self._last is None:
+            return f"round 0/{self.rounds}: no bids yet\n"
+        r, i = self._last["result"], self.learner
+        return (
+            f"round {self._last['round'] + 1}/{self.rounds}  learner bidder_{i}: value {r.valuations[0, i].tolist()} "
+            f"bid {r.bids[0, i].tolist()} allocation {r.outcome.allocation[0, i].tolist()} "
+            f"pays {r.outcome.payments[0, i].item():.3f} utility {r.utilities[0, i].item():.3f}\n"
+        )
+
+    def _fill_block(self) -> None:
+        """Draw the next rounds' valuations (and the non-reactive opponents' bids) in one call."""
+        size = min(_BLOCK, self.rounds - self._round)
+        with torch.inference_mode():
+            vals, part = self.setup.setting.core.sample(size, self._sample_gen)
+            fractions = (self._round + torch.arange(size, dtype=vals.dtype)) / self.rounds
+            obs = bidder_observations(vals, part, 0.0)
+            obs[..., -1] = fractions.unsqueeze(-1)
+            if not self._reactive:
+                self._bids = opponent_bids(self.setup, obs, vals, part, vals[:, self.learner], self._sample_gen)
+        self._vals, self._part, self._obs = vals, part, obs
+        self._obs_np = obs[:, self.learner].numpy().astype(np.float32)
+        self._pos = 0
+
+    def policies(self) -> list[BidderPolicy | None]:
+        """The bidders' policies (``None`` at the learner's seat)."""
+        return list(self.setup.policies)
