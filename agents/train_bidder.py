@@ -27,14 +27,15 @@ import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from tqdm.auto import tqdm
 
+from agents.base import BidderPolicy
 from agents.bidders.sb3 import SB3Policy, algorithm
 from auction_env.atomic import atomic_path, write_text_atomic
 from auction_env.errors import ConfigError
 from auction_env.seeding import make_generators
-from auction_env.wrappers.learner import OpponentSpec, build_learner_setup
+from auction_env.wrappers.learner import OpponentSpec, build_learner_setup, build_policy
 from auction_env.wrappers.vector import AuctionVecEnv
 
-__all__ = ["train_bidder", "score_bidder", "BidderScore", "default_algo_kwargs"]
+__all__ = ["train_bidder", "score_bidder", "scored_profiles", "BidderScore", "default_algo_kwargs"]
 
 
 def default_algo_kwargs(algo: str, n_envs: int) -> dict[str, Any]:
@@ -169,7 +170,7 @@ def train_bidder(
 
 
 def score_bidder(
-    policy: Any,
+    policy: BidderPolicy | OpponentSpec,
     scenario: str | Mapping[str, Any] | None = None,
     *,
     learner: int = 0,
@@ -181,12 +182,17 @@ def score_bidder(
 ) -> BidderScore:
     """Play ``policy`` at the learner's seat for ``n_rounds`` rounds; utility, gain, bid slope.
 
-    The gain is the policy's utility minus the truthful bid's in the same rounds (others' bids
+    ``policy`` is a policy object or a spec built for the learner's seat (``"gradient"``,
+    ``{"policy": "gradient", "params": {"mode": "bayesian"}}``). The same ``seed`` plays the
+    same valuation profiles whatever the policy (:func:`scored_profiles` returns them). The gain
+    is the policy's utility minus the truthful bid's in the same rounds (others' bids
     unchanged). The slope per item is the least-squares fit ``bid ~ intercept + slope x value``
     over rounds where the learner takes part.
     """
     setup = build_learner_setup(scenario, learner=learner, opponents=opponents, **env_config)
     core = setup.setting.core
+    if not isinstance(policy, BidderPolicy):
+        policy = build_policy(setup.setting, learner, policy)
     policies = [policy if p is None else p for p in setup.policies]
     (gen,) = make_generators(seed, 1)
     utils, gains, values, bids = [], [], [], []
@@ -222,6 +228,17 @@ def score_bidder(
         slope=slopes,
         intercept=intercepts,
     )
+
+
+def scored_profiles(
+    scenario: str | Mapping[str, Any] | None = None, *, n_rounds: int = 100_000, seed: int = 0, **env_config: Any
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The valuations ``(n_rounds, n, m)`` and participation :func:`score_bidder` plays with ``seed``
+    (``n_rounds`` up to one batch of 50,000), e.g. to evaluate regret on the same profiles."""
+    setup = build_learner_setup(scenario, **env_config)
+    (gen,) = make_generators(seed, 1)
+    with torch.inference_mode():
+        return setup.setting.core.sample(min(n_rounds, 50_000), gen, "cpu")
 
 
 def _algo_class(name: str) -> type:

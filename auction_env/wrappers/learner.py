@@ -19,7 +19,7 @@ from auction_env.config import AgentConfig, EnvConfig, parse
 from auction_env.errors import ConfigError
 from auction_env.setting import Setting, build_policies, build_setting
 
-__all__ = ["LearnerSetup", "build_learner_setup", "OpponentSpec", "to_bids", "to_actions"]
+__all__ = ["LearnerSetup", "build_learner_setup", "build_policy", "OpponentSpec", "opponent_bids", "to_bids", "to_actions"]
 
 #: An opponent: a registered policy name, ``{"policy": name, "params": {...}}``, or a policy object.
 OpponentSpec = Union[str, Mapping[str, Any], BidderPolicy]
@@ -114,7 +114,7 @@ def build_learner_setup(
         if agent_entries is not None:
             policies: list[BidderPolicy | None] = list(build_policies(agent_entries, setting))
         else:
-            policies = [_build(setting, i, "truthful") for i in range(n)]
+            policies = [build_policy(setting, i, "truthful") for i in range(n)]
     else:
         specs = list(opponents) if isinstance(opponents, Sequence) and not isinstance(opponents, str) else None
         if specs is not None and len(specs) != n - 1:
@@ -122,12 +122,13 @@ def build_learner_setup(
         others = [i for i in range(n) if i != learner]
         policies = [None] * n
         for k, i in enumerate(others):
-            policies[i] = _build(setting, i, specs[k] if specs is not None else opponents)  # type: ignore[arg-type]
+            policies[i] = build_policy(setting, i, specs[k] if specs is not None else opponents)  # type: ignore[arg-type]
     policies[learner] = None
     return LearnerSetup(setting, learner, policies, cfg.rounds, cfg.seed)
 
 
-def _build(setting: Setting, bidder: int, spec: OpponentSpec) -> BidderPolicy:
+def build_policy(setting: Setting, bidder: int, spec: OpponentSpec) -> BidderPolicy:
+    """The policy ``spec`` (name, mapping or object) for ``bidder``'s seat in ``setting``."""
     if isinstance(spec, BidderPolicy):
         return spec
     if isinstance(spec, str):

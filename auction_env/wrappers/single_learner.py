@@ -12,7 +12,7 @@ import torch
 from agents.base import BidderPolicy
 from auction_env.observation import bidder_observations
 from auction_env.seeding import make_generators
-from auction_env.wrappers.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
+from auction_env.wrappers.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids
 
 __all__ = ["SingleLearnerEnv"]
 
@@ -69,7 +69,7 @@ class SingleLearnerEnv(gym.Env):
         self.rounds = self.setup.rounds
         self.action_space = self.setup.action_space()
         self.observation_space = self.setup.observation_space()
-        self._high = self.setup.bid_high()
+        self._high_np = self.setup.bid_high().numpy().astype(np.float32)
         self._reactive = any(getattr(p, "sees_reports", False) for p in self.setup.policies if p is not None)
         self._sample_gen: torch.Generator | None = None
         self._mech_gen: torch.Generator | None = None
@@ -95,23 +95,24 @@ class SingleLearnerEnv(gym.Env):
         a = np.asarray(action, dtype=np.float32).reshape(-1)
         if a.shape != (self.setup.n_items,) or not np.isfinite(a).all():
             raise ValueError(f"action must be {self.setup.n_items} finite numbers in [-1, 1], got {action!r}")
-        k = self._pos
+        k, i = self._pos, self.learner
+        bid = (np.clip(a, -1.0, 1.0) + 1.0) * 0.5 * self._high_np
         with torch.inference_mode():
-            bid = to_bids(torch.from_numpy(a), self._high).unsqueeze(0)
             vals, part = self._vals[k : k + 1], self._part[k : k + 1]
             if self._reactive:
-                bids = opponent_bids(self.setup, self._obs[k : k + 1], vals, part, bid, self._sample_gen)
+                bids = opponent_bids(self.setup, self._obs[k : k + 1], vals, part, torch.from_numpy(bid).unsqueeze(0), self._sample_gen)
             else:
-                bids = self._bids[k : k + 1].clone()
-                bids[0, self.learner] = bid[0]
+                row = self._bids_np[k].copy()
+                row[i] = bid
+                bids = torch.from_numpy(row).unsqueeze(0)
             result = self.setup.setting.core.resolve(vals, part, bids, self._mech_gen, check=False)
-        i = self.learner
-        reward = float(result.utilities[0, i])
+        allocation = result.outcome.allocation.numpy()
+        reward = float(result.utilities.numpy()[0, i])
         info = {
-            "bid": bids[0, i].numpy().copy(),
-            "allocation": result.outcome.allocation[0, i].numpy().copy(),
-            "payment": float(result.outcome.payments[0, i]),
-            "participating": bool(part[0, i]),
+            "bid": bids.numpy()[0, i].copy(),
+            "allocation": allocation[0, i].copy(),
+            "payment": float(result.outcome.payments.numpy()[0, i]),
+            "participating": bool(self._part_np[k, i]),
         }
         self._last = {"round": self._round, "result": result}
         self._round += 1
@@ -147,8 +148,9 @@ class SingleLearnerEnv(gym.Env):
             obs = bidder_observations(vals, part, 0.0)
             obs[..., -1] = fractions.unsqueeze(-1)
             if not self._reactive:
-                self._bids = opponent_bids(self.setup, obs, vals, part, vals[:, self.learner], self._sample_gen)
+                self._bids_np = opponent_bids(self.setup, obs, vals, part, vals[:, self.learner], self._sample_gen).numpy()
         self._vals, self._part, self._obs = vals, part, obs
+        self._part_np = part.numpy()
         self._obs_np = obs[:, self.learner].numpy().astype(np.float32)
         self._pos = 0
 

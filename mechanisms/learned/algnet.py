@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from mechanisms.learned.base import LearnedMechanism, Logits, mlp
+from mechanisms.learned.base import LearnedMechanism, Logits, mlp, run_sequential
 from mechanisms.priors import Prior
 
 __all__ = ["ALGNet"]
@@ -31,8 +31,8 @@ class ALGNet(LearnedMechanism):
     def logits(self, bids: Tensor) -> Logits:
         x = self.features(bids)
         n, m = self.n_bidders, self.n_items
-        out = self.allocation_net(x).view(-1, n + 2, m)
-        return Logits(allocation=out[:, : n + 1], payment=self.payment_net(x), sell=out[:, n + 1])
+        out = run_sequential(self.allocation_net, x).view(-1, n + 2, m)
+        return Logits(allocation=out[:, : n + 1], payment=run_sequential(self.payment_net, x), sell=out[:, n + 1])
 
     def architecture(self) -> dict:
         return {"hidden": self.hidden, "layers": self.layers}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mechanisms.base import Mechanism, Outcome
@@ -52,6 +53,22 @@ def mlp(n_in: int, hidden: int, layers: int) -> nn.Sequential:
         modules += [nn.Linear(width, hidden), nn.ReLU()]
         width = hidden
     return nn.Sequential(*modules)
+
+
+def run_sequential(layers: nn.Sequential, x: Tensor) -> Tensor:
+    """Apply a stack of ``Linear``/``ReLU`` (nested ``Sequential`` allowed) without per-module call
+    overhead: at batch 1 (one environment step) the module machinery costs more than the math.
+    Module hooks do not fire on this path."""
+    for layer in layers:
+        if isinstance(layer, nn.Linear):
+            x = F.linear(x, layer.weight, layer.bias)
+        elif isinstance(layer, nn.ReLU):
+            x = torch.relu(x)
+        elif isinstance(layer, nn.Sequential):
+            x = run_sequential(layer, x)
+        else:
+            x = layer(x)
+    return x
 
 
 def init_weights(module: nn.Module, generator: torch.Generator) -> None:

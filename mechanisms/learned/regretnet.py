@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from mechanisms.learned.base import LearnedMechanism, Logits, mlp
+from mechanisms.learned.base import LearnedMechanism, Logits, mlp, run_sequential
 from mechanisms.priors import Prior
 
 __all__ = ["RegretNet"]
@@ -46,7 +46,7 @@ class RegretNet(LearnedMechanism):
         self.item_choice_head = nn.Linear(hidden, n_bidders * (n_items + 1)) if valuation == "unit_demand" else None
 
     def logits(self, bids: Tensor) -> Logits:
-        h = self.trunk(self.features(bids))
+        h = run_sequential(self.trunk, self.features(bids))
         n, m = self.n_bidders, self.n_items
         item_choice = None
         if self.item_choice_head is not None:
