@@ -30,6 +30,7 @@ from auction_env.registry import suggest
 from auction_env.seeding import make_generators
 from mechanisms.base import Mechanism
 from mechanisms.misreports import deviation_utilities, pgd_ascent, truthful_utilities
+from mechanisms.noise import ExpectedOutcome, is_noisy
 from mechanisms.priors import Prior
 
 __all__ = ["AttackProtocol", "PROTOCOLS", "EvaluationResult", "evaluate", "protocol"]
@@ -125,21 +126,28 @@ def _grid(n_items: int, points: int, low: Tensor, high: Tensor) -> Tensor:
     return low.unsqueeze(1) + (high - low).unsqueeze(1) * mesh.unsqueeze(0)
 
 
-def _regret_chunk(mechanism: Mechanism, v: Tensor, low: Tensor, high: Tensor, proto: AttackProtocol, gen: torch.Generator) -> tuple[Tensor, Tensor]:
-    """Truthful utilities ``(c, n)`` and best deviation utilities ``(c, n)`` for a chunk of profiles."""
+def _regret_chunk(
+    mechanism: Mechanism, v: Tensor, low: Tensor, high: Tensor, proto: AttackProtocol, gen: torch.Generator, rescore: Mechanism | None = None
+) -> tuple[Tensor, Tensor]:
+    """Truthful utilities ``(c, n)`` and best deviation utilities ``(c, n)`` for a chunk of profiles.
+
+    With ``rescore`` (a noisy mechanism's expected outcome), the search's best misreport and the
+    truthful bid are scored again with fresh noise, so the max over noisy estimates does not
+    bias the regret upward.
+    """
     c, n, m = v.shape
     differentiable = getattr(mechanism, "differentiable", False)
     with torch.no_grad():
         u_true = truthful_utilities(mechanism, v, gen)
-        best = u_true.clone()
+        best_x, best_u = v.unsqueeze(2), u_true.unsqueeze(2)
         starts = [v.unsqueeze(2)]
         if proto.uses_grid(m):
-            grid = _grid(m, proto.grid, low, high)  # (n, G, m)
-            u_grid = deviation_utilities(mechanism, v, grid.unsqueeze(0).expand(c, -1, -1, -1), gen)
-            best = torch.maximum(best, u_grid.amax(-1))
+            grid = _grid(m, proto.grid, low, high).unsqueeze(0).expand(c, -1, -1, -1)  # (c, n, G, m)
+            u_grid = deviation_utilities(mechanism, v, grid, gen)
+            best_x, best_u = _keep_best(best_x, best_u, grid, u_grid)
             if differentiable and proto.grid_refine:
-                top = u_grid.topk(min(proto.grid_refine, grid.shape[1]), dim=-1).indices  # (c, n, r)
-                starts.append(torch.gather(grid.unsqueeze(0).expand(c, -1, -1, -1), 2, top.unsqueeze(-1).expand(-1, -1, -1, m)))
+                top = u_grid.topk(min(proto.grid_refine, grid.shape[2]), dim=-1).indices  # (c, n, r)
+                starts.append(torch.gather(grid, 2, top.unsqueeze(-1).expand(-1, -1, -1, m)))
         k = proto.random_starts if differentiable else proto.random_starts * proto.random_search
         if k:
             u = torch.rand((c, n, k, m), generator=gen, device=gen.device, dtype=v.dtype).to(v.device)
@@ -149,14 +157,25 @@ def _regret_chunk(mechanism: Mechanism, v: Tensor, low: Tensor, high: Tensor, pr
         requires = [p.requires_grad for p in mechanism.parameters()]
         mechanism.requires_grad_(False)
         try:
-            _, u_best = pgd_ascent(mechanism, v, candidates, low, high, steps=proto.steps, lr=proto.lr, generator=gen)
+            x, u_found = pgd_ascent(mechanism, v, candidates, low, high, steps=proto.steps, lr=proto.lr, generator=gen)
         finally:
             for p, r in zip(mechanism.parameters(), requires):
                 p.requires_grad_(r)
     else:
         with torch.no_grad():
-            u_best = deviation_utilities(mechanism, v, candidates, gen)
-    return u_true, torch.maximum(best, u_best.amax(-1))
+            x, u_found = candidates, deviation_utilities(mechanism, v, candidates, gen)
+    best_x, best_u = _keep_best(best_x, best_u, x, u_found)
+    if rescore is None:
+        return u_true, best_u[..., 0]
+    with torch.no_grad():
+        return truthful_utilities(rescore, v, gen), deviation_utilities(rescore, v, best_x, gen)[..., 0]
+
+
+def _keep_best(best_x: Tensor, best_u: Tensor, x: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
+    """Merge candidates ``(c, n, K, m)`` with utilities ``(c, n, K)``, keeping each bidder's best."""
+    all_x, all_u = torch.cat((best_x, x), dim=2), torch.cat((best_u, u), dim=2)
+    idx = all_u.argmax(dim=2, keepdim=True)
+    return torch.gather(all_x, 2, idx.unsqueeze(-1).expand(-1, -1, -1, all_x.shape[-1])), torch.gather(all_u, 2, idx)
 
 
 def evaluate(
@@ -171,6 +190,7 @@ def evaluate(
     chunk: int | None = None,
     progress: bool = False,
     valuations: Tensor | None = None,
+    noise_draws: int = 16,
 ) -> EvaluationResult:
     """Revenue, welfare, IR violations and per-bidder regret on ``profiles`` fresh profiles.
 
@@ -183,6 +203,9 @@ def evaluate(
         protocol: attack protocol name or object.
         seed: seeds profiles, attack starts and tie-breaking.
         chunk: profiles per attack batch (default: sized for ~0.5M network evaluations).
+        noise_draws: for a mechanism with output noise (``noise_std > 0``), utilities in the
+            regret are averaged over this many noise draws per profile (expected utility);
+            revenue and welfare average over the profiles' single draws as usual.
         valuations: evaluate on these profiles ``(profiles, n, m)`` instead of sampling (to
             compare with another measurement on the same rounds); ``profiles`` is ignored.
 
@@ -207,8 +230,10 @@ def evaluate(
         v = prior.sample(profiles, sample_gen, device)
     present = torch.ones(profiles, n, dtype=torch.bool, device=device) if participation is None else participation.sample(profiles, sample_gen, device)
     v = v * present.unsqueeze(-1).to(v.dtype)
+    attacked: Mechanism = ExpectedOutcome(mechanism, noise_draws) if is_noisy(mechanism) else mechanism
     per_profile = (proto.grid**m if proto.uses_grid(m) else 1) + proto.random_starts * (1 if mechanism.differentiable else proto.random_search) + 1 + proto.grid_refine
-    chunk = chunk or max(1, min(4096, (1 << 19) // max(1, n * per_profile)))
+    draws = noise_draws if attacked is not mechanism else 1
+    chunk = chunk or max(1, min(4096, (1 << 19) // max(1, n * per_profile * draws)))
     start = time.perf_counter()
     with torch.no_grad():
         out = mechanism.run(v, generator=attack_gen, check=False)
@@ -218,7 +243,7 @@ def evaluate(
     bar = tqdm(total=profiles, disable=not progress, desc=f"regret ({proto.name})", unit="profile")
     for first in range(0, profiles, chunk):
         vc = v[first : first + chunk]
-        u_true, u_best = _regret_chunk(mechanism, vc, low, high, proto, attack_gen)
+        u_true, u_best = _regret_chunk(attacked, vc, low, high, proto, attack_gen, rescore=attacked if attacked is not mechanism else None)
         u_true_all.append(u_true)
         regret.append(torch.clamp(u_best - u_true, min=0.0) * present[first : first + chunk])
         bar.update(vc.shape[0])
@@ -239,7 +264,8 @@ def evaluate(
         n_bidders=n,
         n_items=m,
         profiles=profiles,
-        protocol=proto.describe(m, mechanism.differentiable),
+        protocol=proto.describe(m, mechanism.differentiable)
+        + (f"; utilities averaged over {draws} noise draws (sigma {mechanism.noise_std:g})" if draws > 1 else ""),
         revenue_mean=rev_mean,
         revenue_stderr=revenue.std().item() / math.sqrt(profiles) if profiles > 1 else float("nan"),
         welfare_mean=welfare.mean().item(),

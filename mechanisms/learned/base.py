@@ -10,6 +10,7 @@ truthful bidders are never charged more than they get (IR by construction).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -108,10 +109,41 @@ class LearnedMechanism(Mechanism):
         if scale.shape != (n_bidders, n_items):
             raise ValueError(f"prior is for {tuple(scale.shape)}, mechanism for {(n_bidders, n_items)}")
         self.register_buffer("scale", scale)
+        self.noise_std = 0.0
+
+    @property
+    def noise_std(self) -> float:
+        """σ of the Gaussian noise added to the allocation logits before the softmax (0: none)."""
+        return self._noise_std
+
+    @noise_std.setter
+    def noise_std(self, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"noise_std must be a finite number >= 0, got {value!r}")
+        self._noise_std = float(value)
 
     @property
     def valuations(self) -> tuple[str, ...]:
         return (self.valuation,)
+
+    def perturb(self, logits: Logits, generator: torch.Generator | None) -> Logits:
+        """Add N(0, σ²) noise, drawn from ``generator``, to every allocation logit (Stein et al. §5.1).
+
+        The noisy logits still go through the softmax (and the dummy row), so the allocation
+        stays feasible, and payments are fractions of the noisy allocation's reported value,
+        so truthful bidders stay individually rational for every draw.
+        """
+        if self._noise_std == 0.0:
+            return logits
+
+        def noisy(x: Tensor | None) -> Tensor | None:
+            if x is None:
+                return None
+            device = generator.device if generator is not None else x.device
+            z = torch.randn(x.shape, generator=generator, device=device, dtype=x.dtype)
+            return x + self._noise_std * (z if z.device == x.device else z.to(x.device))
+
+        return Logits(allocation=noisy(logits.allocation), payment=logits.payment, sell=logits.sell, item_choice=noisy(logits.item_choice))
 
     def logits(self, bids: Tensor) -> Logits:
         """Network outputs before the feasibility-enforcing activations."""
@@ -129,7 +161,7 @@ class LearnedMechanism(Mechanism):
         return Outcome(allocation, torch.sigmoid(logits.payment) * reported_value)
 
     def outcome(self, bids: Tensor, generator: torch.Generator | None) -> Outcome:
-        return self.outcome_from_logits(bids, self.logits(bids))
+        return self.outcome_from_logits(bids, self.perturb(self.logits(bids), generator))
 
     def features(self, bids: Tensor) -> Tensor:
         """``(batch, n_bidders * n_items)`` bids scaled to [0, 1] by the prior's upper support."""

@@ -33,17 +33,22 @@ def make_regretnet(
     hidden: int | None = None,
     layers: int | None = None,
     valuation: str = "additive",
+    noise_std: float = 0.0,
 ) -> RegretNet:
     """A RegretNet, fresh (``hidden``, ``layers``) or from ``checkpoint``.
 
     Args:
         n_bidders, n_items, prior, valuation: the setting (injected by the environment).
         checkpoint: a shipped name (``"2x2"``, ``"regretnet_2x2"``) or a path to a card/weights.
+        noise_std: σ of the Gaussian noise on the allocation logits (privacy; 0 = none).
     """
     params = {k: v for k, v in (("hidden", hidden), ("layers", layers)) if v is not None}
     if checkpoint is not None:
-        return load("regretnet", checkpoint, n_bidders, n_items, prior, valuation, **params)  # type: ignore[return-value]
-    return RegretNet(n_bidders, n_items, prior, valuation=valuation, **params)
+        model = load("regretnet", checkpoint, n_bidders, n_items, prior, valuation, **params)
+    else:
+        model = RegretNet(n_bidders, n_items, prior, valuation=valuation, **params)
+    model.noise_std = noise_std
+    return model  # type: ignore[return-value]
 
 
 def make_algnet(
@@ -54,14 +59,18 @@ def make_algnet(
     hidden: int | None = None,
     layers: int | None = None,
     valuation: str = "additive",
+    noise_std: float = 0.0,
 ) -> ALGNet:
     """An ALGNet (additive valuations only), fresh or from ``checkpoint`` (see :func:`make_regretnet`)."""
     if valuation != "additive":
         raise ValueError(f"algnet supports additive valuations only, not {valuation}")
     params = {k: v for k, v in (("hidden", hidden), ("layers", layers)) if v is not None}
     if checkpoint is not None:
-        return load("algnet", checkpoint, n_bidders, n_items, prior, valuation, **params)  # type: ignore[return-value]
-    return ALGNet(n_bidders, n_items, prior, **params)
+        model = load("algnet", checkpoint, n_bidders, n_items, prior, valuation, **params)
+    else:
+        model = ALGNet(n_bidders, n_items, prior, **params)
+    model.noise_std = noise_std
+    return model  # type: ignore[return-value]
 
 
 def load(

@@ -1,0 +1,47 @@
+"""Expected outcomes of a noisy mechanism: average allocations and payments over noise draws.
+
+With additive utilities, a bidder's expected utility under the output noise is its utility
+at the expected allocation and payment (Stein et al. §5.2), so regret of a noisy mechanism
+is measured on :class:`ExpectedOutcome`, which replays each profile under ``draws``
+independent noise draws and averages.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from mechanisms.base import Mechanism, Outcome
+
+__all__ = ["ExpectedOutcome", "is_noisy"]
+
+
+def is_noisy(mechanism: Mechanism) -> bool:
+    """True when the mechanism adds output noise (``noise_std > 0``)."""
+    return float(getattr(mechanism, "noise_std", 0.0) or 0.0) > 0.0
+
+
+class ExpectedOutcome(Mechanism):
+    """``mechanism`` with its outcome averaged over ``draws`` noise draws per profile.
+
+    Shapes as for any mechanism: bids ``(batch, n, m)`` -> allocation ``(batch, n, m)``,
+    payments ``(batch, n)``. Gradients flow through every draw.
+    """
+
+    def __init__(self, mechanism: Mechanism, draws: int) -> None:
+        if isinstance(draws, bool) or not isinstance(draws, int) or draws < 1:
+            raise ValueError(f"draws must be an integer >= 1, got {draws!r}")
+        super().__init__(mechanism.n_bidders, mechanism.n_items)
+        self.inner = mechanism
+        self.draws = draws
+        self.truthful = mechanism.truthful
+        self.differentiable = mechanism.differentiable
+        self.valuations = mechanism.valuations
+
+    def outcome(self, bids: Tensor, generator: torch.Generator | None) -> Outcome:
+        b, n, m = bids.shape
+        out = self.inner.run(bids.repeat(self.draws, 1, 1), generator=generator, check=False)
+        return Outcome(out.allocation.view(self.draws, b, n, m).mean(0), out.payments.view(self.draws, b, n).mean(0))
+
+    def extra_repr(self) -> str:
+        return f"draws={self.draws}"
