@@ -31,6 +31,21 @@ MECHANISMS = {
 }
 
 
+def format_table(table: dict, *, profiles: int, seed: int, ppo_steps: int, protocol: str) -> list[str]:
+    """Markdown lines: one row per mechanism, gains (mean ± stderr) per bidder kind."""
+    cell = lambda r: f"{r['gain_mean']:+.5f} ± {r['gain_stderr']:.5f}"  # noqa: E731
+    lines = [
+        f"bidder_0's mean gain over truthful bidding (bidder_1 truthful), 2x2 U[0,1], {profiles:,} profiles, seed {seed}, "
+        f"PPO {ppo_steps:,} steps; oracle and evaluator: protocol `{protocol}`",
+        "",
+        "| mechanism | gradient (oracle) | gradient (bayesian) | PPO | evaluator regret, bidder_0 |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, rows in table.items():
+        lines.append(f"| {name} | " + " | ".join(cell(r) for r in rows) + " |")
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", type=int, default=1000)
@@ -52,16 +67,7 @@ def main() -> int:
             "ppo": SB3Policy(str(out / f"ppo_{name}" / "model.zip"), make_prior(2, 2), 0, 2),
         }
         table[name] = compare_bidders(policies, profiles=args.profiles, seed=args.seed, protocol=args.protocol, **setting)
-    cell = lambda r: f"{r['gain_mean']:+.4f} ± {r['gain_stderr']:.4f}"  # noqa: E731
-    lines = [
-        f"bidder_0's mean gain over truthful bidding (bidder_1 truthful), 2x2 U[0,1], {args.profiles:,} profiles, seed {args.seed}, "
-        f"PPO {args.ppo_steps:,} steps; oracle and evaluator: protocol `{args.protocol}`",
-        "",
-        "| mechanism | gradient (oracle) | gradient (bayesian) | PPO | evaluator regret, bidder_0 |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for name, rows in table.items():
-        lines.append(f"| {name} | " + " | ".join(cell(r) for r in rows) + " |")
+    lines = format_table(table, profiles=args.profiles, seed=args.seed, ppo_steps=args.ppo_steps, protocol=args.protocol)
     print("\n".join(lines))
     write_text_atomic(out / "gains.json", json.dumps(table, indent=2) + "\n")
     write_text_atomic(out / "gains.md", "\n".join(lines) + "\n")
