@@ -70,6 +70,15 @@ class SingleLearnerEnv(gym.Env):
         self.action_space = self.setup.action_space()
         self.observation_space = self.setup.observation_space()
         self._high_np = self.setup.bid_high().numpy().astype(np.float32)
+        self._mechanism = self.setup.setting.mechanism
+        self._always = self.setup.setting.participation.always
+        # Noiseless learned mechanisms on the CPU run their batch-1 step in NumPy (same weights,
+        # no torch dispatch); everything else goes through Mechanism.run.
+        self._numpy_path = (
+            hasattr(self._mechanism, "outcome_numpy")
+            and getattr(self._mechanism, "noise_std", 0.0) == 0.0
+            and all(p.device.type == "cpu" for p in self._mechanism.parameters())
+        )
         self._reactive = any(getattr(p, "sees_reports", False) for p in self.setup.policies if p is not None)
         self._sample_gen: torch.Generator | None = None
         self._mech_gen: torch.Generator | None = None
@@ -97,24 +106,39 @@ class SingleLearnerEnv(gym.Env):
             raise ValueError(f"action must be {self.setup.n_items} finite numbers in [-1, 1], got {action!r}")
         k, i = self._pos, self.learner
         bid = (np.clip(a, -1.0, 1.0) + 1.0) * 0.5 * self._high_np
-        with torch.inference_mode():
-            vals, part = self._vals[k : k + 1], self._part[k : k + 1]
-            if self._reactive:
-                bids = opponent_bids(self.setup, self._obs[k : k + 1], vals, part, torch.from_numpy(bid).unsqueeze(0), self._sample_gen)
+        if self._reactive:
+            with torch.inference_mode():
+                vals, part = self._vals[k : k + 1], self._part[k : k + 1]
+                bids_t = opponent_bids(self.setup, self._obs[k : k + 1], vals, part, torch.from_numpy(bid).unsqueeze(0), self._sample_gen)
+                result = self.setup.setting.core.resolve(vals, part, bids_t, self._mech_gen, check=False)
+            bids = result.bids.numpy()[0]
+            allocation, payments = result.outcome.allocation.numpy()[0], result.outcome.payments.numpy()[0]
+        else:
+            # The same round as AuctionCore.resolve, in NumPy around one mechanism call: at
+            # batch 1 each torch op costs microseconds, and this step is the RL inner loop.
+            bids = self._bids_np[k].copy()
+            bids[i] = bid
+            present = self._present[k]
+            if not self._always:
+                bids *= present[:, None]
+            if self._numpy_path:
+                allocation, payments = self._mechanism.outcome_numpy(bids[None])
+                allocation, payments = allocation[0], payments[0]
             else:
-                row = self._bids_np[k].copy()
-                row[i] = bid
-                bids = torch.from_numpy(row).unsqueeze(0)
-            result = self.setup.setting.core.resolve(vals, part, bids, self._mech_gen, check=False)
-        allocation = result.outcome.allocation.numpy()
-        reward = float(result.utilities.numpy()[0, i])
+                with torch.inference_mode():
+                    out = self._mechanism.run(torch.from_numpy(bids).unsqueeze(0), generator=self._mech_gen, check=False)
+                    allocation, payments = out.allocation.numpy()[0], out.payments.numpy()[0]
+            if not self._always:
+                allocation, payments = allocation * present[:, None], payments * present
+        values = self._vals_np[k]
+        reward = float(values[i] @ allocation[i] - payments[i])
         info = {
-            "bid": bids.numpy()[0, i].copy(),
-            "allocation": allocation[0, i].copy(),
-            "payment": float(result.outcome.payments.numpy()[0, i]),
-            "participating": bool(self._part_np[k, i]),
+            "bid": bids[i].copy(),
+            "allocation": allocation[i].copy(),
+            "payment": float(payments[i]),
+            "participating": bool(self._present[k, i]),
         }
-        self._last = {"round": self._round, "result": result}
+        self._last = {"round": self._round, "values": values, "bids": bids, "allocation": allocation, "payments": payments}
         self._round += 1
         truncated = self._round >= self.rounds
         if not truncated:
@@ -132,11 +156,12 @@ class SingleLearnerEnv(gym.Env):
             return None
         if self._last is None:
             return f"round 0/{self.rounds}: no bids yet\n"
-        r, i = self._last["result"], self.learner
+        last, i = self._last, self.learner
+        utility = float(last["values"][i] @ last["allocation"][i] - last["payments"][i])
         return (
-            f"round {self._last['round'] + 1}/{self.rounds}  learner bidder_{i}: value {r.valuations[0, i].tolist()} "
-            f"bid {r.bids[0, i].tolist()} allocation {r.outcome.allocation[0, i].tolist()} "
-            f"pays {r.outcome.payments[0, i].item():.3f} utility {r.utilities[0, i].item():.3f}\n"
+            f"round {last['round'] + 1}/{self.rounds}  learner bidder_{i}: value {last['values'][i].tolist()} "
+            f"bid {last['bids'][i].tolist()} allocation {last['allocation'][i].tolist()} "
+            f"pays {float(last['payments'][i]):.3f} utility {utility:.3f}\n"
         )
 
     def _fill_block(self) -> None:
@@ -150,7 +175,8 @@ class SingleLearnerEnv(gym.Env):
             if not self._reactive:
                 self._bids_np = opponent_bids(self.setup, obs, vals, part, vals[:, self.learner], self._sample_gen).numpy()
         self._vals, self._part, self._obs = vals, part, obs
-        self._part_np = part.numpy()
+        self._vals_np = vals.numpy()
+        self._present = part.numpy().astype(np.float32)
         self._obs_np = obs[:, self.learner].numpy().astype(np.float32)
         self._pos = 0
 

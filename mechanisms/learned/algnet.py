@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from mechanisms.learned.base import LearnedMechanism, Logits, mlp, run_sequential
+from mechanisms.learned.base import Array, LearnedMechanism, Logits, mlp, run_sequential
 from mechanisms.priors import Prior
 
 __all__ = ["ALGNet"]
@@ -28,10 +28,10 @@ class ALGNet(LearnedMechanism):
         self.allocation_net = nn.Sequential(mlp(d, hidden, layers), nn.Linear(hidden, (n_bidders + 2) * n_items))
         self.payment_net = nn.Sequential(mlp(d, hidden, layers), nn.Linear(hidden, n_bidders))
 
-    def logits(self, bids: Tensor) -> Logits:
+    def logits(self, bids: Array) -> Logits:
         x = self.features(bids)
         n, m = self.n_bidders, self.n_items
-        out = run_sequential(self.allocation_net, x).view(-1, n + 2, m)
+        out = run_sequential(self.allocation_net, x).reshape(-1, n + 2, m)
         return Logits(allocation=out[:, : n + 1], payment=run_sequential(self.payment_net, x), sell=out[:, n + 1])
 
     def architecture(self) -> dict:

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Union
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mechanisms.base import Mechanism, Outcome
 from mechanisms.priors import Prior
+
+#: A torch tensor or a NumPy array (the NumPy inference path).
+Array = Union[Tensor, np.ndarray]
 
 __all__ = ["LearnedMechanism", "Logits", "mlp", "init_weights", "VALUATIONS"]
 
@@ -56,15 +61,26 @@ def mlp(n_in: int, hidden: int, layers: int) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
-def run_sequential(layers: nn.Sequential, x: Tensor) -> Tensor:
-    """Apply a stack of ``Linear``/``ReLU`` (nested ``Sequential`` allowed) without per-module call
-    overhead: at batch 1 (one environment step) the module machinery costs more than the math.
-    Module hooks do not fire on this path."""
+def apply_linear(layer: nn.Linear, x: Array) -> Array:
+    """``layer(x)`` for a torch tensor, or the same affine map for a NumPy array.
+
+    The NumPy path reads the weight copies made by :meth:`LearnedMechanism.sync_numpy`.
+    """
+    if isinstance(x, Tensor):
+        return F.linear(x, layer.weight, layer.bias)
+    w, b = layer.__dict__["_numpy_weights"]
+    return x @ w + b
+
+
+def run_sequential(layers: nn.Sequential, x: Array) -> Array:
+    """Apply a stack of ``Linear``/``ReLU`` (nested ``Sequential`` allowed) to a tensor or a NumPy
+    array, without per-module call overhead: at batch 1 (one environment step) the module
+    machinery costs more than the math. Module hooks do not fire on this path."""
     for layer in layers:
         if isinstance(layer, nn.Linear):
-            x = F.linear(x, layer.weight, layer.bias)
+            x = apply_linear(layer, x)
         elif isinstance(layer, nn.ReLU):
-            x = torch.relu(x)
+            x = torch.relu(x) if isinstance(x, Tensor) else np.maximum(x, 0.0)
         elif isinstance(layer, nn.Sequential):
             x = run_sequential(layer, x)
         else:
@@ -163,9 +179,51 @@ class LearnedMechanism(Mechanism):
     def outcome(self, bids: Tensor, generator: torch.Generator | None) -> Outcome:
         return self.outcome_from_logits(bids, self.perturb(self.logits(bids), generator))
 
-    def features(self, bids: Tensor) -> Tensor:
+    def outcome_numpy(self, bids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The noiseless outcome computed in NumPy: ``(allocation (b, n, m), payments (b, n))``.
+
+        Same network, same weights, no autograd and no torch dispatch: a batch-1 call costs a
+        fraction of the torch path, which is what the single-learner RL step needs. Raises
+        ``RuntimeError`` when the mechanism adds output noise (use :meth:`run` with a generator).
+        """
+        if self._noise_std != 0.0:
+            raise RuntimeError("outcome_numpy is the noiseless outcome; this mechanism has noise_std > 0")
+        self.sync_numpy()
+        logits = self.logits(bids)
+        a = logits.allocation - logits.allocation.max(axis=1, keepdims=True)
+        a = np.exp(a)
+        allocation = (a / a.sum(axis=1, keepdims=True))[:, :-1, :]
+        if logits.sell is not None:
+            allocation = allocation * (1.0 / (1.0 + np.exp(-logits.sell)))[:, None, :]
+        if logits.item_choice is not None:
+            c = np.exp(logits.item_choice - logits.item_choice.max(axis=2, keepdims=True))
+            allocation = np.minimum(allocation, (c / c.sum(axis=2, keepdims=True))[:, :, :-1])
+        payments = (1.0 / (1.0 + np.exp(-logits.payment))) * (allocation * bids).sum(axis=-1)
+        return allocation, payments
+
+    def sync_numpy(self) -> None:
+        """Refresh the NumPy copies of the weights if any parameter changed since the last call
+        (optimizer steps and ``load_state_dict`` update tensors in place, bumping their version)."""
+        tensors = self.__dict__.get("_numpy_tensors")
+        if tensors is None:
+            tensors = [*self.parameters(), self.scale]
+            self.__dict__["_numpy_tensors"] = tensors
+        key = [(t._version, t.data_ptr()) for t in tensors]
+        if key == self.__dict__.get("_numpy_key"):
+            return
+        for layer in self.modules():
+            if isinstance(layer, nn.Linear):
+                w = layer.weight.detach().cpu().numpy().T.copy()
+                b = layer.bias.detach().cpu().numpy().copy() if layer.bias is not None else np.zeros(w.shape[1], dtype=w.dtype)
+                layer.__dict__["_numpy_weights"] = (w, b)
+        self.__dict__["_numpy_scale"] = self.scale.detach().cpu().numpy().copy()
+        self.__dict__["_numpy_key"] = key
+
+    def features(self, bids: Array) -> Array:
         """``(batch, n_bidders * n_items)`` bids scaled to [0, 1] by the prior's upper support."""
-        return (bids / self.scale).flatten(1)
+        if isinstance(bids, Tensor):
+            return (bids / self.scale).flatten(1)
+        return (bids / self.__dict__["_numpy_scale"]).reshape(bids.shape[0], -1)
 
     def extra_repr(self) -> str:
         return f"n_bidders={self.n_bidders}, n_items={self.n_items}, valuation={self.valuation}"

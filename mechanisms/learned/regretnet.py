@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from mechanisms.learned.base import LearnedMechanism, Logits, mlp, run_sequential
+from mechanisms.learned.base import Array, LearnedMechanism, Logits, apply_linear, mlp, run_sequential
 from mechanisms.priors import Prior
 
 __all__ = ["RegretNet"]
@@ -45,15 +45,15 @@ class RegretNet(LearnedMechanism):
         self.payment_head = nn.Linear(hidden, n_bidders)
         self.item_choice_head = nn.Linear(hidden, n_bidders * (n_items + 1)) if valuation == "unit_demand" else None
 
-    def logits(self, bids: Tensor) -> Logits:
+    def logits(self, bids: Array) -> Logits:
         h = run_sequential(self.trunk, self.features(bids))
         n, m = self.n_bidders, self.n_items
         item_choice = None
         if self.item_choice_head is not None:
-            item_choice = self.item_choice_head(h).view(-1, n, m + 1)
+            item_choice = apply_linear(self.item_choice_head, h).reshape(-1, n, m + 1)
         return Logits(
-            allocation=self.allocation_head(h).view(-1, n + 1, m),
-            payment=self.payment_head(h),
+            allocation=apply_linear(self.allocation_head, h).reshape(-1, n + 1, m),
+            payment=apply_linear(self.payment_head, h),
             item_choice=item_choice,
         )
 

@@ -156,3 +156,21 @@ def test_sb3_policy_bad_path_and_bad_kwargs(tmp_path, capsys) -> None:
     assert main(["train-bidder", "first_price_rl", "--out", str(tmp_path / "x"), "--algo-kwargs", "{bad"]) == 2
     assert "--algo-kwargs" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("mechanism", [CONFIGS["regretnet_2x2"]["mechanism"], {"name": "regretnet", "params": {"checkpoint": "2x2", "noise_std": 0.3}}])
+def test_single_learner_rewards_match_the_core(mechanism) -> None:
+    """Each step's reward is the learner's utility from AuctionCore.resolve on the same bids (NumPy and torch paths)."""
+    env = SingleLearnerEnv(n_bidders=2, n_items=2, mechanism=mechanism, participation={"model": "independent", "p": 0.6}, rounds=50)
+    env.reset(seed=3)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        k = env._pos
+        obs, reward, _, _, info = env.step(rng.uniform(-1, 1, 2).astype(np.float32))
+        bids = torch.from_numpy(env._last["bids"]).unsqueeze(0)
+        if mechanism.get("params", {}).get("noise_std"):
+            assert np.isclose(reward, env._last["values"][0] @ env._last["allocation"][0] - env._last["payments"][0], atol=1e-6)
+            continue
+        with torch.inference_mode():
+            ref = env.setup.setting.core.resolve(env._vals[k : k + 1], env._part[k : k + 1], bids, None, check=False)
+        assert np.isclose(reward, ref.utilities[0, 0].item(), atol=1e-5)
