@@ -1,0 +1,27 @@
+"""Observers: reconstruct private bids from public outcomes (``agents.observers.make(name)``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.observers.base import ObserverPolicy
+from auction_env.registry import Registry
+
+__all__ = ["ObserverPolicy", "registry", "make", "available", "CONTEXT"]
+
+#: Values the environment injects into an observer's constructor when it asks for them.
+CONTEXT = ("mechanism", "prior", "n_bidders", "n_items")
+
+registry: Registry[ObserverPolicy] = Registry("observer", context_params=CONTEXT)
+registry.register("inversion", "agents.observers.inversion:ModelInversion", description="white-box projected-Adam model inversion (Stein et al. eq. 5)")
+registry.register("prior_guess", "agents.observers.baselines:PriorGuess", description="random guess from the prior")
+
+
+def make(name: str, /, context: dict[str, Any] | None = None, **params: Any) -> ObserverPolicy:
+    """Build the registered observer ``name`` with ``params``."""
+    return registry.make(name, context=context, **params)
+
+
+def available() -> list[str]:
+    """Names of all registered observers."""
+    return registry.available()

@@ -1,0 +1,47 @@
+"""The observer contract: public outcomes in, reconstructed bids out, batched.
+
+An observer sees what every round publishes, the allocation ``(batch, n_bidders, n_items)``
+and payments ``(batch, n_bidders)``, and, in the "with bids" threat model of Stein et al.
+§4.1, its own bids as bidder ``k``. It returns its reconstruction of every bid,
+``(batch, n_bidders, n_items)`` (bidder k's row is its own bid when known).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import torch
+from torch import Tensor
+
+__all__ = ["ObserverPolicy"]
+
+
+class ObserverPolicy(ABC):
+    """Reconstructs bids from public outcomes (model inversion or a baseline guess)."""
+
+    @abstractmethod
+    def reconstruct(
+        self,
+        allocation: Tensor,
+        payments: Tensor,
+        *,
+        own_bids: Tensor | None = None,
+        bidder: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Guess all bids.
+
+        Args:
+            allocation: ``(batch, n_bidders, n_items)`` public allocation.
+            payments: ``(batch, n_bidders)`` public payments.
+            own_bids: ``(batch, n_items)`` the observer's own bids when it is bidder ``bidder``.
+            bidder: the observer's bidder index in the "with bids" threat model, else None.
+            generator: randomness (initial guesses, random baselines).
+
+        Returns:
+            ``(batch, n_bidders, n_items)`` reconstructed bids.
+        """
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
