@@ -59,6 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
     bidder.add_argument("--no-progress", action="store_true")
     bidder.set_defaults(handler=_cmd_train_bidder)
 
+    privacy = sub.add_parser("privacy", help="privacy-revenue trade-off of output noise", description="Sweep the output-noise sigma of a learned checkpoint: revenue, regret, and how well a model-inversion observer recovers the bids (with and without its own bids). Writes privacy.csv, recovery_revenue.png and mae.png.")
+    privacy.add_argument("checkpoint", metavar="CHECKPOINT", help="a shipped checkpoint name (regretnet_2x2) or a card path")
+    privacy.add_argument("--sigmas", default="0,0.05,0.1,0.2,0.5,1,2,5", metavar="S,S,...", help="noise levels (default 0,0.05,0.1,0.2,0.5,1,2,5)")
+    privacy.add_argument("--profiles", type=_positive, default=1000, metavar="N", help="auctions inverted per sigma and threat model (default 1000)")
+    privacy.add_argument("--out", metavar="DIR", required=True)
+    privacy.add_argument("--seed", type=_non_negative, default=0, metavar="N")
+    privacy.add_argument("--tolerance", type=float, default=0.02, help="recovery tolerance (default 0.02)")
+    privacy.add_argument("--iterations", type=_positive, default=3000, metavar="N", help="inversion Adam steps at most (default 3000)")
+    privacy.add_argument("--restarts", type=_positive, default=4, metavar="R", help="inversion restarts (default 4)")
+    privacy.add_argument("--objective", choices=["outcome", "log"], default="outcome", help="inversion objective: the paper's eq. 5 (outcome) or on log outcomes")
+    privacy.add_argument("--threat-models", default="without_bids,with_bids", metavar="M,M", help="without_bids, with_bids")
+    privacy.add_argument("--regret-profiles", type=_non_negative, default=200, metavar="N", help="profiles for regret per sigma (0: skip)")
+    privacy.add_argument("--no-progress", action="store_true")
+    privacy.set_defaults(handler=_cmd_privacy)
+
     evaluate = sub.add_parser("evaluate", help="revenue, welfare, IR and regret of a mechanism", description="Evaluate a checkpoint (shipped name or path) or a registered mechanism on fresh profiles; regret comes from a named attack protocol whose budget is printed.")
     evaluate.add_argument("mechanism", nargs="?", metavar="CHECKPOINT_OR_NAME", help="e.g. regretnet_2x2, path/to/card.json, or myerson")
     evaluate.add_argument("--shipped", action="store_true", help="evaluate every shipped checkpoint and print the results table (markdown)")
@@ -202,6 +217,41 @@ def _cmd_train_bidder(args: argparse.Namespace) -> int:
           f"gain over truthful {summary['gain_mean']:+.4f} +/- {summary['gain_stderr']:.4f}, bid slope {slope} "
           f"({summary['steps']:,} steps in {summary['wall_time_s']:.0f} s)")
     print(f"model, curve and plots written to {args.out}")
+    return 0
+
+
+def _cmd_privacy(args: argparse.Namespace) -> int:
+    import torch
+    from tqdm.auto import tqdm
+
+    from auction_env.privacy import privacy_sweep, write_sweep
+    from mechanisms.results import load_checkpoint, myerson_uniform_revenue
+
+    try:
+        sigmas = [float(x) for x in args.sigmas.split(",") if x.strip()]
+    except ValueError:
+        raise _BadInput(f"--sigmas: give comma-separated numbers, got {args.sigmas!r}") from None
+    models = [x.strip() for x in args.threat_models.split(",") if x.strip()]
+    torch.set_num_threads(1)
+    mechanism, prior, _, card = load_checkpoint(args.checkpoint)
+    bar = tqdm(total=len(sigmas) * len(models), desc="privacy", unit="cell", disable=args.no_progress)
+    rows = privacy_sweep(
+        mechanism, prior, sigmas, profiles=args.profiles, seed=args.seed, tolerance=args.tolerance, threat_models=models,
+        observer_params={"iterations": args.iterations, "restarts": args.restarts, "objective": args.objective},
+        regret_profiles=args.regret_profiles, on_cell=lambda row: bar.update(1),
+    )
+    bar.close()
+    s = card["setting"]
+    uniform01 = bool(torch.all(prior.low == 0) and torch.all(prior.high == 1))
+    reference = myerson_uniform_revenue(s["n_bidders"], s["n_items"]) if uniform01 and s.get("valuation", "additive") == "additive" else None
+    write_sweep(rows, args.out, title=f"{card.get('name', args.checkpoint)}", reference_revenue=reference)
+    print(f"{'sigma':>6} {'threat model':<13} {'revenue':>8} {'regret':>8} {'recovery %':>12} {'MAE':>7}")
+    for r in rows:
+        regret = f"{r['regret_mean']:.5f}" if r["regret_mean"] is not None else "-"
+        print(f"{r['sigma']:>6g} {r['threat_model']:<13} {r['revenue_mean']:8.4f} {regret:>8} "
+              f"{100 * r['recovery_rate']:6.2f}±{100 * r['recovery_stderr']:.2f} {r['mae']:7.4f}")
+    print(f"random guess: recovery {100 * rows[0]['prior_guess_recovery_rate']:.2f}%, MAE {rows[0]['prior_guess_mae']:.4f}")
+    print(f"privacy.csv, recovery_revenue.png and mae.png written to {args.out}")
     return 0
 
 
