@@ -85,7 +85,7 @@ class _Curve(BaseCallback):
         rewards = np.asarray(self.locals["rewards"], dtype=np.float64)
         self._sum += float(rewards.sum())
         self._count += rewards.size
-        self._bar.update(rewards.size)
+        self._bar.update(max(0, min(rewards.size, self.total - self._bar.n)))  # PPO rounds steps up to whole rollouts
         if self.num_timesteps >= self._next:
             mean = self._sum / max(self._count, 1)
             self.rows.append((self.num_timesteps, mean))

@@ -34,7 +34,7 @@ def main(steps: int = 100_000, opponent: str = "equilibrium", out: str = "runs/e
     print(f"PPO vs {opponent} opponent, {steps:,} steps in {summary['wall_time_s']:.0f} s")
     print(f"  utility per round {summary['utility_mean']:.4f} +/- {summary['utility_stderr']:.4f}"
           + (f"  ({summary['utility_mean'] / equilibrium:.1%} of the equilibrium 1/6)" if opponent == "equilibrium" else ""))
-    print(f"  bid = {summary['slope'][0]:.3f} x value + {summary['intercept'][0]:.3f}   (equilibrium: 0.5 x value)")
+    print(f"  bid = {summary['slope'][0]:.3f} x value {summary['intercept'][0]:+.3f}   (equilibrium: 0.5 x value)")
     print(f"  learning curve and bid plot in {out}/curve.png, {out}/bids.png")
     return summary
 
