@@ -96,6 +96,15 @@ class MechanismConfig(_Strict):
         return {"name": data} if isinstance(data, str) else data
 
 
+class ObserverConfig(_Strict):
+    """The optional ``observer`` agent: it sees each round's public outcome (and, as bidder
+    ``bidder``, its own bids) and acts with its reconstruction of all bids."""
+
+    enabled: bool = True
+    bidder: int | None = Field(None, ge=0)
+    tolerance: float = Field(0.02, gt=0)
+
+
 class EnvConfig(_Strict):
     """The ``env`` section; also the keyword arguments of ``auction_env.parallel_env``."""
 
@@ -107,6 +116,7 @@ class EnvConfig(_Strict):
     valuation: Literal["additive", "unit_demand"] = "additive"
     rounds: int = Field(10, ge=1)
     seed: int | None = Field(None, ge=0)
+    observer: ObserverConfig | None = None
 
 
 class AgentConfig(_Strict):

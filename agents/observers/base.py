@@ -13,7 +13,18 @@ from abc import ABC, abstractmethod
 import torch
 from torch import Tensor
 
-__all__ = ["ObserverPolicy"]
+__all__ = ["ObserverPolicy", "parse_observation"]
+
+
+def parse_observation(observation: Tensor, n_bidders: int, n_items: int, with_bids: bool) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
+    """Split the environment's observer observations ``(batch, D)`` into allocation
+    ``(batch, n, m)``, payments ``(batch, n)``, own bids ``(batch, m)`` or None, and the
+    "outcome available" flag ``(batch,)`` (layout in :class:`~auction_env.envs.sealed_bid.SealedBidAuctionEnv`)."""
+    n, m = n_bidders, n_items
+    allocation = observation[:, : n * m].reshape(-1, n, m)
+    payments = observation[:, n * m : n * m + n]
+    own = observation[:, n * m + n : n * m + n + m] if with_bids else None
+    return allocation, payments, own, observation[:, -1]
 
 
 class ObserverPolicy(ABC):
@@ -41,6 +52,12 @@ class ObserverPolicy(ABC):
         Returns:
             ``(batch, n_bidders, n_items)`` reconstructed bids.
         """
+
+    def act(self, observations: Tensor, *, n_bidders: int, n_items: int, bidder: int | None = None,
+            generator: torch.Generator | None = None) -> Tensor:
+        """The environment view: observer observations ``(batch, D)`` -> reconstructions ``(batch, n, m)``."""
+        allocation, payments, own, _ = parse_observation(observations, n_bidders, n_items, bidder is not None)
+        return self.reconstruct(allocation, payments, own_bids=own, bidder=bidder, generator=generator)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))

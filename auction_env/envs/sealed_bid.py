@@ -58,6 +58,16 @@ class SealedBidAuctionEnv(ParallelEnv):
     ``infos[agent]`` holds ``allocation`` (its row), ``payment`` and ``participating``;
     :attr:`last_outcome` holds the public outcome (all allocations and payments).
 
+    ## Observer (optional, ``observer: {bidder: k | null, tolerance: 0.02}``)
+    An extra agent ``observer`` (Stein et al.'s adversary) observes, after each round, the public
+    outcome ``[allocation (n x m, flattened), payments (n), own bids (m, only as bidder k),
+    outcome available (0/1)]`` and acts with its reconstruction of that round's bids,
+    ``Box(0, high, (n_bidders, n_items))``; the reconstruction is scored in the next step.
+    Reward: minus the mean absolute error of the reconstruction (over the other bidders' bids when
+    it is bidder k); ``infos["observer"]`` holds that ``mae`` and the ``recovery_rate`` within
+    ``tolerance``. In the first step there is nothing to reconstruct yet (reward 0), and the
+    last round's outcome is published but never scored.
+
     ## Starting State
     Valuations of the first round drawn from the prior.
 
@@ -112,13 +122,17 @@ class SealedBidAuctionEnv(ParallelEnv):
         self.seed = cfg.seed
         n, m = self.setting.n_bidders, self.setting.n_items
 
-        self.possible_agents = [f"bidder_{i}" for i in range(n)]
+        self.bidder_agents = [f"bidder_{i}" for i in range(n)]
+        self.observer = cfg.observer if cfg.observer is not None and cfg.observer.enabled else None
+        if self.observer is not None and self.observer.bidder is not None and self.observer.bidder >= n:
+            raise ValueError(f"observer.bidder must be a bidder index in [0, {n - 1}], got {self.observer.bidder}")
+        self.possible_agents = self.bidder_agents + (["observer"] if self.observer is not None else [])
         self.agents: list[str] = []
         low = self.setting.prior.low.numpy()
         high = self.setting.prior.high.numpy()
         self._bid_high = high.astype(np.float32)
         self.action_spaces = {
-            a: spaces.Box(0.0, high[i], shape=(m,), dtype=np.float32) for i, a in enumerate(self.possible_agents)
+            a: spaces.Box(0.0, high[i], shape=(m,), dtype=np.float32) for i, a in enumerate(self.bidder_agents)
         }
         self.observation_spaces = {
             a: spaces.Box(
@@ -126,8 +140,14 @@ class SealedBidAuctionEnv(ParallelEnv):
                 np.concatenate([high[i], [1.0, 1.0]]).astype(np.float32),
                 dtype=np.float32,
             )
-            for i, a in enumerate(self.possible_agents)
+            for i, a in enumerate(self.bidder_agents)
         }
+        if self.observer is not None:
+            k = self.observer.bidder
+            obs_high = np.concatenate([np.ones(n * m), high.sum(1), high[k] if k is not None else [], [1.0]]).astype(np.float32)
+            self.observation_spaces["observer"] = spaces.Box(np.zeros_like(obs_high), obs_high, dtype=np.float32)
+            self.action_spaces["observer"] = spaces.Box(0.0, high.astype(np.float32), dtype=np.float32)
+            self._observer_obs = np.zeros_like(obs_high)
         self._sample_gen: torch.Generator | None = None
         self._mech_gen: torch.Generator | None = None
         self._round = 0
@@ -161,12 +181,17 @@ class SealedBidAuctionEnv(ParallelEnv):
         self.last_round = None
         self.last_outcome = None
         self._next_round()
-        return self._observations(), {a: {"participating": bool(p)} for a, p in zip(self.agents, self._part_np)}
+        infos: dict[str, dict[str, Any]] = {a: {"participating": bool(p)} for a, p in zip(self.bidder_agents, self._part_np)}
+        if self.observer is not None:
+            self._observer_obs[:] = 0.0
+            infos["observer"] = {}
+        return self._observations(), infos
 
     def step(self, actions: Mapping[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         if not self.agents:
             raise RuntimeError("the episode is over: call reset() before step()")
         bids = self._collect_bids(actions)
+        observer_reward, observer_info = self._score_observer(actions) if self.observer is not None else (0.0, {})
         with torch.inference_mode():
             result = self.core.resolve(
                 self._vals_t, self._part_t, torch.from_numpy(bids).unsqueeze(0), self._mech_gen, check=False
@@ -176,11 +201,15 @@ class SealedBidAuctionEnv(ParallelEnv):
         payments = result.outcome.payments.numpy()[0]
         self.last_outcome = PublicOutcome(allocation, payments)
         agents = self.agents
-        rewards = dict(zip(agents, result.utilities.numpy()[0].tolist()))
-        infos = {
+        rewards = dict(zip(self.bidder_agents, result.utilities.numpy()[0].tolist()))
+        infos: dict[str, dict[str, Any]] = {
             a: {"allocation": row, "payment": pay, "participating": present}
-            for a, row, pay, present in zip(agents, allocation, payments.tolist(), (self._part_np > 0.5).tolist())
+            for a, row, pay, present in zip(self.bidder_agents, allocation, payments.tolist(), (self._part_np > 0.5).tolist())
         }
+        if self.observer is not None:
+            rewards["observer"] = observer_reward
+            infos["observer"] = observer_info
+            self._update_observer(result)
         self._round += 1
         done = self._round >= self.rounds
         self._next_round()
@@ -220,15 +249,44 @@ class SealedBidAuctionEnv(ParallelEnv):
     def _observations(self) -> dict[str, np.ndarray]:
         obs = self._obs_np.copy()
         obs[:, -1] = min(self._round / self.rounds, 1.0)
-        return dict(zip(self.possible_agents, obs))
+        out = dict(zip(self.bidder_agents, obs))
+        if self.observer is not None:
+            out["observer"] = self._observer_obs.copy()
+        return out
+
+    def _update_observer(self, result: RoundBatch) -> None:
+        """The observer's next observation: this round's public outcome (and its own bids)."""
+        parts = [result.outcome.allocation.numpy()[0].reshape(-1), result.outcome.payments.numpy()[0]]
+        if self.observer.bidder is not None:
+            parts.append(result.bids.numpy()[0, self.observer.bidder])
+        parts.append(np.ones(1, dtype=np.float32))
+        self._observer_obs = np.concatenate(parts).astype(np.float32)
+        self._observed_bids = result.bids.numpy()[0].copy()
+
+    def _score_observer(self, actions: Mapping[str, Any]) -> tuple[float, dict[str, float]]:
+        """Reward and info of the observer's reconstruction of the previous round's bids."""
+        n, m = self.setting.n_bidders, self.setting.n_items
+        guess = np.asarray(actions["observer"], dtype=np.float32)
+        if guess.shape != (n, m):
+            raise ValueError(f"observer: reconstruction must have shape ({n}, {m}), got {guess.shape}")
+        if not np.isfinite(guess).all():
+            raise ValueError("observer: reconstruction contains NaN or infinite values")
+        if self.last_round is None:  # no outcome published yet
+            return 0.0, {}
+        guess = np.clip(guess, 0.0, self._bid_high)
+        err = np.abs(guess - self._observed_bids)
+        if self.observer.bidder is not None:
+            err = np.delete(err, self.observer.bidder, axis=0)
+        mae = float(err.mean())
+        return -mae, {"mae": mae, "recovery_rate": float((err <= self.observer.tolerance).mean())}
 
     def _collect_bids(self, actions: Mapping[str, Any]) -> np.ndarray:
         n, m = self.setting.n_bidders, self.setting.n_items
         try:
-            rows = [actions[a] for a in self.agents]
+            rows = [actions[a] for a in self.bidder_agents]
         except (KeyError, TypeError):
             rows = None
-        if rows is None or len(actions) != n:
+        if rows is None or len(actions) != len(self.agents) or (self.observer is not None and "observer" not in actions):
             missing = [a for a in self.agents if a not in actions]
             extra = [a for a in actions if a not in self.agents]
             raise ValueError(
@@ -241,7 +299,7 @@ class SealedBidAuctionEnv(ParallelEnv):
         except (ValueError, TypeError):
             bids = None
         if bids is None or bids.shape != (n, m):
-            for agent, row in zip(self.agents, rows):
+            for agent, row in zip(self.bidder_agents, rows):
                 try:
                     shape = np.shape(np.asarray(row, dtype=np.float32))
                 except (ValueError, TypeError):
@@ -250,7 +308,7 @@ class SealedBidAuctionEnv(ParallelEnv):
                     raise ValueError(f"{agent}: bid must have shape ({m},), got {shape}")
             raise ValueError(f"bids must stack to shape ({n}, {m})")
         if not np.isfinite(bids).all():
-            bad = next(a for a, row in zip(self.agents, bids) if not np.isfinite(row).all())
+            bad = next(a for a, row in zip(self.bidder_agents, bids) if not np.isfinite(row).all())
             raise ValueError(f"{bad}: bid contains NaN or infinite values")
         # Out-of-range bids are clipped to the action space [0, upper support].
         np.maximum(bids, 0.0, out=bids)
@@ -263,7 +321,7 @@ class SealedBidAuctionEnv(ParallelEnv):
         fmt = lambda xs: " ".join(f"{x:5.3f}" for x in xs)  # noqa: E731
         rows = [f"round {self._round}/{self.rounds}  revenue {r.revenue[0].item():.3f}  welfare {r.welfare[0].item():.3f}"]
         rows.append(f"{'agent':<10} {'in':>2}  {'values':<{6 * self.setting.n_items}} {'bids':<{6 * self.setting.n_items}} {'allocation':<{6 * self.setting.n_items}} {'pays':>6} {'utility':>7}")
-        for i, agent in enumerate(self.possible_agents):
+        for i, agent in enumerate(self.bidder_agents):
             rows.append(
                 f"{agent:<10} {'y' if bool(r.participation[0, i]) else 'n':>2}  {fmt(r.valuations[0, i].tolist())} "
                 f"{fmt(r.bids[0, i].tolist())} {fmt(r.outcome.allocation[0, i].tolist())} "

@@ -18,6 +18,8 @@ CONFIGS = {
     "asymmetric": dict(n_bidders=2, n_items=3, prior={"type": "uniform", "low": {"per_item": [0, 0.5, 1]}, "high": [[1, 2, 3], [2, 2, 2]]}),
     "participation": dict(n_bidders=3, n_items=2, participation={"model": "independent", "p": [0.9, 0.5, 0.2]}),
     "first-price-profiles": dict(n_bidders=2, n_items=2, mechanism="first_price", participation={"model": "profiles", "profiles": [[1, 1], [1, 0]], "probs": [0.5, 0.5]}),
+    "observer-regretnet": dict(n_bidders=2, n_items=2, mechanism={"name": "regretnet", "params": {"checkpoint": "2x2"}}, observer={}),
+    "observer-with-bids-asymmetric": dict(n_bidders=3, n_items=2, prior={"type": "uniform", "high": {"per_bidder": [1, 2, 3]}}, observer={"bidder": 1}),
 }
 ENV_IDS = env_registry.available()
 
@@ -210,3 +212,24 @@ def test_bad_env_config_raises(kwargs, message):
     """Bad keyword arguments fail with a message naming the key."""
     with pytest.raises(ValueError, match=message):
         auction_env.parallel_env(**kwargs)
+
+
+def test_observer_sees_public_outcome_and_is_scored_next_step():
+    """The observer observes the last outcome (and its own bids) and is rewarded -MAE of its reconstruction."""
+    env = auction_env.parallel_env(n_bidders=2, n_items=2, mechanism="second_price", observer={"bidder": 0}, rounds=5)
+    obs, infos = env.reset(seed=0)
+    assert env.agents[-1] == "observer" and obs["observer"][-1] == 0.0
+    truthful = {a: o[:-2] for a, o in obs.items() if a != "observer"}
+    obs, rewards, _, _, infos = env.step({**truthful, "observer": np.zeros((2, 2), dtype=np.float32)})
+    assert rewards["observer"] == 0.0 and infos["observer"] == {}
+    bids = env.last_round.bids[0].numpy()
+    assert np.allclose(obs["observer"][:4], env.last_outcome.allocation.reshape(-1))
+    assert np.allclose(obs["observer"][4:6], env.last_outcome.payments) and np.allclose(obs["observer"][6:8], bids[0])
+    truthful = {a: o[:-2] for a, o in obs.items() if a != "observer"}
+    guess = bids.copy()
+    guess[1, 0] += 0.5
+    _, rewards, _, _, infos = env.step({**truthful, "observer": guess})
+    assert infos["observer"]["recovery_rate"] == 0.5  # bidder 1's two entries; one is off by 0.5
+    assert np.isclose(rewards["observer"], -min(0.5, 1 - bids[1, 0]) / 2, atol=1e-6)
+    with pytest.raises(ValueError, match="observer"):
+        env.step({**truthful, "observer": np.zeros(3)})
