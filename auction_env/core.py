@@ -120,7 +120,8 @@ class AuctionCore:
             bids = bids * present
             raw = self.mechanism.run(bids, generator=generator, check=check)
             # An item allocated to an absent bidder goes unsold; absent bidders pay nothing.
-            outcome = Outcome(raw.allocation * present, raw.payments * present.squeeze(-1))
+            items = raw.item_payments * present if raw.item_payments is not None else None
+            outcome = Outcome(raw.allocation * present, raw.payments * present.squeeze(-1), items)
         return RoundBatch(valuations, participation, bids, outcome, outcome.utilities(valuations))
 
     def play(

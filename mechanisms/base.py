@@ -27,10 +27,14 @@ class Outcome:
     Attributes:
         allocation: ``(batch, n_bidders, n_items)`` probability that bidder i gets item j.
         payments: ``(batch, n_bidders)`` payment charged to each bidder.
+        item_payments: ``(batch, n_bidders, n_items)`` what each bidder pays for each item, for
+            mechanisms that charge item by item (exact item-wise auctions); else None.
+            ``payments`` is its sum over items.
     """
 
     allocation: Tensor
     payments: Tensor
+    item_payments: Tensor | None = None
 
     @property
     def revenue(self) -> Tensor:

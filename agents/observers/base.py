@@ -39,6 +39,7 @@ class ObserverPolicy(ABC):
         own_bids: Tensor | None = None,
         bidder: int | None = None,
         generator: torch.Generator | None = None,
+        item_payments: Tensor | None = None,
     ) -> Tensor:
         """Guess all bids.
 
@@ -48,6 +49,8 @@ class ObserverPolicy(ABC):
             own_bids: ``(batch, n_items)`` the observer's own bids when it is bidder ``bidder``.
             bidder: the observer's bidder index in the "with bids" threat model, else None.
             generator: randomness (initial guesses, random baselines).
+            item_payments: ``(batch, n_bidders, n_items)`` per-item payments when the mechanism
+                publishes them (item-wise auctions); observers that cannot use them ignore them.
 
         Returns:
             ``(batch, n_bidders, n_items)`` reconstructed bids.

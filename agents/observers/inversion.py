@@ -89,6 +89,7 @@ class ModelInversion(ObserverPolicy):
         bidder: int | None = None,
         generator: torch.Generator | None = None,
         start: Tensor | None = None,
+        item_payments: Tensor | None = None,
     ) -> Tensor:
         """See :meth:`ObserverPolicy.reconstruct`; ``start`` ``(batch, n, m)`` warm-starts the
         first restart (e.g. from another objective's solution)."""

@@ -25,4 +25,5 @@ class FirstPrice(ReservePriced):
         reserve = self.reserve_for(bids)
         winner, top, _ = top_two(bids, generator)
         allocation = one_hot_allocation(winner, at_least(top, reserve), bids)
-        return Outcome(allocation, torch.linalg.vecdot(allocation, bids))
+        item_payments = allocation * bids
+        return Outcome(allocation, item_payments.sum(-1), item_payments)

@@ -44,7 +44,8 @@ class Myerson(Mechanism):
         if self._clamp_low:
             price = torch.maximum(price, self.prior.bounds(bids.device)[0])
         allocation = one_hot_allocation(winner, at_least(top_phi, constant(0.0, bids)), bids)
-        return Outcome(allocation, torch.linalg.vecdot(allocation, price))  # price is per bidder
+        item_payments = allocation * price  # price is per bidder
+        return Outcome(allocation, item_payments.sum(-1), item_payments)
 
     def extra_repr(self) -> str:
         return f"prior={self.prior!r}"

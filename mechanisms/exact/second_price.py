@@ -28,4 +28,4 @@ class SecondPrice(ReservePriced):
         winner, top, second = top_two(bids, generator)
         price = torch.maximum(second, reserve)  # >= 0: reserves are non-negative
         allocation = one_hot_allocation(winner, at_least(top, reserve), bids)
-        return Outcome(allocation, charge(allocation, price))
+        return Outcome(allocation, charge(allocation, price), allocation * price)

@@ -83,3 +83,30 @@ def test_observer_plays_in_the_environment() -> None:
         obs, reward, _, _, infos = env.step({**actions, "observer": guess.numpy()})
         rewards.append(reward["observer"])
     assert rewards[0] == 0.0 and np.mean(rewards[1:]) > -0.25  # better than a random guess (MAE 1/3)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_naive_myerson_guessing_respects_lemma_a1(n: int) -> None:
+    """In simulation the naive strategy's accuracy is at least the bound of Lemma A.1."""
+    from agents.observers.myerson import naive_accuracy_bound
+    from auction_env.privacy import score_reconstruction
+
+    prior = mechanisms.make_prior(n, 1)
+    gen = torch.Generator().manual_seed(n)
+    v = prior.sample(20_000, gen)
+    out = mechanisms.make("myerson", context={"prior": prior}).run(v, generator=gen)
+    guess = observers.make("myerson_naive", context={"prior": prior}).reconstruct(out.allocation, out.payments, item_payments=out.item_payments)
+    assert score_reconstruction(guess, v).recovery_rate >= naive_accuracy_bound(n, 0.5)
+
+
+def test_intelligent_myerson_guess_on_hand_cases() -> None:
+    """Unsold: r/2; sold at the reserve: winner (r+1)/2, loser r/2; above: loser = price, winner (p+1)/2."""
+    prior = mechanisms.make_prior(2, 3)
+    bids = torch.tensor([[[0.2, 0.7, 0.9], [0.1, 0.3, 0.6]]])
+    out = mechanisms.make("myerson", context={"prior": prior}).run(bids)
+    guess = observers.make("myerson_intelligent", context={"prior": prior}).reconstruct(out.allocation, out.payments, item_payments=out.item_payments)
+    expected = torch.tensor([[[0.25, 0.75, 0.8], [0.25, 0.25, 0.6]]])
+    assert torch.allclose(guess, expected)
+    # Without per-item payments, bidder 0's total (0.5 + 0.6) is split over its two items.
+    split = observers.make("myerson_naive", context={"prior": prior}).reconstruct(out.allocation, out.payments)
+    assert torch.allclose(split[0, :, 1:], torch.full((2, 2), 0.55))
