@@ -1,0 +1,105 @@
+"""Commitments, the broadcast log and audits (credible-auctions paper, Definition 4.1)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import mechanisms
+from auction_env.credible import BroadcastLog, CommitmentError, audit_round, check_own_commitments, commit, draw_audits, open_commitment, verify
+from auction_env.credible.commitments import Opening, canonical_bytes, decode
+
+PRIOR = mechanisms.make_prior(2, 2)
+
+
+def test_commitment_round_trip_and_canonical_encoding() -> None:
+    """Opening returns the committed array; equal values encode equally whatever the dtype."""
+    bids = np.array([[0.25, 0.5], [0.0, 1.0]], dtype=np.float32)
+    c, o = commit(bids)
+    assert np.array_equal(open_commitment(c, o), bids.astype(np.float64))
+    assert canonical_bytes(bids) == canonical_bytes(bids.astype(np.float64)) == canonical_bytes(bids.T.copy().T)
+    assert canonical_bytes(np.array([-0.0])) == canonical_bytes(np.array([0.0]))
+    assert decode(canonical_bytes(7)).shape == ()
+    with pytest.raises(CommitmentError, match="NaN"):
+        commit([np.nan])
+
+
+def test_salts_are_fresh() -> None:
+    """Every commitment draws a new 128-bit salt, so equal bids give different digests."""
+    pairs = [commit([0.5]) for _ in range(5000)]
+    assert len({o.salt for _, o in pairs}) == 5000 and len({c.digest for c, _ in pairs}) == 5000
+    assert all(len(o.salt) == 16 for _, o in pairs)
+
+
+def test_any_tampering_is_detected() -> None:
+    """Changing any committed value (or the salt) is rejected in 100% of 2,000 random trials."""
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        value = rng.random((2, 3))
+        c, o = commit(value)
+        tampered = value.copy()
+        i, j = rng.integers(2), rng.integers(3)
+        tampered[i, j] = np.nextafter(tampered[i, j], 2.0) if rng.random() < 0.5 else rng.random()
+        with pytest.raises(CommitmentError, match="does not match"):
+            open_commitment(c, Opening(o.salt, canonical_bytes(tampered)))
+        salt = bytearray(o.salt)
+        salt[rng.integers(16)] ^= 1 << int(rng.integers(8))
+        with pytest.raises(CommitmentError, match="does not match"):
+            open_commitment(c, Opening(bytes(salt), o.payload))
+    with pytest.raises(CommitmentError, match="salt must be 16 bytes"):
+        open_commitment(c, Opening(b"short", o.payload))
+
+
+@pytest.mark.parametrize("name,params", [("second_price", {}), ("myerson", {}), ("regretnet", {"checkpoint": "2x2", "noise_std": 0.5})])
+def test_verify_accepts_honest_and_rejects_deviating_outcomes(name: str, params: dict) -> None:
+    """Definition 4.1: the published mechanism's outcome verifies; any other outcome does not."""
+    mech = mechanisms.make(name, context={"prior": PRIOR, "n_bidders": 2, "n_items": 2}, **params)
+    bids = np.array([[0.9, 0.2], [0.6, 0.7]], dtype=np.float32)
+    with torch.inference_mode():
+        out = mech.run(torch.from_numpy(bids).unsqueeze(0), generator=torch.Generator().manual_seed(42))
+    a, p = out.allocation[0].numpy(), out.payments[0].numpy()
+    assert verify(mech, bids, a, p, noise_seed=42).ok
+    assert verify(mech, bids, a, p + np.array([0.05, 0.0]), noise_seed=42).reason.startswith("announced payments")
+    shifted = a.copy()
+    shifted[0, 0] = 1.0 - shifted[0, 0]
+    assert verify(mech, bids, shifted, p, noise_seed=42).reason.startswith("announced allocation")
+
+
+def test_audit_round_end_to_end_and_bidders_verifier() -> None:
+    """A logged honest round passes the audit; a swapped bid opening or a wrong seed is caught."""
+    mech = mechanisms.make("regretnet", context={"prior": PRIOR, "n_bidders": 2, "n_items": 2}, checkpoint="2x2", noise_std=0.3)
+    log = BroadcastLog()
+    bids = {"bidder_0": np.array([0.3, 0.8]), "bidder_1": np.array([0.6, 0.1])}
+    openings = {}
+    for name, bid in bids.items():
+        c, openings[name] = commit(bid)
+        log.publish(0, name, "bid", c)
+    with torch.inference_mode():
+        out = mech.run(torch.tensor(np.stack(list(bids.values())), dtype=torch.float32).unsqueeze(0), generator=torch.Generator().manual_seed(7))
+    outcome = {"allocation": out.allocation[0].numpy(), "payments": out.payments[0].numpy(), "noise_seed": 7}
+    outcome_openings = {}
+    for kind, value in outcome.items():
+        c, outcome_openings[kind] = commit(value)
+        log.publish(0, "auctioneer", kind, c)
+    names = list(bids)
+    assert audit_round(mech, log, 0, openings, outcome_openings, names).ok
+    swapped = {"bidder_0": openings["bidder_1"], "bidder_1": openings["bidder_0"]}
+    assert "does not match" in audit_round(mech, log, 0, swapped, outcome_openings, names).reason
+    _, fake_seed = commit(8)
+    assert not audit_round(mech, log, 0, openings, {**outcome_openings, "noise_seed": fake_seed}, names).ok
+    assert check_own_commitments(log, 0, "bidder_0", openings["bidder_0"]).ok
+    assert not check_own_commitments(log, 0, "bidder_0", openings["bidder_1"]).ok
+    with pytest.raises(CommitmentError, match="already committed"):
+        log.publish(0, "bidder_0", "bid", commit([0.0])[0])
+
+
+def test_audit_probability_is_w_over_t() -> None:
+    """Each round is audited with probability audits / rounds."""
+    rng = np.random.default_rng(1)
+    hits = np.zeros(10)
+    for _ in range(20_000):
+        hits[draw_audits(10, 3, rng)] += 1
+    assert np.allclose(hits / 20_000, 0.3, atol=0.015)
+    with pytest.raises(ValueError, match="audits"):
+        draw_audits(3, 4, rng)
