@@ -1,0 +1,56 @@
+"""Auctioneer deviations and the audited protocol (credible-auctions paper §4.1)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import mechanisms
+from agents import auctioneers
+from agents.auctioneers.deviations import max_revenue, shill_bid
+from auction_env.core import AuctionCore
+from auction_env.credible.protocol import regret_bound, simulate_protocol
+
+PRIOR = mechanisms.make_prior(2, 2)
+
+
+def _core(name: str = "second_price") -> AuctionCore:
+    return AuctionCore(mechanisms.make(name, context={"prior": PRIOR}), PRIOR)
+
+
+def test_deviations_are_feasible_bid_ir_and_raise_revenue() -> None:
+    """max_revenue sells each item at its highest bid; the shill makes the winner pay just under it."""
+    bids = torch.tensor([[[0.9, 0.2], [0.6, 0.7]]])
+    core = _core()
+    honest = core.mechanism.run(bids)
+    best = max_revenue(core.mechanism, bids)
+    shill = shill_bid(core.mechanism, bids, margin=0.01)
+    assert torch.allclose(best.payments, torch.tensor([[0.9, 0.7]]))
+    assert torch.allclose(shill.payments, torch.tensor([[0.89, 0.69]]))
+    assert torch.equal(shill.allocation, honest.allocation)
+    for out in (best, shill):
+        assert bool((out.allocation.sum(1) <= 1).all()) and bool((out.payments <= (out.allocation * bids).sum(-1) + 1e-6).all())
+        assert bool((out.revenue >= honest.revenue).all())
+
+
+def test_honest_auctioneer_is_never_penalised() -> None:
+    res = simulate_protocol(_core(), auctioneers.make("honest"), rounds=5, penalty=100.0, episodes=500)
+    assert res.caught_rate == 0.0 and res.gain_mean == 0.0
+
+
+def test_audited_deviation_is_always_caught() -> None:
+    """With every round audited, a deviating auctioneer is caught in every episode."""
+    res = simulate_protocol(_core("myerson"), auctioneers.make("always_deviate"), rounds=4, audits=4, penalty=1.0, episodes=300)
+    assert res.caught_rate == 1.0
+
+
+@pytest.mark.parametrize("deviation", ["max_revenue", "shill_bid"])
+def test_penalty_above_bound_deters_and_below_bound_pays(deviation: str) -> None:
+    """§4.1: penalty > T aRgt* makes deviating unprofitable; a small penalty lets `threshold` profit."""
+    core, T = _core(), 10
+    bound = T * regret_bound(core)
+    high = {n: simulate_protocol(core, auctioneers.make(n), rounds=T, penalty=1.1 * bound, deviation=deviation, episodes=1000)
+            for n in ("always_deviate", "threshold")}
+    assert high["always_deviate"].gain_ci95[1] < 0 and high["threshold"].gain_mean <= 0
+    low = simulate_protocol(core, auctioneers.make("threshold"), rounds=T, penalty=0.1 * bound, deviation=deviation, episodes=1000)
+    assert low.gain_ci95[0] > 0
