@@ -111,6 +111,7 @@ class EvaluationResult:
     regret_max: float
     regret_per_bidder: list[dict[str, Any]] = field(default_factory=list)
     score: float = 0.0
+    per_participation: list[dict[str, Any]] = field(default_factory=list)
     wall_time_s: float = 0.0
     profiles_per_second: float = 0.0
     seed: int = 0
@@ -210,7 +211,8 @@ def evaluate(
             compare with another measurement on the same rounds); ``profiles`` is ignored.
 
     Returns:
-        An :class:`EvaluationResult`; ``score`` is ``(sqrt(revenue) - sqrt(total regret))^2``
+        An :class:`EvaluationResult` (with a participation model, ``per_participation`` breaks
+        revenue and regret down by participation profile); ``score`` is ``(sqrt(revenue) - sqrt(total regret))^2``
         with total regret = sum over bidders of mean regret (Rahme et al.).
     """
     proto = globals()["protocol"](protocol)
@@ -259,6 +261,20 @@ def evaluate(
     rev_mean = revenue.mean().item()
     total_regret = sum(b["mean"] for b in per_bidder)
     per_profile_regret = rgt.mean(1)
+    per_participation = []
+    if participation is not None:
+        # Each participation profile is one individual auction of the aggregated auction.
+        patterns, index = torch.unique(present.to(torch.int8), dim=0, return_inverse=True)
+        for k, pattern in enumerate(patterns.tolist()):
+            sel = index == k
+            count = int(sel.sum())
+            per_participation.append({
+                "participation": pattern,
+                "share": count / profiles,
+                "revenue_mean": revenue[sel].mean().item(),
+                "regret_mean": per_profile_regret[sel].mean().item(),
+                "profiles": count,
+            })
     return EvaluationResult(
         mechanism=getattr(mechanism, "checkpoint_name", type(mechanism).__name__),
         n_bidders=n,
@@ -275,6 +291,7 @@ def evaluate(
         regret_max=rgt.max().item(),
         regret_per_bidder=per_bidder,
         score=(max(math.sqrt(max(rev_mean, 0.0)) - math.sqrt(total_regret), 0.0)) ** 2,
+        per_participation=per_participation,
         wall_time_s=wall,
         profiles_per_second=profiles / wall,
         seed=seed,

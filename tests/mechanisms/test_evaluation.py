@@ -92,3 +92,20 @@ def test_shipped_checkpoints_load_by_short_name_and_fit_their_setting():
         context = {"prior": other, "n_bidders": prior.n_bidders + 1, "n_items": prior.n_items, "valuation": card["setting"]["valuation"]}
         with pytest.raises(CheckpointError, match="is for"):
             mechanisms.make(card["mechanism"], context=context, checkpoint=name)
+
+
+def test_evaluation_breaks_down_by_participation_profile():
+    """With a participation model, each profile's share, revenue and regret are reported and add up."""
+    import mechanisms
+    from auction_env.participation import registry as participation_models
+    from mechanisms.evaluation import evaluate
+
+    prior = mechanisms.make_prior(2, 2)
+    part = participation_models.make("profiles", context={"n_bidders": 2}, profiles=[[1, 1], [1, 0], [0, 1], [0, 0]], probs=[0.35, 0.15, 0.35, 0.15])
+    result = evaluate(mechanisms.make("myerson", context={"prior": prior}), prior, participation=part, profiles=20_000, protocol="weak")
+    rows = {tuple(r["participation"]): r for r in result.per_participation}
+    assert set(rows) == {(1, 1), (1, 0), (0, 1), (0, 0)}
+    assert abs(rows[(1, 1)]["share"] - 0.35) < 0.03 and rows[(0, 0)]["revenue_mean"] == 0.0
+    assert abs(sum(r["share"] * r["revenue_mean"] for r in rows.values()) - result.revenue_mean) < 1e-9
+    # Closed forms: two bidders 2 x 5/12; one bidder alone pays the reserve 0.5 half the time per item.
+    assert abs(rows[(1, 1)]["revenue_mean"] - 2 * 5 / 12) < 0.02 and abs(rows[(1, 0)]["revenue_mean"] - 0.5) < 0.03
