@@ -34,6 +34,7 @@ def verify(
     payments: np.ndarray,
     *,
     noise_seed: int | None = None,
+    participation: np.ndarray | None = None,
     atol: float = 1e-6,
 ) -> Verification:
     """Definition 4.1: 1 iff the announced outcome equals the mechanism's outcome on ``bids``.
@@ -42,13 +43,16 @@ def verify(
         bids: ``(n, m)`` the opened bids of the round.
         allocation, payments: the announced ``(n, m)`` and ``(n,)``.
         noise_seed: the committed seed of the round's randomness (noise, tie-breaking).
+        participation: ``(n,)`` 0/1, who took part; absent bidders' bids are zeroed and their
+            allocation and payment masked, as in :meth:`AuctionCore.resolve`.
         atol: float tolerance of the comparison.
     """
-    b = torch.as_tensor(np.asarray(bids, dtype=np.float32)).unsqueeze(0)
+    present = np.ones(np.shape(bids)[0], dtype=np.float32) if participation is None else np.asarray(participation, dtype=np.float32)
+    b = torch.as_tensor(np.asarray(bids, dtype=np.float32) * present[:, None]).unsqueeze(0)
     generator = torch.Generator().manual_seed(int(noise_seed)) if noise_seed is not None else None
     with torch.inference_mode():
         out = mechanism.run(b, generator=generator)
-    want_a, want_p = out.allocation[0].numpy(), out.payments[0].numpy()
+    want_a, want_p = out.allocation[0].numpy() * present[:, None], out.payments[0].numpy() * present
     if np.shape(allocation) != want_a.shape or not np.allclose(allocation, want_a, atol=atol, rtol=0):
         return Verification(False, "announced allocation differs from the published mechanism's")
     if np.shape(payments) != want_p.shape or not np.allclose(payments, want_p, atol=atol, rtol=0):
@@ -68,17 +72,19 @@ def audit_round(
 
     Args:
         bid_openings: bidder name -> opening of its bid commitment.
-        outcome_opening: ``allocation``, ``payments`` and ``noise_seed`` openings of the auctioneer.
+        outcome_opening: ``allocation``, ``payments``, ``noise_seed`` (and, with stochastic
+            participation, ``participation``) openings of the auctioneer.
         bidders: names in bidder order.
     """
     try:
         bids = np.stack([open_commitment(log.lookup(round_, name, "bid"), bid_openings[name]) for name in bidders])
-        opened = {k: open_commitment(log.lookup(round_, "auctioneer", k), outcome_opening[k]) for k in ("allocation", "payments", "noise_seed")}
+        kinds = ["allocation", "payments", "noise_seed"] + (["participation"] if "participation" in outcome_opening else [])
+        opened = {k: open_commitment(log.lookup(round_, "auctioneer", k), outcome_opening[k]) for k in kinds}
     except CommitmentError as err:
         return Verification(False, f"round {round_}: {err}")
     except KeyError as err:
         return Verification(False, f"round {round_}: missing opening {err}")
-    return verify(mechanism, bids, opened["allocation"], opened["payments"], noise_seed=int(opened["noise_seed"]))
+    return verify(mechanism, bids, opened["allocation"], opened["payments"], noise_seed=int(opened["noise_seed"]), participation=opened.get("participation"))
 
 
 def check_own_commitments(log: BroadcastLog, round_: int, name: str, opening: Opening) -> Verification:

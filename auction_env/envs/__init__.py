@@ -12,3 +12,8 @@ registry.register(
     "auction_env.envs.sealed_bid:SealedBidAuctionEnv",
     description="repeated sealed-bid multi-item auctions (PettingZoo ParallelEnv)",
 )
+registry.register(
+    "credible_v0",
+    "auction_env.envs.credible:CredibleAuctionEnv",
+    description="repeated auctions with an auctioneer agent, commitments, audits and a penalty",
+)

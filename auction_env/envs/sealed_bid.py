@@ -286,7 +286,7 @@ class SealedBidAuctionEnv(ParallelEnv):
             rows = [actions[a] for a in self.bidder_agents]
         except (KeyError, TypeError):
             rows = None
-        if rows is None or len(actions) != len(self.agents) or (self.observer is not None and "observer" not in actions):
+        if rows is None or any(a not in self.agents for a in actions) or any(a not in actions for a in self.agents):
             missing = [a for a in self.agents if a not in actions]
             extra = [a for a in actions if a not in self.agents]
             raise ValueError(

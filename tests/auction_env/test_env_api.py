@@ -31,15 +31,17 @@ def _quiet():
         yield
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
-@pytest.mark.parametrize("name", CONFIGS)
+# The credible protocol has no observer role (yet): those pairs are not environments.
+PAIRS = [(e, c) for e in ENV_IDS for c in CONFIGS if not (e == "credible_v0" and "observer" in CONFIGS[c])]
+
+
+@pytest.mark.parametrize("env_id,name", PAIRS)
 def test_parallel_api(env_id, name):
     """PettingZoo's parallel API test passes."""
     parallel_api_test(auction_env.make(env_id, rounds=25, **CONFIGS[name]), num_cycles=60)
 
 
-@pytest.mark.parametrize("env_id", ENV_IDS)
-@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("env_id,name", PAIRS)
 def test_parallel_seed(env_id, name):
     """PettingZoo's parallel seed test passes: the same seed gives the same trajectory."""
     parallel_seed_test(lambda: auction_env.make(env_id, rounds=25, **CONFIGS[name]), num_cycles=60)

@@ -1,0 +1,223 @@
+"""Repeated sealed-bid auctions under commit–audit–penalty rules (credible-auctions paper, Algorithm 1)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from pettingzoo.utils import OrderEnforcingWrapper, parallel_to_aec
+
+from agents.auctioneers.deviations import DEVIATIONS, auctioneer_regret
+from auction_env.credible.audit import audit_round
+from auction_env.credible.commitments import BroadcastLog, commit
+from auction_env.envs.sealed_bid import SealedBidAuctionEnv
+
+__all__ = ["CredibleAuctionEnv", "env", "parallel_env", "raw_env"]
+
+
+class CredibleAuctionEnv(SealedBidAuctionEnv):
+    """The sealed-bid environment with an ``auctioneer`` agent who may deviate, and audits.
+
+    ## Description
+    Each round takes two steps. **Bid step**: the bidders bid (the auctioneer's action is
+    ignored); every bid is committed (SHA3-256 over a fresh 128-bit salt) to a broadcast log
+    (:attr:`log`). **Run step**: the auctioneer, who now observes the sealed bids, chooses to run
+    the published mechanism (action 0) or the configured deviation (action 1: ``max_revenue`` or
+    ``shill_bid``); the bidders' actions are ignored. The announced allocation, payments and the
+    round's noise seed are committed too. After the last round, ``audits`` rounds are drawn
+    uniformly and verified (Definition 4.1: openings checked against the log, the published
+    mechanism rerun on the opened bids); any mismatch costs the auctioneer ``penalty``.
+
+    ## Action Space
+    Bidders as in ``sealed_bid_v0``; auctioneer ``Discrete(2)`` (0 honest, 1 deviate).
+
+    ## Observation Space
+    Bidders as in ``sealed_bid_v0``. Auctioneer: ``[sealed bids (n x m, flattened), aRgt of the
+    deviation this round, round / rounds, run step (0/1)]``; the bids and aRgt are 0 in bid steps.
+
+    ## Rewards
+    Bid steps: 0. Run steps: bidders get the utility of the outcome actually announced; the
+    auctioneer gets the revenue, minus ``penalty`` in the last step if an audit caught it.
+    ``infos["auctioneer"]`` holds ``aRgt`` and ``deviated`` each run step and, at the end,
+    ``audited_rounds``, ``caught`` and the audit ``reason``.
+
+    ## Episode End
+    Truncation after ``rounds`` rounds (``2 x rounds`` steps).
+
+    ## Arguments
+    Those of ``sealed_bid_v0`` plus ``credible: {penalty, audits, deviation}`` (defaults 0, 1,
+    ``max_revenue``). Commitment salts come from :mod:`secrets` (cryptographic randomness, not
+    the seed), so logs differ between runs while every observation and reward is seeded.
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    metadata = {"name": "credible_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+
+    def __init__(self, *, credible: Mapping[str, Any] | None = None, **config: Any) -> None:
+        options = {"penalty": 0.0, "audits": 1, "deviation": "max_revenue", **dict(credible or {})}
+        unknown = set(options) - {"penalty", "audits", "deviation"}
+        if unknown:
+            raise ValueError(f"credible: unknown key(s) {sorted(unknown)}; use penalty, audits, deviation")
+        if options["deviation"] not in DEVIATIONS:
+            raise ValueError(f"credible.deviation must be one of {', '.join(DEVIATIONS)}, got {options['deviation']!r}")
+        if not isinstance(options["penalty"], (int, float)) or not options["penalty"] >= 0:
+            raise ValueError(f"credible.penalty must be a number >= 0, got {options['penalty']!r}")
+        super().__init__(**config)
+        if self.observer is not None:
+            raise ValueError("the credible protocol does not support the observer role yet")
+        if not isinstance(options["audits"], int) or not 0 <= options["audits"] <= self.rounds:
+            raise ValueError(f"credible.audits must be an integer in [0, rounds={self.rounds}], got {options['audits']!r}")
+        self.penalty, self.audits, self.deviation = float(options["penalty"]), options["audits"], options["deviation"]
+        n, m = self.setting.n_bidders, self.setting.n_items
+        self.possible_agents = self.possible_agents + ["auctioneer"]
+        self.action_spaces["auctioneer"] = spaces.Discrete(2)
+        bid_high = np.asarray(self._bid_high, dtype=np.float32).reshape(-1)
+        regret_high = float(self.setting.prior.high.amax(0).sum())
+        self.observation_spaces["auctioneer"] = spaces.Box(
+            np.concatenate([np.zeros(n * m), [-regret_high, 0.0, 0.0]]).astype(np.float32),
+            np.concatenate([bid_high, [regret_high, 1.0, 1.0]]).astype(np.float32),
+            dtype=np.float32,
+        )
+        self.log = BroadcastLog()
+
+    # -- PettingZoo API -----------------------------------------------------------------
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
+        observations, infos = super().reset(seed=seed, options=options)
+        self._audit_rng = np.random.default_rng(np.random.SeedSequence(self._seed_source()).spawn(1)[0])
+        self._phase = "bid"
+        self._rewards_total = 0.0
+        self._deviated: list[bool] = []
+        self._openings: list[dict[str, Any]] = []
+        self.log = BroadcastLog()
+        observations["auctioneer"] = np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32)
+        infos["auctioneer"] = {}
+        return observations, infos
+
+    def step(self, actions: Mapping[str, Any]):
+        if not self.agents:
+            raise RuntimeError("the episode is over: call reset() before step()")
+        if "auctioneer" not in actions:
+            raise ValueError("actions must map every agent to its action; missing: auctioneer")
+        choice = actions["auctioneer"]
+        if self._phase == "bid":
+            return self._bid_step(actions)
+        return self._run_step(choice)
+
+    # -- phases --------------------------------------------------------------------------
+    def _bid_step(self, actions: Mapping[str, Any]):
+        bids = self._collect_bids(actions)
+        present = self._part_np > 0.5
+        bids = bids * present[:, None]
+        self._sealed = bids
+        t = self._round
+        bid_openings = {}
+        for i, agent in enumerate(self.bidder_agents):
+            c, bid_openings[agent] = commit(bids[i])
+            self.log.publish(t, agent, "bid", c)
+        self._noise_seed = int(self._audit_rng.integers(2**31 - 1))
+        with torch.inference_mode():
+            b = torch.from_numpy(bids).unsqueeze(0)
+            published = self.core.resolve(self._vals_t, self._part_t, b, torch.Generator().manual_seed(self._noise_seed), check=False)
+            alternative = DEVIATIONS[self.deviation](self.core.mechanism, published.bids, torch.Generator().manual_seed(self._noise_seed))
+            regret = float(auctioneer_regret(published.outcome, alternative)[0])
+        self._published, self._alternative, self._regret = published, alternative, regret
+        self._pending_openings = bid_openings
+        self._phase = "run"
+        observations = self._observations()
+        observations["auctioneer"] = np.concatenate([bids.reshape(-1), [regret, min(t / self.rounds, 1.0), 1.0]]).astype(np.float32)
+        zeros = dict.fromkeys(self.agents, 0.0)
+        falses = dict.fromkeys(self.agents, False)
+        infos = {a: {} for a in self.agents}
+        return observations, zeros, falses, dict(falses), infos
+
+    def _run_step(self, choice: Any):
+        try:
+            deviate = int(np.asarray(choice).reshape(())) == 1
+        except (TypeError, ValueError):
+            raise ValueError(f"auctioneer: action must be 0 (run the published mechanism) or 1 (deviate), got {choice!r}") from None
+        published = self._published
+        if deviate:
+            alt = self._alternative
+            present = published.participation.unsqueeze(-1).to(alt.allocation.dtype)
+            allocation, payments = alt.allocation * present, alt.payments * present.squeeze(-1)
+        else:
+            allocation, payments = published.outcome.allocation, published.outcome.payments
+        t = self._round
+        outcome = {"allocation": allocation[0].numpy(), "payments": payments[0].numpy(), "noise_seed": self._noise_seed,
+                   "participation": self._part_np.astype(np.float64)}
+        outcome_openings = {}
+        for kind, value in outcome.items():
+            c, outcome_openings[kind] = commit(value)
+            self.log.publish(t, "auctioneer", kind, c)
+        self._openings.append({"bids": self._pending_openings, "outcome": outcome_openings})
+        self._deviated.append(deviate)
+        values = self._vals_t[0].numpy()
+        utilities = (values * allocation[0].numpy()).sum(-1) - payments[0].numpy()
+        agents = self.agents
+        rewards = dict(zip(self.bidder_agents, utilities.tolist()))
+        revenue = float(payments[0].sum())
+        rewards["auctioneer"] = revenue
+        infos: dict[str, dict[str, Any]] = {
+            a: {"allocation": allocation[0, i].numpy(), "payment": float(payments[0, i]), "participating": bool(self._part_np[i] > 0.5)}
+            for i, a in enumerate(self.bidder_agents)
+        }
+        infos["auctioneer"] = {"aRgt": self._regret, "deviated": deviate, "revenue": revenue}
+        if self.observer is not None:
+            rewards["observer"], infos["observer"] = 0.0, {}
+        self.last_round = published
+        self._round += 1
+        done = self._round >= self.rounds
+        if done:
+            audit = self._audit()
+            infos["auctioneer"].update(audit)
+            if audit["caught"]:
+                rewards["auctioneer"] -= self.penalty
+        self._next_round()
+        self._phase = "bid"
+        observations = self._observations()
+        observations["auctioneer"] = np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32)
+        observations["auctioneer"][-2] = min(self._round / self.rounds, 1.0)
+        terminations = dict.fromkeys(agents, False)
+        truncations = dict.fromkeys(agents, done)
+        if done:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+    def _audit(self) -> dict[str, Any]:
+        """Draw the audited rounds and verify each against the log (Algorithm 1, end of episode)."""
+        rounds = sorted(self._audit_rng.choice(self.rounds, size=self.audits, replace=False).tolist())
+        reasons = []
+        for r in rounds:
+            opened = self._openings[r]
+            result = audit_round(self.core.mechanism, self.log, r, opened["bids"], opened["outcome"], self.bidder_agents)
+            if not result.ok:
+                reasons.append(f"round {r}: {result.reason}")
+        return {"audited_rounds": rounds, "caught": bool(reasons), "reason": "; ".join(reasons)}
+
+    def _seed_source(self) -> int:
+        """An integer drawn from the env's seeded generator (seeds the audit draws and noise seeds)."""
+        return int(torch.randint(0, 2**31 - 1, (1,), generator=self._sample_gen))
+
+    def _observations(self) -> dict[str, np.ndarray]:
+        out = super()._observations()
+        if "auctioneer" in self.possible_agents:
+            out.setdefault("auctioneer", np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32))
+        return out
+
+
+def parallel_env(**config: Any) -> CredibleAuctionEnv:
+    """The parallel environment (see :class:`CredibleAuctionEnv`)."""
+    return CredibleAuctionEnv(**config)
+
+
+def raw_env(**config: Any):
+    return parallel_to_aec(parallel_env(**config))
+
+
+def env(**config: Any):
+    return OrderEnforcingWrapper(raw_env(**config))

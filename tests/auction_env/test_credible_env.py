@@ -1,0 +1,89 @@
+"""The credible protocol environment: auctioneer role, commitments, audits, penalty."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
+
+import auction_env
+from auction_env.envs.credible import env as aec_env
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PettingZoo warns that the auctioneer's observation differs from the bidders'
+        yield
+
+
+SETTINGS = {
+    "second_price": dict(mechanism="second_price"),
+    "regretnet_noise_participation": dict(mechanism={"name": "regretnet", "params": {"checkpoint": "2x2", "noise_std": 0.2}},
+                                          participation={"model": "independent", "p": 0.7}),
+    "myerson_shill": dict(mechanism="myerson", credible={"deviation": "shill_bid", "penalty": 1.0, "audits": 2}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_pettingzoo_api(name: str) -> None:
+    """Parallel, seed and AEC API tests pass with the auctioneer role."""
+    make = lambda: auction_env.make("credible_v0", rounds=6, **SETTINGS[name])  # noqa: E731
+    parallel_api_test(make(), num_cycles=30)
+    parallel_seed_test(make, num_cycles=30)
+    api_test(aec_env(rounds=6, **SETTINGS[name]), num_cycles=30)
+
+
+def _play(choice: int, rounds: int = 6, **config):
+    env = auction_env.make("credible_v0", rounds=rounds, **config)
+    obs, _ = env.reset(seed=0)
+    totals, infos_seen = {a: 0.0 for a in env.possible_agents}, []
+    while env.agents:
+        actions = {a: o[:-2] for a, o in obs.items() if a.startswith("bidder")}
+        actions["auctioneer"] = choice
+        obs, rewards, _, _, infos = env.step(actions)
+        for a, r in rewards.items():
+            totals[a] += r
+        infos_seen.append(infos)
+    return env, totals, infos_seen
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_honest_auctioneer_is_never_penalised(name: str) -> None:
+    """Running the published mechanism passes every audit (all rounds audited)."""
+    config = {k: v for k, v in SETTINGS[name].items() if k != "credible"}
+    env, totals, infos = _play(0, credible={"penalty": 100.0, "audits": 6}, **config)
+    final = infos[-1]["auctioneer"]
+    assert final["caught"] is False and final["audited_rounds"] == list(range(6)) and totals["auctioneer"] >= 0
+
+
+def test_deviation_in_an_audited_round_is_always_caught_and_penalised() -> None:
+    """A deviation with aRgt > 0 in an audited round is caught; the penalty comes off the last reward."""
+    env, totals, infos = _play(1, credible={"penalty": 100.0, "audits": 6}, mechanism="second_price")
+    final = infos[-1]["auctioneer"]
+    assert final["caught"] is True and "differ" in final["reason"]
+    revenue = sum(i["auctioneer"].get("revenue", 0.0) for i in infos)
+    assert np.isclose(totals["auctioneer"], revenue - 100.0)
+    deviations = [i["auctioneer"] for i in infos if "aRgt" in i["auctioneer"]]
+    assert all(d["deviated"] and d["aRgt"] >= -1e-6 for d in deviations)
+
+
+def test_bidders_get_the_announced_outcome_and_absent_bidders_nothing() -> None:
+    """Under max_revenue each winner pays its bid (utility 0 for truthful bidders); absent bidders get nothing."""
+    env, totals, infos = _play(1, mechanism="second_price", participation={"model": "independent", "p": 0.5}, rounds=20)
+    for step in infos:
+        for agent in ("bidder_0", "bidder_1"):
+            if "payment" in step.get(agent, {}) and not step[agent]["participating"]:
+                assert step[agent]["payment"] == 0.0 and not step[agent]["allocation"].any()
+    assert abs(totals["bidder_0"]) < 1e-5 and abs(totals["bidder_1"]) < 1e-5
+
+
+def test_commitments_are_logged_and_bad_config_rejected() -> None:
+    env, _, _ = _play(0, rounds=3)
+    kinds = {(e.party, e.kind) for e in env.log.round(2)}
+    assert ("bidder_0", "bid") in kinds and ("auctioneer", "allocation") in kinds and ("auctioneer", "noise_seed") in kinds
+    with pytest.raises(ValueError, match="deviation"):
+        auction_env.make("credible_v0", credible={"deviation": "bribe"})
+    with pytest.raises(ValueError, match="audits"):
+        auction_env.make("credible_v0", rounds=2, credible={"audits": 3})
