@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism
+from mechanisms.misreports import projected_adam
 
 __all__ = ["candidate_utilities", "best_response"]
 
@@ -132,23 +133,4 @@ def _keep_best(best_x: Tensor, best_u: Tensor, x: Tensor, u: Tensor) -> tuple[Te
 
 def _pgd(utility: UtilityFn, start: Tensor, low: Tensor, high: Tensor, steps: int, lr: float) -> tuple[Tensor, Tensor]:
     """Projected Adam ascent on every candidate; the best point each candidate visited."""
-    # The runner plays under inference mode; the search needs autograd on fresh tensors.
-    with torch.inference_mode(False), torch.enable_grad():
-        x = start.clone().clamp_(low, high).requires_grad_(True)
-        optimizer = torch.optim.Adam([x], lr=lr)
-        best_u = torch.full(x.shape[:2], float("-inf"), device=x.device, dtype=x.dtype)
-        best_x = x.detach().clone()
-        for step in range(steps + 1):
-            u = utility(x)
-            with torch.no_grad():
-                better = u > best_u
-                best_u = torch.where(better, u, best_u)
-                best_x = torch.where(better.unsqueeze(-1), x, best_x)
-            if step == steps:
-                break
-            (grad,) = torch.autograd.grad(-u.sum(), x)
-            x.grad = grad
-            optimizer.step()
-            with torch.no_grad():
-                x.clamp_(low, high)
-    return best_x.detach(), best_u.detach()
+    return projected_adam(utility, start, low, high, steps=steps, lr=lr)

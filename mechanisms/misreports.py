@@ -10,12 +10,14 @@ Shapes:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism
 
-__all__ = ["deviation_profiles", "deviation_utilities", "truthful_utilities", "pgd_ascent"]
+__all__ = ["deviation_profiles", "deviation_utilities", "truthful_utilities", "pgd_ascent", "projected_adam"]
 
 
 def deviation_profiles(valuations: Tensor, misreports: Tensor) -> Tensor:
@@ -69,21 +71,34 @@ def pgd_ascent(
         for each candidate ``(batch, n, K)``, with the misreport that achieved it.
     """
     lo, hi = low.view(1, *low.shape[:1], 1, low.shape[-1]), high.view(1, *high.shape[:1], 1, high.shape[-1])
-    x = misreports.detach().clone().clamp_(lo, hi).requires_grad_(True)
-    optimizer = torch.optim.Adam([x], lr=lr)
-    best_u = torch.full(x.shape[:3], float("-inf"), device=x.device, dtype=x.dtype)
-    best_x = x.detach().clone()
-    for _ in range(steps + 1):
-        u = deviation_utilities(mechanism, valuations, x, generator)
-        with torch.no_grad():
-            better = u > best_u
-            best_u = torch.where(better, u, best_u)
-            best_x = torch.where(better.unsqueeze(-1), x, best_x)
-        if _ == steps:
-            break
-        (grad,) = torch.autograd.grad(-u.sum(), x)
-        x.grad = grad
-        optimizer.step()
-        with torch.no_grad():
-            x.clamp_(lo, hi)
+    return projected_adam(lambda x: deviation_utilities(mechanism, valuations, x, generator), misreports, lo, hi, steps=steps, lr=lr)
+
+
+def projected_adam(
+    utility: Callable[[Tensor], Tensor], start: Tensor, low: Tensor, high: Tensor, *, steps: int, lr: float
+) -> tuple[Tensor, Tensor]:
+    """Maximise ``utility`` by Adam steps on ``start`` ``(..., m)``, projected onto ``[low, high]``.
+
+    ``utility`` maps points ``(..., m)`` to values ``(...)``; every point is optimised
+    independently. Returns the best point each one visited and its value (detached). Runs with
+    autograd on even when called under ``torch.inference_mode`` (the scenario runner's).
+    """
+    with torch.inference_mode(False), torch.enable_grad():
+        x = start.detach().clone().clamp_(low, high).requires_grad_(True)
+        optimizer = torch.optim.Adam([x], lr=lr)
+        best_u = torch.full(x.shape[:-1], float("-inf"), device=x.device, dtype=x.dtype)
+        best_x = x.detach().clone()
+        for step in range(steps + 1):
+            u = utility(x)
+            with torch.no_grad():
+                better = u > best_u
+                best_u = torch.where(better, u, best_u)
+                best_x = torch.where(better.unsqueeze(-1), x, best_x)
+            if step == steps:
+                break
+            (grad,) = torch.autograd.grad(-u.sum(), x)
+            x.grad = grad
+            optimizer.step()
+            with torch.no_grad():
+                x.clamp_(low, high)
     return best_x.detach(), best_u.detach()
