@@ -43,13 +43,23 @@ class SingleLearnerEnv(gym.Env):
     Truncation after ``rounds`` rounds.
 
     ## Arguments
-    ``scenario`` (YAML path, shipped name or mapping), ``learner`` (bidder index, default 0),
+    ``scenario`` (YAML path, shipped name or mapping), ``learner`` (bidder index, default 0; or
+    ``"auctioneer"`` for the auctioneer's seat of the credible protocol, see
+    :class:`~auction_env.wrappers.auctioneer.AuctioneerLearnerEnv`, with ``credible=`` and ``bidders=``),
     ``opponents`` (one spec or one per other bidder; default the scenario's agents or
     truthful), ``render_mode`` (``"ansi"``), and any ``env`` key (``n_bidders``, ``mechanism``,
     ``rounds``, ``seed`` ...) overriding the scenario.
     """
 
     metadata = {"render_modes": ["ansi"]}
+
+    def __new__(cls, *args: Any, learner: int | str = 0, **kwargs: Any) -> Any:
+        # The auctioneer's seat is another Gymnasium view (see auction_env.wrappers.auctioneer).
+        if learner == "auctioneer" and cls is SingleLearnerEnv:
+            from auction_env.wrappers.auctioneer import AuctioneerLearnerEnv
+
+            return AuctioneerLearnerEnv(*args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(
         self,

@@ -174,3 +174,24 @@ def test_single_learner_rewards_match_the_core(mechanism) -> None:
         with torch.inference_mode():
             ref = env.setup.setting.core.resolve(env._vals[k : k + 1], env._part[k : k + 1], bids, None, check=False)
         assert np.isclose(reward, ref.utilities[0, 0].item(), atol=1e-5)
+
+
+def test_auctioneer_seat_through_single_learner_env() -> None:
+    """SingleLearnerEnv(learner="auctioneer") passes check_env; a deviator is caught when every round is audited."""
+    env = SingleLearnerEnv(learner="auctioneer", n_bidders=2, n_items=2, mechanism="second_price", rounds=8,
+                           credible={"penalty": 50.0, "audits": 8})
+    gym_check_env(env, skip_render_check=True)
+    sb3_check_env(env, warn=True)
+    obs, _ = env.reset(seed=0)
+    total, info = 0.0, {}
+    for _ in range(8):
+        obs, reward, _, truncated, info = env.step(1)
+        assert info["aRgt"] >= -1e-6
+        total += reward
+    assert truncated and info["caught"] and total < 0
+    obs, _ = env.reset(seed=0)
+    for _ in range(8):
+        obs, reward, _, truncated, info = env.step(0)
+    assert not info["caught"]
+    model = PPO("MlpPolicy", env, seed=0, device="cpu", **TINY_PPO)
+    model.learn(64)
