@@ -66,6 +66,7 @@ def play(
     *,
     device: torch.device | str | None = None,
     on_rounds: Callable[[int], None] | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Play one (sweep-free) scenario config and return its summary.
 
@@ -73,6 +74,7 @@ def play(
         config: the scenario; ``run.seed`` seeds everything.
         device: where to run; default :func:`default_device`.
         on_rounds: called with the number of rounds after each batch (progress bars).
+        progress: show a progress bar while the regret is measured.
 
     Returns:
         ``revenue_mean``, ``revenue_stderr``, ``welfare_mean``, ``welfare_stderr``,
@@ -114,7 +116,7 @@ def play(
         from mechanisms.evaluation import evaluate
 
         result = evaluate(mechanism, setting.prior, participation=setting.participation, profiles=config.run.regret.profiles,
-                          protocol=config.run.regret.protocol, seed=config.run.seed, device=device)
+                          protocol=config.run.regret.protocol, seed=config.run.seed, device=device, progress=progress)
         regret = {"regret_mean": result.regret_mean, "regret_stderr": result.regret_stderr, "regret_max": result.regret_max,
                   "regret_per_bidder": [b["mean"] for b in result.regret_per_bidder], "regret_profiles": result.profiles,
                   "regret_protocol": result.protocol}
@@ -201,7 +203,7 @@ def run_scenario(
     with tqdm(total=total, unit="round", unit_scale=True, disable=not progress, desc=loaded.name) as bar:
         for overrides, cell in cells:
             try:
-                summary = play(cell, device=device, on_rounds=bar.update)
+                summary = play(cell, device=device, on_rounds=bar.update, progress=progress)
             except ConfigError as err:
                 raise err.in_file(loaded.source) from None
             rows.append({**overrides, **summary} if overrides else summary)
