@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism
-from mechanisms.misreports import projected_adam
+from mechanisms.misreports import keep_best, projected_adam, report_grid
 
 __all__ = ["candidate_utilities", "best_response"]
 
@@ -57,13 +57,6 @@ def candidate_utilities(
     alloc = out.allocation.view(b, k, s, n, m)[:, :, :, bidder]
     pay = out.payments.view(b, k, s, n)[:, :, :, bidder]
     return ((alloc * values.view(b, 1, 1, m)).sum(-1) - pay).mean(-1)
-
-
-def _grid(points: int, low: Tensor, high: Tensor) -> Tensor:
-    """``(points**m, m)`` grid over the box ``[low, high]``."""
-    axis = torch.linspace(0, 1, points, device=low.device, dtype=low.dtype)
-    mesh = torch.cartesian_prod(*([axis] * low.shape[-1])).view(-1, low.shape[-1])
-    return low + (high - low) * mesh
 
 
 def best_response(
@@ -104,9 +97,9 @@ def best_response(
         best_x, best_u = truthful, utility(truthful)
         starts = [truthful]
         if grid > 0 and m <= grid_max_items:
-            points = _grid(grid, low, high).unsqueeze(0).expand(b, -1, -1)
+            points = report_grid(grid, low, high).unsqueeze(0).expand(b, -1, -1)
             u = utility(points)
-            best_x, best_u = _keep_best(best_x, best_u, points, u)
+            best_x, best_u = keep_best(best_x, best_u, points, u)
             if differentiable and grid_refine:
                 top = u.topk(min(grid_refine, points.shape[1]), dim=-1).indices
                 starts.append(torch.gather(points, 1, top.unsqueeze(-1).expand(-1, -1, m)))
@@ -116,21 +109,9 @@ def best_response(
             starts.append(low + (high - low) * r)
         candidates = torch.cat(starts, dim=1)
     if differentiable and steps > 0:
-        x, u = _pgd(utility, candidates, low, high, steps, lr)
+        x, u = projected_adam(utility, candidates, low, high, steps=steps, lr=lr)
     else:
         with torch.no_grad():
             x, u = candidates, utility(candidates)
-    best_x, best_u = _keep_best(best_x, best_u, x, u)
+    best_x, best_u = keep_best(best_x, best_u, x, u)
     return best_x[:, 0].detach(), best_u[:, 0].detach()
-
-
-def _keep_best(best_x: Tensor, best_u: Tensor, x: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
-    """Merge candidate sets, keeping each round's single best ``(batch, 1, m)``, ``(batch, 1)``."""
-    all_x, all_u = torch.cat((best_x, x), dim=1), torch.cat((best_u, u), dim=1)
-    idx = all_u.argmax(dim=1, keepdim=True)
-    return torch.gather(all_x, 1, idx.unsqueeze(-1).expand(-1, -1, all_x.shape[-1])), torch.gather(all_u, 1, idx)
-
-
-def _pgd(utility: UtilityFn, start: Tensor, low: Tensor, high: Tensor, steps: int, lr: float) -> tuple[Tensor, Tensor]:
-    """Projected Adam ascent on every candidate; the best point each candidate visited."""
-    return projected_adam(utility, start, low, high, steps=steps, lr=lr)

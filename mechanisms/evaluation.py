@@ -29,7 +29,7 @@ from auction_env.participation import Participation
 from auction_env.registry import suggest
 from auction_env.seeding import make_generators
 from mechanisms.base import Mechanism
-from mechanisms.misreports import deviation_utilities, pgd_ascent, truthful_utilities
+from mechanisms.misreports import deviation_utilities, keep_best, pgd_ascent, report_grid, truthful_utilities
 from mechanisms.noise import ExpectedOutcome, is_noisy
 from mechanisms.priors import Prior
 
@@ -120,13 +120,6 @@ class EvaluationResult:
         return asdict(self)
 
 
-def _grid(n_items: int, points: int, low: Tensor, high: Tensor) -> Tensor:
-    """``(n, points**n_items, m)`` grid over each bidder's box ``[low_i, high_i]``."""
-    axis = torch.linspace(0, 1, points, device=low.device, dtype=low.dtype)
-    mesh = torch.cartesian_prod(*([axis] * n_items)).view(-1, n_items)  # (G, m)
-    return low.unsqueeze(1) + (high - low).unsqueeze(1) * mesh.unsqueeze(0)
-
-
 def _regret_chunk(
     mechanism: Mechanism, v: Tensor, low: Tensor, high: Tensor, proto: AttackProtocol, gen: torch.Generator, rescore: Mechanism | None = None
 ) -> tuple[Tensor, Tensor]:
@@ -143,9 +136,9 @@ def _regret_chunk(
         best_x, best_u = v.unsqueeze(2), u_true.unsqueeze(2)
         starts = [v.unsqueeze(2)]
         if proto.uses_grid(m):
-            grid = _grid(m, proto.grid, low, high).unsqueeze(0).expand(c, -1, -1, -1)  # (c, n, G, m)
+            grid = report_grid(proto.grid, low, high).unsqueeze(0).expand(c, -1, -1, -1)  # (c, n, G, m)
             u_grid = deviation_utilities(mechanism, v, grid, gen)
-            best_x, best_u = _keep_best(best_x, best_u, grid, u_grid)
+            best_x, best_u = keep_best(best_x, best_u, grid, u_grid)
             if differentiable and proto.grid_refine:
                 top = u_grid.topk(min(proto.grid_refine, grid.shape[2]), dim=-1).indices  # (c, n, r)
                 starts.append(torch.gather(grid, 2, top.unsqueeze(-1).expand(-1, -1, -1, m)))
@@ -165,18 +158,11 @@ def _regret_chunk(
     else:
         with torch.no_grad():
             x, u_found = candidates, deviation_utilities(mechanism, v, candidates, gen)
-    best_x, best_u = _keep_best(best_x, best_u, x, u_found)
+    best_x, best_u = keep_best(best_x, best_u, x, u_found)
     if rescore is None:
         return u_true, best_u[..., 0]
     with torch.no_grad():
         return truthful_utilities(rescore, v, gen), deviation_utilities(rescore, v, best_x, gen)[..., 0]
-
-
-def _keep_best(best_x: Tensor, best_u: Tensor, x: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
-    """Merge candidates ``(c, n, K, m)`` with utilities ``(c, n, K)``, keeping each bidder's best."""
-    all_x, all_u = torch.cat((best_x, x), dim=2), torch.cat((best_u, u), dim=2)
-    idx = all_u.argmax(dim=2, keepdim=True)
-    return torch.gather(all_x, 2, idx.unsqueeze(-1).expand(-1, -1, -1, all_x.shape[-1])), torch.gather(all_u, 2, idx)
 
 
 def evaluate(

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from mechanisms.base import Mechanism
 
-__all__ = ["deviation_profiles", "deviation_utilities", "truthful_utilities", "pgd_ascent", "projected_adam"]
+__all__ = ["deviation_profiles", "deviation_utilities", "truthful_utilities", "pgd_ascent", "projected_adam", "report_grid", "keep_best"]
 
 
 def deviation_profiles(valuations: Tensor, misreports: Tensor) -> Tensor:
@@ -102,3 +102,19 @@ def projected_adam(
             with torch.no_grad():
                 x.clamp_(low, high)
     return best_x.detach(), best_u.detach()
+
+
+def report_grid(points: int, low: Tensor, high: Tensor) -> Tensor:
+    """``(..., points**m, m)`` evenly spaced grid over each box ``[low, high]`` of shape ``(..., m)``."""
+    m = low.shape[-1]
+    axis = torch.linspace(0, 1, points, device=low.device, dtype=low.dtype)
+    mesh = torch.cartesian_prod(*([axis] * m)).view(-1, m)  # (G, m)
+    return low.unsqueeze(-2) + (high - low).unsqueeze(-2) * mesh
+
+
+def keep_best(best_x: Tensor, best_u: Tensor, x: Tensor, u: Tensor) -> tuple[Tensor, Tensor]:
+    """Merge two candidate sets, points ``(..., K, m)`` with utilities ``(..., K)``, and keep the
+    best of each: returns ``(..., 1, m)`` and ``(..., 1)``."""
+    all_x, all_u = torch.cat((best_x, x), dim=-2), torch.cat((best_u, u), dim=-1)
+    idx = all_u.argmax(dim=-1, keepdim=True)
+    return torch.gather(all_x, -2, idx.unsqueeze(-1).expand(*idx.shape, all_x.shape[-1])), torch.gather(all_u, -1, idx)
