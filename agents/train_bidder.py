@@ -196,17 +196,13 @@ def score_bidder(
     policies = [policy if p is None else p for p in setup.policies]
     (gen,) = make_generators(seed, 1)
     utils, gains, values, bids = [], [], [], []
-    low, high = core.bid_bounds("cpu")
     with torch.inference_mode():
         for first in range(0, n_rounds, batch):
             size = min(batch, n_rounds - first)
             played = core.play(policies, size, gen, device="cpu")
-            truthful_bids = played.bids.clone()
-            truthful_bids[:, learner] = played.valuations[:, learner].clamp(low[learner], high[learner])
-            truthful = core.resolve(played.valuations, played.participation, truthful_bids, gen, check=False)
             u = played.utilities[:, learner].double()
             utils.append(u)
-            gains.append(u - truthful.utilities[:, learner].double())
+            gains.append(u - core.truthful_utility(played, learner, gen).double())
             present = played.participation[:, learner]
             values.append(played.valuations[present, learner])
             bids.append(played.bids[present, learner])

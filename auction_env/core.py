@@ -124,6 +124,14 @@ class AuctionCore:
             outcome = Outcome(raw.allocation * present, raw.payments * present.squeeze(-1), items)
         return RoundBatch(valuations, participation, bids, outcome, outcome.utilities(valuations))
 
+    def truthful_utility(self, played: RoundBatch, bidder: int, generator: torch.Generator | None) -> Tensor:
+        """``(batch,)`` what ``bidder`` would have earned bidding its values in the rounds ``played``
+        (the others' bids unchanged): the baseline of a strategic bidder's gain over truthful bidding."""
+        low, high = self.bid_bounds(played.valuations.device)
+        bids = played.bids.clone()
+        bids[:, bidder] = played.valuations[:, bidder].clamp(low[bidder], high[bidder])
+        return self.resolve(played.valuations, played.participation, bids, generator, check=False).utilities[:, bidder]
+
     def play(
         self,
         policies: Sequence[BidderPolicy],

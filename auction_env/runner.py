@@ -26,7 +26,6 @@ from auction_env.atomic import write_text_atomic
 from auction_env.catalog import Scenario, load_scenario
 from auction_env.config import ScenarioConfig, parse, sweep_cells
 from agents.bidders.scripted import Truthful
-from auction_env.core import AuctionCore, RoundBatch
 from auction_env.errors import ConfigError
 from auction_env.seeding import make_generators
 from auction_env.setting import build_policies, build_setting
@@ -104,7 +103,7 @@ def play(
                 utility += result.utilities.double().sum(0)
                 present += result.participation.double().sum(0)
                 for i in strategic:
-                    gain = (result.utilities[:, i] - _truthful_utility(setting.core, result, i, generator)).double()
+                    gain = (result.utilities[:, i] - setting.core.truthful_utility(result, i, generator)).double()
                     gains[0, i] += gain.sum()
                     gains[1, i] += (gain * gain).sum()
                 if on_rounds is not None:
@@ -141,14 +140,6 @@ def play(
         "device": str(device),
         "wall_time_s": time.perf_counter() - start,
     }
-
-
-def _truthful_utility(core: AuctionCore, played: RoundBatch, bidder: int, generator: torch.Generator) -> torch.Tensor:
-    """``(batch,)`` bidder's utility had it bid its values in the rounds ``played``."""
-    low, high = core.bid_bounds(played.valuations.device)
-    bids = played.bids.clone()
-    bids[:, bidder] = played.valuations[:, bidder].clamp(low[bidder], high[bidder])
-    return core.resolve(played.valuations, played.participation, bids, generator, check=False).utilities[:, bidder]
 
 
 def _stderr(total: float, squares: float, count: int) -> float:
