@@ -14,7 +14,7 @@ from torch import Tensor
 from mechanisms.base import Mechanism, Outcome
 from mechanisms.exact.itemwise import one_hot_allocation, top_two
 
-__all__ = ["max_revenue", "shill_bid", "DEVIATIONS", "auctioneer_regret"]
+__all__ = ["max_revenue", "shill_bid", "DEVIATIONS", "deviate", "auctioneer_regret"]
 
 
 def max_revenue(mechanism: Mechanism, bids: Tensor, generator: torch.Generator | None = None) -> Outcome:
@@ -43,6 +43,15 @@ def shill_bid(mechanism: Mechanism, bids: Tensor, generator: torch.Generator | N
 
 
 DEVIATIONS = {"max_revenue": max_revenue, "shill_bid": shill_bid}
+
+
+def deviate(name: str, mechanism: Mechanism, bids: Tensor, participation: Tensor, generator: torch.Generator | None = None) -> Outcome:
+    """The outcome the deviation ``name`` announces for ``bids`` (absent bidders' bids zeroed);
+    absent bidders get nothing and pay nothing, as in :meth:`AuctionCore.resolve`."""
+    out = DEVIATIONS[name](mechanism, bids, generator)
+    present = participation.unsqueeze(-1).to(out.allocation.dtype)
+    items = out.item_payments * present if out.item_payments is not None else None
+    return Outcome(out.allocation * present, out.payments * present.squeeze(-1), items)
 
 
 def auctioneer_regret(published: Outcome, deviation: Outcome) -> Tensor:

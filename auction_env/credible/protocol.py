@@ -11,16 +11,48 @@ items of the highest possible value) no deviation pays on average.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
-from agents.auctioneers.deviations import DEVIATIONS, auctioneer_regret
+from agents.auctioneers.deviations import DEVIATIONS, auctioneer_regret, deviate
 from agents.auctioneers.scripted import AuctioneerPolicy
 from auction_env.core import AuctionCore
 from auction_env.seeding import make_generators
 
-__all__ = ["ProtocolResult", "simulate_protocol", "regret_bound"]
+__all__ = ["CredibleOptions", "ProtocolResult", "simulate_protocol", "regret_bound"]
+
+
+@dataclass(frozen=True)
+class CredibleOptions:
+    """The protocol's settings (the ``credible:`` mapping of ``credible_v0`` and the auctioneer's seat)."""
+
+    penalty: float = 0.0
+    audits: int = 1
+    deviation: str = "max_revenue"
+
+    @classmethod
+    def parse(cls, options: Mapping[str, Any] | None, rounds: int) -> CredibleOptions:
+        """Validate ``{penalty, audits, deviation}`` against an episode of ``rounds`` rounds.
+
+        Raises:
+            ValueError: an unknown key, a negative penalty, audits outside ``[0, rounds]`` or an
+                unknown deviation.
+        """
+        data = dict(options or {})
+        unknown = set(data) - {"penalty", "audits", "deviation"}
+        if unknown:
+            raise ValueError(f"credible: unknown key(s) {sorted(unknown)}; use penalty, audits, deviation")
+        parsed = cls(**data)
+        if parsed.deviation not in DEVIATIONS:
+            raise ValueError(f"credible.deviation must be one of {', '.join(DEVIATIONS)}, got {parsed.deviation!r}")
+        if isinstance(parsed.penalty, bool) or not isinstance(parsed.penalty, (int, float)) or not parsed.penalty >= 0:
+            raise ValueError(f"credible.penalty must be a number >= 0, got {parsed.penalty!r}")
+        if isinstance(parsed.audits, bool) or not isinstance(parsed.audits, int) or not 0 <= parsed.audits <= rounds:
+            raise ValueError(f"credible.audits must be an integer in [0, rounds={rounds}], got {parsed.audits!r}")
+        return cls(float(parsed.penalty), parsed.audits, parsed.deviation)
 
 
 @dataclass(frozen=True)
@@ -69,7 +101,6 @@ def simulate_protocol(
     if not 0 <= audits <= rounds:
         raise ValueError(f"audits must be in [0, rounds], got {audits}")
     sample_gen, mech_gen, audit_gen = make_generators(seed, 3)
-    deviate_fn = DEVIATIONS[deviation]
     total = torch.zeros(episodes, dtype=torch.float64)
     honest = torch.zeros(episodes, dtype=torch.float64)
     deviated = torch.zeros(episodes, rounds, dtype=torch.bool)
@@ -78,7 +109,7 @@ def simulate_protocol(
             v, part = core.sample(episodes, sample_gen)
             bids = v * part.unsqueeze(-1).to(v.dtype)
             published = core.resolve(v, part, bids, mech_gen, check=False).outcome
-            alternative = deviate_fn(core.mechanism, bids, mech_gen)
+            alternative = deviate(deviation, core.mechanism, bids, part, mech_gen)
             regret = auctioneer_regret(published, alternative)
             choice = auctioneer.decide(regret, penalty=penalty, rounds=rounds)
             deviated[:, t] = choice

@@ -10,9 +10,10 @@ import torch
 from gymnasium import spaces
 from pettingzoo.utils import OrderEnforcingWrapper, parallel_to_aec
 
-from agents.auctioneers.deviations import DEVIATIONS, auctioneer_regret
+from agents.auctioneers.deviations import auctioneer_regret, deviate
 from auction_env.credible.audit import audit_round
 from auction_env.credible.commitments import BroadcastLog, commit
+from auction_env.credible.protocol import CredibleOptions
 from auction_env.envs.sealed_bid import SealedBidAuctionEnv
 
 __all__ = ["CredibleAuctionEnv", "env", "parallel_env", "raw_env"]
@@ -59,20 +60,11 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
     metadata = {"name": "credible_v0", "render_modes": ["ansi"], "is_parallelizable": True}
 
     def __init__(self, *, credible: Mapping[str, Any] | None = None, **config: Any) -> None:
-        options = {"penalty": 0.0, "audits": 1, "deviation": "max_revenue", **dict(credible or {})}
-        unknown = set(options) - {"penalty", "audits", "deviation"}
-        if unknown:
-            raise ValueError(f"credible: unknown key(s) {sorted(unknown)}; use penalty, audits, deviation")
-        if options["deviation"] not in DEVIATIONS:
-            raise ValueError(f"credible.deviation must be one of {', '.join(DEVIATIONS)}, got {options['deviation']!r}")
-        if not isinstance(options["penalty"], (int, float)) or not options["penalty"] >= 0:
-            raise ValueError(f"credible.penalty must be a number >= 0, got {options['penalty']!r}")
         super().__init__(**config)
         if self.observer is not None:
             raise ValueError("the credible protocol does not support the observer role yet")
-        if not isinstance(options["audits"], int) or not 0 <= options["audits"] <= self.rounds:
-            raise ValueError(f"credible.audits must be an integer in [0, rounds={self.rounds}], got {options['audits']!r}")
-        self.penalty, self.audits, self.deviation = float(options["penalty"]), options["audits"], options["deviation"]
+        options = CredibleOptions.parse(credible, self.rounds)
+        self.penalty, self.audits, self.deviation = options.penalty, options.audits, options.deviation
         n, m = self.setting.n_bidders, self.setting.n_items
         self.possible_agents = self.possible_agents + ["auctioneer"]
         self.action_spaces["auctioneer"] = spaces.Discrete(2)
@@ -90,8 +82,6 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         observations, infos = super().reset(seed=seed, options=options)
         self._audit_rng = np.random.default_rng(np.random.SeedSequence(self._seed_source()).spawn(1)[0])
         self._phase = "bid"
-        self._rewards_total = 0.0
-        self._deviated: list[bool] = []
         self._openings: list[dict[str, Any]] = []
         self.log = BroadcastLog()
         observations["auctioneer"] = np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32)
@@ -113,7 +103,6 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         bids = self._collect_bids(actions)
         present = self._part_np > 0.5
         bids = bids * present[:, None]
-        self._sealed = bids
         t = self._round
         bid_openings = {}
         for i, agent in enumerate(self.bidder_agents):
@@ -123,7 +112,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         with torch.inference_mode():
             b = torch.from_numpy(bids).unsqueeze(0)
             published = self.core.resolve(self._vals_t, self._part_t, b, torch.Generator().manual_seed(self._noise_seed), check=False)
-            alternative = DEVIATIONS[self.deviation](self.core.mechanism, published.bids, torch.Generator().manual_seed(self._noise_seed))
+            alternative = deviate(self.deviation, self.core.mechanism, published.bids, published.participation, torch.Generator().manual_seed(self._noise_seed))
             regret = float(auctioneer_regret(published.outcome, alternative)[0])
         self._published, self._alternative, self._regret = published, alternative, regret
         self._pending_openings = bid_openings
@@ -137,16 +126,12 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
 
     def _run_step(self, choice: Any):
         try:
-            deviate = int(np.asarray(choice).reshape(())) == 1
+            deviated = int(np.asarray(choice).reshape(())) == 1
         except (TypeError, ValueError):
             raise ValueError(f"auctioneer: action must be 0 (run the published mechanism) or 1 (deviate), got {choice!r}") from None
         published = self._published
-        if deviate:
-            alt = self._alternative
-            present = published.participation.unsqueeze(-1).to(alt.allocation.dtype)
-            allocation, payments = alt.allocation * present, alt.payments * present.squeeze(-1)
-        else:
-            allocation, payments = published.outcome.allocation, published.outcome.payments
+        announced = self._alternative if deviated else published.outcome
+        allocation, payments = announced.allocation, announced.payments
         t = self._round
         outcome = {"allocation": allocation[0].numpy(), "payments": payments[0].numpy(), "noise_seed": self._noise_seed,
                    "participation": self._part_np.astype(np.float64)}
@@ -155,7 +140,6 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             c, outcome_openings[kind] = commit(value)
             self.log.publish(t, "auctioneer", kind, c)
         self._openings.append({"bids": self._pending_openings, "outcome": outcome_openings})
-        self._deviated.append(deviate)
         values = self._vals_t[0].numpy()
         utilities = (values * allocation[0].numpy()).sum(-1) - payments[0].numpy()
         agents = self.agents
@@ -166,9 +150,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             a: {"allocation": allocation[0, i].numpy(), "payment": float(payments[0, i]), "participating": bool(self._part_np[i] > 0.5)}
             for i, a in enumerate(self.bidder_agents)
         }
-        infos["auctioneer"] = {"aRgt": self._regret, "deviated": deviate, "revenue": revenue}
-        if self.observer is not None:
-            rewards["observer"], infos["observer"] = 0.0, {}
+        infos["auctioneer"] = {"aRgt": self._regret, "deviated": deviated, "revenue": revenue}
         self.last_round = published
         self._round += 1
         done = self._round >= self.rounds
@@ -202,12 +184,6 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
     def _seed_source(self) -> int:
         """An integer drawn from the env's seeded generator (seeds the audit draws and noise seeds)."""
         return int(torch.randint(0, 2**31 - 1, (1,), generator=self._sample_gen))
-
-    def _observations(self) -> dict[str, np.ndarray]:
-        out = super()._observations()
-        if "auctioneer" in self.possible_agents:
-            out.setdefault("auctioneer", np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32))
-        return out
 
 
 def parallel_env(**config: Any) -> CredibleAuctionEnv:

@@ -19,11 +19,12 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from agents.auctioneers.deviations import DEVIATIONS, auctioneer_regret
+from agents.auctioneers.deviations import auctioneer_regret, deviate
+from auction_env.catalog import load_scenario
+from auction_env.credible.protocol import CredibleOptions
+from auction_env.errors import ConfigError
 from auction_env.observation import bidder_observations
 from auction_env.seeding import make_generators
-from auction_env.catalog import load_scenario
-from auction_env.errors import ConfigError
 from auction_env.setting import build_policies
 from auction_env.wrappers.learner import OpponentSpec, build_learner_setup, build_policy
 
@@ -58,9 +59,6 @@ class AuctioneerLearnerEnv(gym.Env):
         render_mode: str | None = None,
         **env_config: Any,
     ) -> None:
-        options = {"penalty": 0.0, "audits": 1, "deviation": "max_revenue", **dict(credible or {})}
-        if options["deviation"] not in DEVIATIONS:
-            raise ValueError(f"credible.deviation must be one of {', '.join(DEVIATIONS)}, got {options['deviation']!r}")
         self.render_mode = None
         setup = build_learner_setup(scenario, learner=0, opponents="truthful", **env_config)  # the setting
         n = setup.setting.n_bidders
@@ -74,9 +72,8 @@ class AuctioneerLearnerEnv(gym.Env):
         setup.policies = policies  # type: ignore[assignment]
         self.setup = setup
         self.rounds = setup.rounds
-        self.penalty, self.audits, self.deviation = float(options["penalty"]), int(options["audits"]), options["deviation"]
-        if not 0 <= self.audits <= self.rounds:
-            raise ValueError(f"credible.audits must be in [0, rounds={self.rounds}], got {self.audits}")
+        options = CredibleOptions.parse(credible, self.rounds)
+        self.penalty, self.audits, self.deviation = options.penalty, options.audits, options.deviation
         n, m = setup.setting.n_bidders, setup.n_items
         high = setup.setting.prior.high.numpy().reshape(-1)
         bound = float(setup.setting.prior.high.amax(0).sum())
@@ -100,9 +97,10 @@ class AuctioneerLearnerEnv(gym.Env):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._round >= self.rounds:
             raise RuntimeError("the episode is over: call reset() before step()")
-        if not self.action_space.contains(int(np.asarray(action).reshape(()))):
+        choice = int(np.asarray(action).reshape(()))
+        if not self.action_space.contains(choice):
             raise ValueError(f"action must be 0 (run the published mechanism) or 1 (deviate), got {action!r}")
-        k, deviate = self._pos, bool(int(np.asarray(action).reshape(())))
+        k, deviate = self._pos, bool(choice)
         reward = float(self._alt_revenue[k] if deviate else self._pub_revenue[k])
         info: dict[str, Any] = {"aRgt": float(self._regret[k]), "deviated": deviate}
         self._deviated.append(deviate)
@@ -135,15 +133,13 @@ class AuctioneerLearnerEnv(gym.Env):
             obs[..., -1] = ((self._round + torch.arange(size, dtype=vals.dtype)) / self.rounds).unsqueeze(-1)
             bids = core.collect_bids(self.setup.policies, obs, vals, part, sample_gen)
             published = core.resolve(vals, part, bids, mech_gen, check=False)
-            alt = DEVIATIONS[self.deviation](core.mechanism, published.bids, mech_gen)
-            present = part.unsqueeze(-1).to(alt.allocation.dtype)
-            alt_alloc, alt_pay = alt.allocation * present, alt.payments * present.squeeze(-1)
+            alt = deviate(self.deviation, core.mechanism, published.bids, part, mech_gen)
             regret = auctioneer_regret(published.outcome, alt)
-            differ = ((alt_alloc - published.outcome.allocation).abs().flatten(1).amax(1) > 1e-6) | (
-                (alt_pay - published.outcome.payments).abs().amax(1) > 1e-6
+            differ = ((alt.allocation - published.outcome.allocation).abs().flatten(1).amax(1) > 1e-6) | (
+                (alt.payments - published.outcome.payments).abs().amax(1) > 1e-6
             )
         self._pub_revenue = published.revenue.numpy()
-        self._alt_revenue = alt_pay.sum(-1).numpy()
+        self._alt_revenue = alt.revenue.numpy()
         self._regret, self._differ = regret.numpy(), differ.numpy()
         fractions = obs[:, 0, -1:].numpy()
         self._obs = np.concatenate([published.bids.reshape(size, -1).numpy(), self._regret[:, None], fractions], axis=1).astype(np.float32)
