@@ -66,9 +66,10 @@ class LearnerSetup:
         )
 
 
-def to_bids(actions: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
-    """Map actions in ``[-1, 1]`` (clipped) to bids in ``[0, high]``."""
-    return (actions.clamp(-1.0, 1.0) + 1.0) * 0.5 * high
+def to_bids(actions: Any, high: Any) -> Any:
+    """Map actions in ``[-1, 1]`` (clipped) to bids in ``[0, high]``; tensors or NumPy arrays."""
+    clipped = actions.clamp(-1.0, 1.0) if isinstance(actions, torch.Tensor) else np.clip(actions, -1.0, 1.0)
+    return (clipped + 1.0) * 0.5 * high
 
 
 def to_actions(bids: torch.Tensor, high: torch.Tensor) -> torch.Tensor:

@@ -20,6 +20,7 @@ from pettingzoo.utils.wrappers import BaseParallelWrapper
 from supersuit.vector.sb3_vector_wrapper import SB3VecEnvWrapper
 
 from auction_env.errors import ConfigError
+from auction_env.wrappers.learner import to_bids
 
 __all__ = ["UnitActionWrapper", "SeededSB3VecEnv", "shared_policy_vec_env"]
 
@@ -36,7 +37,7 @@ class UnitActionWrapper(BaseParallelWrapper):
         return self._spaces[agent]
 
     def step(self, actions: Mapping[str, Any]):
-        bids = {a: (np.clip(np.asarray(x, dtype=np.float32), -1.0, 1.0) + 1.0) * 0.5 * self._high[a] for a, x in actions.items()}
+        bids = {a: to_bids(np.asarray(x, dtype=np.float32), self._high[a]) for a, x in actions.items()}
         return self.env.step(bids)
 
 
@@ -72,7 +73,7 @@ def shared_policy_vec_env(scenario: str | Mapping[str, Any] | None = None, *, co
 
     if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
         raise ConfigError(f"copies must be an integer >= 1, got {copies!r}", "copies")
-    env = UnitActionWrapper(parallel_env(scenario=scenario, **env_config) if scenario is not None else parallel_env(**env_config))
+    env = UnitActionWrapper(parallel_env(scenario=scenario, **env_config))
     agents = env.possible_agents
     first = env.observation_space(agents[0])
     if any(env.observation_space(a) != first for a in agents):

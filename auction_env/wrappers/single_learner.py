@@ -12,7 +12,7 @@ import torch
 from agents.base import BidderPolicy
 from auction_env.observation import bidder_observations
 from auction_env.seeding import make_generators
-from auction_env.wrappers.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids
+from auction_env.wrappers.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
 
 __all__ = ["SingleLearnerEnv"]
 
@@ -115,7 +115,7 @@ class SingleLearnerEnv(gym.Env):
         if a.shape != (self.setup.n_items,) or not np.isfinite(a).all():
             raise ValueError(f"action must be {self.setup.n_items} finite numbers in [-1, 1], got {action!r}")
         k, i = self._pos, self.learner
-        bid = (np.clip(a, -1.0, 1.0) + 1.0) * 0.5 * self._high_np
+        bid = to_bids(a, self._high_np)
         if self._reactive:
             with torch.inference_mode():
                 vals, part = self._vals[k : k + 1], self._part[k : k + 1]
