@@ -11,13 +11,16 @@ The device of every output follows the input bids.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
-__all__ = ["Outcome", "Mechanism", "check_bids", "random_uniform"]
+__all__ = ["Outcome", "Mechanism", "check_bids", "random_uniform", "frozen_parameters"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,19 @@ def random_uniform(shape: tuple[int, ...], like: Tensor, generator: torch.Genera
     device = generator.device if generator is not None else like.device
     u = torch.rand(shape, generator=generator, device=device, dtype=like.dtype)
     return u if u.device == like.device else u.to(like.device)
+
+
+@contextmanager
+def frozen_parameters(module: nn.Module) -> Iterator[None]:
+    """Turn off the parameters' gradients for a search over the *inputs* (misreports,
+    inversion), and restore each parameter's flag afterwards."""
+    flags = [p.requires_grad for p in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(module.parameters(), flags):
+            p.requires_grad_(flag)
 
 
 class Mechanism(nn.Module, ABC):

@@ -28,7 +28,7 @@ from auction_env.errors import ConfigError
 from auction_env.participation import Participation
 from auction_env.registry import suggest
 from auction_env.seeding import make_generators
-from mechanisms.base import Mechanism
+from mechanisms.base import Mechanism, frozen_parameters
 from mechanisms.misreports import deviation_utilities, keep_best, pgd_ascent, report_grid, truthful_utilities
 from mechanisms.noise import ExpectedOutcome, is_noisy
 from mechanisms.priors import Prior
@@ -148,13 +148,8 @@ def _regret_chunk(
             starts.append(low.view(1, n, 1, m) + (high - low).view(1, n, 1, m) * u)
         candidates = torch.cat(starts, dim=2)
     if differentiable and proto.steps > 0:
-        requires = [p.requires_grad for p in mechanism.parameters()]
-        mechanism.requires_grad_(False)
-        try:
+        with frozen_parameters(mechanism):
             x, u_found = pgd_ascent(mechanism, v, candidates, low, high, steps=proto.steps, lr=proto.lr, generator=gen)
-        finally:
-            for p, r in zip(mechanism.parameters(), requires):
-                p.requires_grad_(r)
     else:
         with torch.no_grad():
             x, u_found = candidates, deviation_utilities(mechanism, v, candidates, gen)

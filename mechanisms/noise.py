@@ -8,17 +8,35 @@ independent noise draws and averages.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism, Outcome
 
-__all__ = ["ExpectedOutcome", "is_noisy"]
+__all__ = ["ExpectedOutcome", "is_noisy", "noiseless"]
 
 
 def is_noisy(mechanism: Mechanism) -> bool:
     """True when the mechanism adds output noise (``noise_std > 0``)."""
     return float(getattr(mechanism, "noise_std", 0.0) or 0.0) > 0.0
+
+
+@contextmanager
+def noiseless(mechanism: Mechanism) -> Iterator[None]:
+    """Run ``mechanism`` without its output noise inside the block (e.g. an observer's model of
+    it, which cannot know the noise draws), restoring ``noise_std`` afterwards."""
+    sigma = getattr(mechanism, "noise_std", None)
+    if not sigma:
+        yield
+        return
+    mechanism.noise_std = 0.0
+    try:
+        yield
+    finally:
+        mechanism.noise_std = sigma
 
 
 class ExpectedOutcome(Mechanism):

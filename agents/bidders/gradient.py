@@ -12,15 +12,13 @@ dense grid refined by PGD when the bidder has at most two items. Mechanisms with
 from __future__ import annotations
 
 import dataclasses
-from contextlib import contextmanager
-from collections.abc import Iterator
 
 import torch
 from torch import Tensor
 
 from agents.base import ResponsePolicy
 from auction_env.observation import participating, values
-from mechanisms.base import Mechanism
+from mechanisms.base import Mechanism, frozen_parameters
 from mechanisms.best_response import best_response, candidate_utilities
 from mechanisms.evaluation import AttackProtocol, protocol as lookup_protocol
 from mechanisms.priors import Prior
@@ -95,7 +93,7 @@ class GradientMisreporter(ResponsePolicy):
         if not bool(present.any()):
             return bids
         rows = present.nonzero().squeeze(-1)
-        with torch.inference_mode(False), _frozen(self._mechanism):
+        with torch.inference_mode(False), frozen_parameters(self._mechanism):
             v_all = values(observations)[rows].clone()
             r_all = reports[rows].clone()
             found = [self._search(v_all[s : s + self.chunk], r_all[s : s + self.chunk], generator) for s in range(0, rows.numel(), self.chunk)]
@@ -119,15 +117,3 @@ class GradientMisreporter(ResponsePolicy):
             differentiable=self._differentiable, generator=generator,
         )
         return bids
-
-
-@contextmanager
-def _frozen(module: Mechanism) -> Iterator[None]:
-    """Turn off parameter gradients during the search (only the bid is optimised)."""
-    flags = [p.requires_grad for p in module.parameters()]
-    module.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p, flag in zip(module.parameters(), flags):
-            p.requires_grad_(flag)

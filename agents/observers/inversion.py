@@ -13,11 +13,14 @@ total objective stops improving (1% per ``check_every`` steps).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 
 from agents.observers.base import ObserverPolicy
-from mechanisms.base import Mechanism, random_uniform
+from mechanisms.base import Mechanism, frozen_parameters
+from mechanisms.noise import noiseless
 from mechanisms.priors import Prior
 
 __all__ = ["ModelInversion"]
@@ -115,56 +118,53 @@ class ModelInversion(ObserverPolicy):
             if own_bids is not None and bidder is not None:
                 fixed = own_bids.clone().repeat_interleave(r, 0)
                 x0[:, bidder] = fixed
-            x = x0.clone().requires_grad_(True)
-            optimizer = torch.optim.Adam([x], lr=self.lr)
-            mech = self._mechanism
-            flags = [p.requires_grad for p in mech.parameters()]
-            noise = getattr(mech, "noise_std", 0.0)
-            mech.requires_grad_(False)
-            if noise:
-                mech.noise_std = 0.0
-            try:
-                best_obj = torch.full((b * r,), float("inf"), device=device)
-                best_x = x.detach().clone()
-                last_total = float("inf")
-                for step in range(self.iterations + 1):
-                    out = mech.run(x, check=False)
-                    obj = _norm(transform(out.allocation) - target_a) + _norm(transform(out.payments) - target_p)
-                    with torch.no_grad():
-                        better = obj < best_obj
-                        best_obj = torch.where(better, obj, best_obj)
-                        best_x = torch.where(better.view(-1, 1, 1), x, best_x)
-                    if step % self.check_every == 0 and step > 0:
-                        if bool((best_obj.view(b, r).amin(1) < self.tolerance).all()):
-                            break
-                        # Plateau: halve the step size (Adam with a fixed step jitters around the optimum).
-                        total = best_obj.sum().item()
-                        if total > 0.99 * last_total:
-                            for group in optimizer.param_groups:
-                                group["lr"] *= 0.5
-                            if optimizer.param_groups[0]["lr"] < self.lr * 1e-3:
-                                break
-                        last_total = total
-                    if step == self.iterations:
-                        break
-                    optimizer.zero_grad(set_to_none=True)
-                    obj.sum().backward()
-                    if fixed is not None:
-                        x.grad[:, bidder] = 0.0
-                    optimizer.step()
-                    with torch.no_grad():
-                        x.copy_(torch.maximum(torch.minimum(x, hi), lo))
-                        if fixed is not None:
-                            x[:, bidder] = fixed
-                self.steps_taken = step
-            finally:
-                for p, flag in zip(mech.parameters(), flags):
-                    p.requires_grad_(flag)
-                if noise:
-                    mech.noise_std = noise
+            with noiseless(self._mechanism), frozen_parameters(self._mechanism):
+                best_obj, best_x = self._descend(x0, transform, target_a, target_p, lo, hi, fixed, bidder, b, r)
             pick = best_obj.view(b, r).argmin(1)
             guess = best_x.view(b, r, n, m)[torch.arange(b, device=device), pick]
         return guess.detach().clone()
+
+
+    def _descend(self, x0: Tensor, transform: Callable[[Tensor], Tensor], target_a: Tensor, target_p: Tensor, lo: Tensor, hi: Tensor,
+                 fixed: Tensor | None, bidder: int | None, b: int, r: int) -> tuple[Tensor, Tensor]:
+        """Projected Adam from ``x0`` ``(b * r, n, m)``: the best objective and point of each start."""
+        mech = self._mechanism
+        x = x0.clone().requires_grad_(True)
+        optimizer = torch.optim.Adam([x], lr=self.lr)
+        best_obj = torch.full((b * r,), float("inf"), device=x.device)
+        best_x = x.detach().clone()
+        last_total = float("inf")
+        for step in range(self.iterations + 1):
+            out = mech.run(x, check=False)
+            obj = _norm(transform(out.allocation) - target_a) + _norm(transform(out.payments) - target_p)
+            with torch.no_grad():
+                better = obj < best_obj
+                best_obj = torch.where(better, obj, best_obj)
+                best_x = torch.where(better.view(-1, 1, 1), x, best_x)
+            if step % self.check_every == 0 and step > 0:
+                if bool((best_obj.view(b, r).amin(1) < self.tolerance).all()):
+                    break
+                # Plateau: halve the step size (Adam with a fixed step jitters around the optimum).
+                total = best_obj.sum().item()
+                if total > 0.99 * last_total:
+                    for group in optimizer.param_groups:
+                        group["lr"] *= 0.5
+                    if optimizer.param_groups[0]["lr"] < self.lr * 1e-3:
+                        break
+                last_total = total
+            if step == self.iterations:
+                break
+            optimizer.zero_grad(set_to_none=True)
+            obj.sum().backward()
+            if fixed is not None:
+                x.grad[:, bidder] = 0.0
+            optimizer.step()
+            with torch.no_grad():
+                x.copy_(torch.maximum(torch.minimum(x, hi), lo))
+                if fixed is not None:
+                    x[:, bidder] = fixed
+        self.steps_taken = step
+        return best_obj, best_x
 
 
 def _log(x: Tensor) -> Tensor:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from torch import Tensor, nn
+from torch import nn
 
 from mechanisms.learned.base import Array, LearnedMechanism, Logits, mlp, run_sequential
 from mechanisms.priors import Prior
