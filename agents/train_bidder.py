@@ -148,7 +148,7 @@ def train_bidder(
     with atomic_path(out / "model.zip") as tmp, open(tmp, "wb") as f:
         model.save(f)
     setup = venv.setup
-    policy = SB3Policy(str(out / "model.zip"), setup.setting.prior, learner, setup.n_items, algo=cls.__name__)
+    policy = SB3Policy.from_model(model, setup.setting.prior, learner, setup.n_items)
     score = score_bidder(policy, scenario, learner=learner, opponents=opponents, n_rounds=eval_rounds, seed=seed, **env_config)
     summary = {
         "algo": cls.__name__,

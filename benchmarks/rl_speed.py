@@ -31,18 +31,11 @@ FIRST_PRICE = {"n_bidders": 2, "n_items": 1, "mechanism": "first_price", "rounds
 EQUILIBRIUM = {"policy": "shading", "params": {"factor": 0.5}}
 
 
-class _InMemoryPolicy(SB3Policy):
-    """The ``sb3`` policy around a live model (no save/load between checks)."""
-
-    def __init__(self, model: PPO, high: torch.Tensor) -> None:
-        self._model, self._high, self.deterministic = model, high, True
-
-
 def ppo_time_to_target(target: float = 0.9 / 6, check_every: int = 10_000, budget: int = 1_000_000, seed: int = 0) -> tuple[float, int, float]:
     """Seconds of training (checks excluded) and steps until the utility reaches ``target``."""
     venv = AuctionVecEnv(64, opponents=EQUILIBRIUM, **FIRST_PRICE)
     model = PPO("MlpPolicy", venv, seed=seed, device="cpu", **default_algo_kwargs("PPO", 64))
-    policy = _InMemoryPolicy(model, torch.ones(1))
+    policy = SB3Policy.from_model(model, venv.setup.setting.prior, 0, 1)
     trained, utility = 0.0, 0.0
     while model.num_timesteps < budget:
         start = time.perf_counter()

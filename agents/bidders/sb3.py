@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -50,14 +51,26 @@ class SB3Policy(BidderPolicy):
         if not file.is_file() and not file.with_suffix(".zip").is_file():
             raise ValueError(f"no SB3 model at {path}")
         try:
-            self._model = cls.load(str(file), device="cpu")
+            model = cls.load(str(file), device="cpu")
         except Exception as err:  # SB3 raises many types for a bad zip
             raise ValueError(f"{path}: cannot load a {cls.__name__} model ({type(err).__name__}: {err})") from None
-        shape = tuple(self._model.observation_space.shape or ())
-        if shape != (n_items + 2,):
-            raise ValueError(f"{path}: model observes {shape}, this bidder observes ({n_items + 2},) (a {n_items}-item setting)")
+        self._attach(model, prior, bidder, n_items, deterministic, where=str(path))
         self.path = str(path)
-        self.algo = cls.__name__
+
+    @classmethod
+    def from_model(cls, model: Any, prior: Prior, bidder: int, n_items: int, deterministic: bool = True) -> SB3Policy:
+        """The policy around a live SB3 model (no file; e.g. to score it during training)."""
+        policy = cls.__new__(cls)
+        policy._attach(model, prior, bidder, n_items, deterministic, where=type(model).__name__)
+        policy.path = None
+        return policy
+
+    def _attach(self, model: Any, prior: Prior, bidder: int, n_items: int, deterministic: bool, *, where: str) -> None:
+        shape = tuple(model.observation_space.shape or ())
+        if shape != (n_items + 2,):
+            raise ValueError(f"{where}: model observes {shape}, this bidder observes ({n_items + 2},) (a {n_items}-item setting)")
+        self._model = model
+        self.algo = type(model).__name__
         self.deterministic = bool(deterministic)
         self._high = prior.high[bidder].clone()
 
