@@ -101,8 +101,8 @@ class GradientMisreporter(ResponsePolicy):
         return bids
 
     def _search(self, v: Tensor, reports: Tensor, generator: torch.Generator | None) -> Tensor:
-        low, high = (t[self.bidder].to(v.device, v.dtype) for t in self._prior.bounds(v.device))
-        low = torch.zeros_like(high)
+        high = self._prior.bounds(v.device)[1][self.bidder].to(v.device, v.dtype)
+        low = torch.zeros_like(high)  # the bid space is [0, upper support], as in AuctionCore.bid_bounds
         if self.mode == "bayesian":
             others = self._prior.sample(v.shape[0] * self.samples, generator, v.device).to(v.dtype)
             reports = others.view(v.shape[0], self.samples, *others.shape[1:])
