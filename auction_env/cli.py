@@ -59,6 +59,19 @@ def build_parser() -> argparse.ArgumentParser:
     bidder.add_argument("--no-progress", action="store_true")
     bidder.set_defaults(handler=_cmd_train_bidder)
 
+    inverter = sub.add_parser("train-inverter", help="train a learned inverter (outcome -> bids) for a checkpoint", description="Train a network that reconstructs all bids from a learned mechanism's public outcome (allocations, payments) on simulated auctions at one output-noise level; writes OUT.pt and its card OUT.json with recovery rate and MAE on fresh profiles.")
+    inverter.add_argument("checkpoint", metavar="CHECKPOINT", help="a shipped checkpoint name (regretnet_2x2) or a card path")
+    inverter.add_argument("--out", metavar="PATH", required=True, help="output path without suffix (writes PATH.pt and PATH.json)")
+    inverter.add_argument("--sigma", type=float, default=0.0, help="output noise std of the mechanism (default 0)")
+    inverter.add_argument("--steps", type=_positive, default=20_000, metavar="N", help="training steps (default 20000)")
+    inverter.add_argument("--batch-size", type=_positive, default=1024, metavar="B", help="auctions per step (default 1024)")
+    inverter.add_argument("--hidden", type=_positive, default=256, metavar="H", help="hidden width (default 256)")
+    inverter.add_argument("--layers", type=_positive, default=3, metavar="L", help="hidden layers (default 3)")
+    inverter.add_argument("--seed", type=_non_negative, default=0, metavar="N")
+    inverter.add_argument("--eval-profiles", type=_positive, default=10_000, metavar="N", help="fresh profiles to score it on (default 10000)")
+    inverter.add_argument("--no-progress", action="store_true")
+    inverter.set_defaults(handler=_cmd_train_inverter)
+
     privacy = sub.add_parser("privacy", help="privacy-revenue trade-off of output noise", description="Sweep the output-noise sigma of a learned checkpoint: revenue, regret, and how well a model-inversion observer recovers the bids (with and without its own bids). Writes privacy.csv, recovery_revenue.png and mae.png.")
     privacy.add_argument("checkpoint", metavar="CHECKPOINT", help="a shipped checkpoint name (regretnet_2x2) or a card path")
     privacy.add_argument("--sigmas", default="0,0.05,0.1,0.2,0.5,1,2,5", metavar="S,S,...", help="noise levels (default 0,0.05,0.1,0.2,0.5,1,2,5)")
@@ -66,9 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     privacy.add_argument("--out", metavar="DIR", required=True)
     privacy.add_argument("--seed", type=_non_negative, default=0, metavar="N")
     privacy.add_argument("--tolerance", type=float, default=0.02, help="recovery tolerance (default 0.02)")
-    privacy.add_argument("--iterations", type=_positive, default=3000, metavar="N", help="inversion Adam steps at most (default 3000)")
+    privacy.add_argument("--solver", choices=["lm", "adam"], default="lm", help="inversion solver: Levenberg-Marquardt (default) or the paper's projected Adam")
+    privacy.add_argument("--iterations", type=_positive, default=None, metavar="N", help="inversion steps at most (default 100 for lm, 3000 for adam)")
     privacy.add_argument("--restarts", type=_positive, default=4, metavar="R", help="inversion restarts (default 4)")
-    privacy.add_argument("--objective", choices=["outcome", "log"], default="outcome", help="inversion objective: the paper's eq. 5 (outcome) or on log outcomes")
+    privacy.add_argument("--candidates", type=_non_negative, default=256, metavar="C", help="prior draws screened per auction for the restarts (default 256; 0: plain draws)")
+    privacy.add_argument("--objective", choices=["outcome", "log"], default="log", help="inversion objective: on log outcomes (default) or the paper's eq. 5 (outcome)")
     privacy.add_argument("--threat-models", default="without_bids,with_bids", metavar="M,M", help="without_bids, with_bids")
     privacy.add_argument("--regret-profiles", type=_non_negative, default=200, metavar="N", help="profiles for regret per sigma (0: skip)")
     privacy.add_argument("--no-progress", action="store_true")
@@ -234,10 +249,13 @@ def _cmd_privacy(args: argparse.Namespace) -> int:
     models = [x.strip() for x in args.threat_models.split(",") if x.strip()]
     torch.set_num_threads(1)
     mechanism, prior, _, card = load_checkpoint(args.checkpoint)
+    if prior.n_bidders == 1:
+        models = [m for m in models if m != "with_bids"]  # nothing to learn from a lone bidder's own bids
     bar = tqdm(total=len(sigmas) * len(models), desc="privacy", unit="cell", disable=args.no_progress)
     rows = privacy_sweep(
         mechanism, prior, sigmas, profiles=args.profiles, seed=args.seed, tolerance=args.tolerance, threat_models=models,
-        observer_params={"iterations": args.iterations, "restarts": args.restarts, "objective": args.objective},
+        observer_params={"solver": args.solver, "iterations": args.iterations, "restarts": args.restarts,
+                         "candidates": args.candidates, "objective": args.objective},
         regret_profiles=args.regret_profiles, on_cell=lambda row: bar.update(1),
     )
     bar.close()
@@ -252,6 +270,29 @@ def _cmd_privacy(args: argparse.Namespace) -> int:
               f"{100 * r['recovery_rate']:6.2f}±{100 * r['recovery_stderr']:.2f} {r['mae']:7.4f}")
     print(f"random guess: recovery {100 * rows[0]['prior_guess_recovery_rate']:.2f}%, MAE {rows[0]['prior_guess_mae']:.4f}")
     print(f"privacy.csv, recovery_revenue.png and mae.png written to {args.out}")
+    return 0
+
+
+def _cmd_train_inverter(args: argparse.Namespace) -> int:
+    import math
+
+    from agents.observers.train_inverter import save_inverter, score_inverter, train_inverter
+    from mechanisms.results import load_checkpoint
+
+    if not (math.isfinite(args.sigma) and args.sigma >= 0):
+        raise _BadInput(f"--sigma must be a finite number >= 0, got {args.sigma}")
+    mechanism, prior, _, card = load_checkpoint(args.checkpoint)
+    if not hasattr(mechanism, "noise_std"):
+        raise _BadInput(f"{args.checkpoint}: has no output noise setting; train inverters for learned mechanisms")
+    mechanism.noise_std = args.sigma
+    net, record = train_inverter(mechanism, prior, steps=args.steps, batch_size=args.batch_size, hidden=args.hidden,
+                                 layers=args.layers, seed=args.seed, progress=not args.no_progress)
+    score = score_inverter(net, mechanism, prior, profiles=args.eval_profiles)
+    path = save_inverter(net, args.out, target=card.get("name", str(args.checkpoint)), noise_std=args.sigma, prior=prior,
+                         training=record, evaluation={"profiles": args.eval_profiles, "threat_model": "without_bids", **score})
+    print(f"recovery {100 * score['recovery_rate']:.2f}% ± {100 * score['recovery_stderr']:.2f}, MAE {score['mae']:.4f} "
+          f"on {args.eval_profiles:,} fresh profiles (sigma {args.sigma:g}); trained in {record['wall_time_s']:.0f} s")
+    print(f"wrote {path} and {path.with_suffix('.pt')}")
     return 0
 
 

@@ -90,6 +90,8 @@ def privacy_sweep(
             (0 profiles: skip regret).
         on_cell: called with each row as it is done (progress bars).
 
+    With a single bidder the ``with_bids`` threat model is skipped (there are no other bids).
+
     Returns:
         Rows also holding the random-guess baseline of the same profiles (``prior_guess_*``).
     """
@@ -100,6 +102,8 @@ def privacy_sweep(
             raise ConfigError(f"unknown threat model '{model}'; one of {', '.join(THREAT_MODELS)}", "threat_models")
     if any(not (isinstance(s, (int, float)) and math.isfinite(s) and s >= 0) for s in sigmas):
         raise ConfigError(f"sigmas must be finite numbers >= 0, got {list(sigmas)}", "sigmas")
+    if prior.n_bidders == 1 and "with_bids" in threat_models:
+        threat_models = [m for m in threat_models if m != "with_bids"]  # a lone bidder's own bids are all there is
     original = mechanism.noise_std
     context = {"mechanism": mechanism, "prior": prior, "n_bidders": prior.n_bidders, "n_items": prior.n_items}
     inverter = observers.make(observer, context=context, **dict(observer_params or {}))

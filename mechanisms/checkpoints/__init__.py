@@ -22,15 +22,16 @@ __all__ = ["shipped", "find", "load_card", "load_state", "save"]
 _PACKAGE = "mechanisms.checkpoints"
 
 
-def shipped() -> list[str]:
-    """Names of the checkpoints shipped with the package."""
-    return sorted(p.name[:-5] for p in resources.files(_PACKAGE).iterdir() if p.name.endswith(".json"))
+def shipped(package: str = _PACKAGE) -> list[str]:
+    """Names of the checkpoints shipped in ``package`` (default: the mechanisms')."""
+    return sorted(p.name[:-5] for p in resources.files(package).iterdir() if p.name.endswith(".json"))
 
 
-def find(name_or_path: str | Path, mechanism: str | None = None) -> Path:
+def find(name_or_path: str | Path, mechanism: str | None = None, *, package: str = _PACKAGE) -> Path:
     """The card path (``.json``) of a checkpoint given by path, full name, or short name.
 
-    ``find("2x2", "regretnet")`` finds the shipped ``regretnet_2x2``.
+    ``find("2x2", "regretnet")`` finds the shipped ``regretnet_2x2``; ``package`` names
+    another folder of shipped checkpoints (e.g. the observers' inverters).
 
     Raises:
         CheckpointError: nothing matches (lists the shipped checkpoints).
@@ -39,23 +40,26 @@ def find(name_or_path: str | Path, mechanism: str | None = None) -> Path:
     for candidate in (path, path.with_suffix(".json")):
         if candidate.suffix == ".json" and candidate.is_file():
             return candidate
-    names = shipped()
+    names = shipped(package)
     stem = path.name[: -len(path.suffix)] if path.suffix in (".json", ".pt") else path.name
     for name in (stem, f"{mechanism}_{stem}" if mechanism else None):
         if name in names:
-            with resources.as_file(resources.files(_PACKAGE) / f"{name}.json") as found:
+            with resources.as_file(resources.files(package) / f"{name}.json") as found:
                 return Path(found)
     hint = suggest(f"{mechanism}_{stem}" if mechanism else stem, names)
     raise CheckpointError(f"checkpoint '{name_or_path}' not found (no such file, no shipped checkpoint).{hint} Shipped: {', '.join(names) or '(none)'}")
 
 
-def load_card(card_path: Path) -> dict[str, Any]:
-    """Read a model card; a missing or malformed card raises :class:`CheckpointError`."""
+def load_card(card_path: Path, required: tuple[str, ...] = ("mechanism", "setting", "architecture")) -> dict[str, Any]:
+    """Read a model card; a missing or malformed card, or one without a ``required`` key,
+    raises :class:`CheckpointError`."""
     try:
         card = json.loads(Path(card_path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise CheckpointError(f"{card_path}: cannot read model card: {err}") from None
-    for key in ("mechanism", "setting", "architecture"):
+    if not isinstance(card, dict):
+        raise CheckpointError(f"{card_path}: a model card must be a JSON object")
+    for key in required:
         if key not in card:
             raise CheckpointError(f"{card_path}: model card has no '{key}'")
     return card

@@ -9,6 +9,7 @@ Schema::
       prior: {type: uniform, low: 0.0, high: 1.0}
       participation: {model: always}     # a participation model trains on the tweaked dataset
     mechanism: {name: regretnet, params: {hidden: 100, layers: 3}}
+    init_from: regretnet_1x2       # optional: start from a checkpoint's weights (fine-tuning)
     trainer: {name: regretnet, params: {batch_size: 512, misreport_steps: 25}}
     iterations: 60000
     dataset_size: 131072
@@ -61,6 +62,7 @@ class TrainingConfig(_Strict):
     description: str | None = None
     setting: SettingConfig = Field(default_factory=SettingConfig)
     mechanism: MechanismConfig
+    init_from: str | None = None
     trainer: TrainerConfig
     iterations: int = Field(ge=1)
     dataset_size: int = Field(131_072, ge=1)

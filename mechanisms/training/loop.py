@@ -77,6 +77,8 @@ class TrainingRun:
             self.core = AuctionCore(self.model, self.prior, self.participation, s.valuation)
             self.data_gen, self.train_gen, self.init_gen = make_generators(config.seed, 3, self.device)
             init_weights(self.model, self.init_gen)
+            if config.init_from is not None:
+                self._load_initial_weights(config.init_from)
             self.data = ProfileDataset(self.core, config.dataset_size, self.data_gen, self.device)
             low, high = (t.to(self.device) for t in self.prior.bounds(self.device))
             self.trainer = build_named(
@@ -86,6 +88,21 @@ class TrainingRun:
             )
         except ConfigError as err:
             raise err.in_file(source) from None
+
+    def _load_initial_weights(self, name_or_path: str) -> None:
+        """Start from a checkpoint's weights; its mechanism, size and architecture must match."""
+        try:
+            card_path = checkpoints.find(name_or_path, self.config.mechanism.name)
+            card = checkpoints.load_card(card_path)
+        except CheckpointError as err:
+            raise ConfigError(str(err), "init_from") from None
+        s, want = card["setting"], (self.config.setting.n_bidders, self.config.setting.n_items)
+        if card["mechanism"] != self.config.mechanism.name or (s["n_bidders"], s["n_items"]) != want:
+            raise ConfigError(f"'{name_or_path}' is a {card['mechanism']} for {s['n_bidders']}x{s['n_items']}; "
+                              f"this config trains a {self.config.mechanism.name} for {want[0]}x{want[1]}", "init_from")
+        if card["architecture"] != self.model.architecture():
+            raise ConfigError(f"'{name_or_path}' has architecture {card['architecture']}; the config builds {self.model.architecture()}", "init_from")
+        checkpoints.load_state(card_path, self.model)
 
     def card(self, wall_time: float, evaluation: dict[str, Any] | None) -> dict[str, Any]:
         """The model card of the trained mechanism."""

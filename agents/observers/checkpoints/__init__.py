@@ -1,0 +1,1 @@
+"""Shipped learned inverters (``NAME.pt`` + ``NAME.json``), see :mod:`agents.observers.learned`."""
