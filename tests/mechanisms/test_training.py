@@ -83,3 +83,20 @@ def test_shipped_training_configs_build():
         cfg = load_training_config(path)
         run = TrainingRun(cfg.model_copy(update={"dataset_size": 64}), device="cpu")
         assert run.model.n_bidders == cfg.setting.n_bidders and run.model.valuation == cfg.setting.valuation
+
+
+def test_init_from_starts_at_a_checkpoints_weights() -> None:
+    """`init_from` fine-tunes: the network starts with the checkpoint's weights; a checkpoint of
+    another size or architecture is refused with the config path."""
+    from auction_env.errors import ConfigError
+
+    base = {"name": "ft", "setting": {"n_bidders": 2, "n_items": 2}, "mechanism": {"name": "regretnet", "params": {"hidden": 100, "layers": 3}},
+            "trainer": {"name": "regretnet", "params": {"batch_size": 8}}, "iterations": 1, "dataset_size": 64, "init_from": "regretnet_2x2"}
+    run = TrainingRun(load_training_config(base), device="cpu")
+    shipped = mechanisms.make("regretnet", context={"n_bidders": 2, "n_items": 2, "prior": mechanisms.make_prior(2, 2)}, checkpoint="2x2")
+    for (name, a), b in zip(run.model.state_dict().items(), shipped.state_dict().values()):
+        assert torch.equal(a, b), name
+    with pytest.raises(ConfigError, match=r"init_from: 'regretnet_1x2' is a regretnet for 1x2"):
+        TrainingRun(load_training_config({**base, "init_from": "regretnet_1x2"}), device="cpu")
+    with pytest.raises(ConfigError, match="init_from: 'regretnet_2x2' has architecture"):
+        TrainingRun(load_training_config({**base, "mechanism": {"name": "regretnet", "params": {"hidden": 50, "layers": 3}}}), device="cpu")
