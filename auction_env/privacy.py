@@ -170,20 +170,21 @@ def plot_sweep(rows: list[dict[str, Any]], out: Path, *, title: str, reference_r
     import matplotlib.pyplot as plt
 
     models = sorted({r["threat_model"] for r in rows}, key=THREAT_MODELS.index)
+    colors = {"without_bids": "tab:blue", "with_bids": "tab:green"}
+    sigmas = sorted({r["sigma"] for r in rows})
     paths = []
     fig, ax = plt.subplots(figsize=(6, 3.8))
     twin = ax.twinx()
     for model in models:
         sel = sorted((r for r in rows if r["threat_model"] == model), key=lambda r: r["sigma"])
         ax.errorbar([r["sigma"] for r in sel], [100 * r["recovery_rate"] for r in sel], [100 * r["recovery_stderr"] for r in sel],
-                    marker="o", label=f"recovery ({model.replace('_', ' ')})")
+                    marker="o", color=colors[model], label=f"recovery ({model.replace('_', ' ')})")
     first = sorted((r for r in rows if r["threat_model"] == models[0]), key=lambda r: r["sigma"])
-    twin.plot([r["sigma"] for r in first], [r["revenue_mean"] for r in first], "s-", color="tab:orange", label="revenue")
+    twin.plot([r["sigma"] for r in first], [r["revenue_mean"] for r in first], "s-", color="tab:red", label="revenue")
     if reference_revenue is not None:
-        twin.axhline(reference_revenue, color="tab:orange", ls="--", lw=1, label="item-wise Myerson revenue")
+        twin.axhline(reference_revenue, color="tab:red", ls="--", lw=1, label="item-wise Myerson revenue")
     ax.axhline(100 * first[0]["prior_guess_recovery_rate"], color="gray", ls=":", lw=1, label="random guess")
-    ax.set_xscale("symlog", linthresh=0.05)
-    ax.set_xlabel("noise sigma")
+    _sigma_axis(ax, sigmas)
     ax.set_ylabel(f"recovery rate (%, ±{first[0]['tolerance']:g})")
     twin.set_ylabel("revenue")
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
@@ -196,10 +197,9 @@ def plot_sweep(rows: list[dict[str, Any]], out: Path, *, title: str, reference_r
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for model in models:
         sel = sorted((r for r in rows if r["threat_model"] == model), key=lambda r: r["sigma"])
-        ax.errorbar([r["sigma"] for r in sel], [r["mae"] for r in sel], [r["mae_stderr"] for r in sel], marker="o", label=f"MAE ({model.replace('_', ' ')})")
+        ax.errorbar([r["sigma"] for r in sel], [r["mae"] for r in sel], [r["mae_stderr"] for r in sel], marker="o", color=colors[model], label=f"MAE ({model.replace('_', ' ')})")
     ax.axhline(first[0]["prior_guess_mae"], color="gray", ls=":", lw=1, label="random guess")
-    ax.set_xscale("symlog", linthresh=0.05)
-    ax.set_xlabel("noise sigma")
+    _sigma_axis(ax, sigmas)
     ax.set_ylabel("mean absolute error")
     ax.legend(fontsize=7)
     ax.set_title(title)
@@ -207,6 +207,17 @@ def plot_sweep(rows: list[dict[str, Any]], out: Path, *, title: str, reference_r
     paths.append(_save(fig, out / "mae.png"))
     plt.close(fig)
     return paths
+
+
+def _sigma_axis(ax: Any, sigmas: list[float]) -> None:
+    """Log-like sigma axis that still shows sigma = 0: symlog, ticks at the swept values."""
+    positive = [s for s in sigmas if s > 0]
+    ax.set_xscale("symlog", linthresh=min(positive) if positive else 1.0, linscale=0.5)
+    ax.set_xticks(sigmas)
+    ax.set_xticklabels([f"{s:g}" for s in sigmas])
+    ax.minorticks_off()
+    ax.set_xlim(left=0)
+    ax.set_xlabel("noise sigma")
 
 
 def _save(fig: Any, path: Path) -> Path:

@@ -82,3 +82,13 @@ registry.register(
     "mechanisms.learned.loading:make_algnet",
     description="ALGNet (Rahme et al.): sell probability x softmax allocation, separate payment net",
 )
+registry.register(
+    "rochetnet",
+    "mechanisms.learned.loading:make_rochetnet",
+    description="RochetNet (Dütting et al.): learned menu for one bidder; DSIC and IR by construction",
+)
+registry.register(
+    "lottery_ama",
+    "mechanisms.learned.loading:make_lottery_ama",
+    description="Lottery AMA (Curry et al.): learned affine maximizer over lottery allocations; DSIC and IR",
+)

@@ -89,7 +89,8 @@ def run_sequential(layers: nn.Sequential, x: Array) -> Array:
 
 
 def init_weights(module: nn.Module, generator: torch.Generator) -> None:
-    """Re-initialise every ``nn.Linear`` in ``module`` like PyTorch's default, from ``generator``.
+    """Re-initialise every ``nn.Linear`` in ``module`` like PyTorch's default, and every module
+    with an ``init_from_generator`` method by that method, from ``generator``.
 
     (``nn.Linear.reset_parameters`` draws from the global RNG; training runs must not.)
     """
@@ -99,6 +100,8 @@ def init_weights(module: nn.Module, generator: torch.Generator) -> None:
             if layer.bias is not None:
                 bound = 1 / layer.in_features**0.5
                 nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+        elif hasattr(layer, "init_from_generator"):
+            layer.init_from_generator(generator)  # learned menus (mechanisms.learned.menus)
 
 
 class LearnedMechanism(Mechanism):

@@ -11,12 +11,13 @@ from auction_env.errors import CheckpointError
 from mechanisms import checkpoints
 from mechanisms.learned.algnet import ALGNet
 from mechanisms.learned.base import LearnedMechanism
+from mechanisms.learned.menus import LotteryAMA, RochetNet
 from mechanisms.learned.regretnet import RegretNet
 from mechanisms.priors import Prior
 
-__all__ = ["make_regretnet", "make_algnet", "load", "setting_of"]
+__all__ = ["make_regretnet", "make_algnet", "make_rochetnet", "make_lottery_ama", "load", "setting_of"]
 
-_CLASSES = {"regretnet": RegretNet, "algnet": ALGNet}
+_CLASSES = {"regretnet": RegretNet, "algnet": ALGNet, "rochetnet": RochetNet, "lottery_ama": LotteryAMA}
 
 
 def setting_of(n_bidders: int, n_items: int, prior: Prior | None, valuation: str = "additive") -> dict[str, Any]:
@@ -71,6 +72,36 @@ def make_algnet(
         model = ALGNet(n_bidders, n_items, prior, **params)
     model.noise_std = noise_std
     return model  # type: ignore[return-value]
+
+
+def make_rochetnet(
+    n_bidders: int,
+    n_items: int,
+    prior: Prior | None = None,
+    checkpoint: str | None = None,
+    menu_size: int | None = None,
+    valuation: str = "additive",
+) -> RochetNet:
+    """A RochetNet (one bidder), fresh (``menu_size`` options) or from ``checkpoint``."""
+    params = {"menu_size": menu_size} if menu_size is not None else {}
+    if checkpoint is not None:
+        return load("rochetnet", checkpoint, n_bidders, n_items, prior, valuation, **params)  # type: ignore[return-value]
+    return RochetNet(n_bidders, n_items, prior, valuation=valuation, **params)
+
+
+def make_lottery_ama(
+    n_bidders: int,
+    n_items: int,
+    prior: Prior | None = None,
+    checkpoint: str | None = None,
+    menu_size: int | None = None,
+    valuation: str = "additive",
+) -> LotteryAMA:
+    """A Lottery AMA, fresh (``menu_size`` allocations) or from ``checkpoint``."""
+    params = {"menu_size": menu_size} if menu_size is not None else {}
+    if checkpoint is not None:
+        return load("lottery_ama", checkpoint, n_bidders, n_items, prior, valuation, **params)  # type: ignore[return-value]
+    return LotteryAMA(n_bidders, n_items, prior, valuation=valuation, **params)
 
 
 def load(

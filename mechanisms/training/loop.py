@@ -45,6 +45,7 @@ __all__ = ["trainers", "load_training_config", "train", "TrainingRun"]
 trainers: Registry = Registry("trainer", context_params=("model", "data", "low", "high", "generator"))
 trainers.register("regretnet", "mechanisms.training.regretnet_trainer:RegretNetTrainer", description="augmented Lagrangian + PGD misreports")
 trainers.register("algnet", "mechanisms.training.algnet_trainer:ALGNetTrainer", description="misreporter network, -(sqrt(P)-sqrt(R))-R")
+trainers.register("menu", "mechanisms.training.menu_trainer:MenuTrainer", description="revenue of a relaxed menu choice (rochetnet, lottery_ama)")
 
 
 def load_training_config(source: str | Path | Mapping[str, Any]) -> TrainingConfig:
@@ -71,7 +72,7 @@ class TrainingRun:
             if "checkpoint" in config.mechanism.params:
                 raise ConfigError("train a fresh network: remove 'checkpoint'", "mechanism.params.checkpoint")
             self.model = build_named("mechanism", mechanism_registry, config.mechanism.name, "name", context={"prior": self.prior, "valuation": s.valuation, **size}, params_key="params", **config.mechanism.params)
-            if not getattr(self.model, "differentiable", False) or not list(self.model.parameters()):
+            if not list(self.model.parameters()):
                 raise ConfigError(f"'{config.mechanism.name}' has no trainable parameters", "mechanism.name")
             self.model.to(self.device)
             self.core = AuctionCore(self.model, self.prior, self.participation, s.valuation)
@@ -192,7 +193,7 @@ def train(
                 csv_file.flush()
                 for key, value in metrics.items():
                     writer.add_scalar(f"train/{key}", value, it)
-                bar.set_postfix(rev=f"{metrics['revenue']:.4f}", rgt=f"{metrics['regret']:.5f}")
+                bar.set_postfix(rev=f"{metrics['revenue']:.4f}", **({"rgt": f"{metrics['regret']:.5f}"} if "regret" in metrics else {}))
             if it % config.save_every == 0 or it == total:
                 state = {"trainer": run.trainer.state_dict(), "generator": run.train_gen.get_state(), "elapsed": time.perf_counter() - start}
                 checkpoints.save_torch_atomic(state, state_path)
