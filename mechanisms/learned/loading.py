@@ -43,11 +43,7 @@ def make_regretnet(
         checkpoint: a shipped name (``"2x2"``, ``"regretnet_2x2"``) or a path to a card/weights.
         noise_std: σ of the Gaussian noise on the allocation logits (privacy; 0 = none).
     """
-    params = {k: v for k, v in (("hidden", hidden), ("layers", layers)) if v is not None}
-    if checkpoint is not None:
-        model = load("regretnet", checkpoint, n_bidders, n_items, prior, valuation, **params)
-    else:
-        model = RegretNet(n_bidders, n_items, prior, valuation=valuation, **params)
+    model = _build("regretnet", checkpoint, n_bidders, n_items, prior, valuation, hidden=hidden, layers=layers)
     model.noise_std = noise_std
     return model  # type: ignore[return-value]
 
@@ -65,11 +61,7 @@ def make_algnet(
     """An ALGNet (additive valuations only), fresh or from ``checkpoint`` (see :func:`make_regretnet`)."""
     if valuation != "additive":
         raise ValueError(f"algnet supports additive valuations only, not {valuation}")
-    params = {k: v for k, v in (("hidden", hidden), ("layers", layers)) if v is not None}
-    if checkpoint is not None:
-        model = load("algnet", checkpoint, n_bidders, n_items, prior, valuation, **params)
-    else:
-        model = ALGNet(n_bidders, n_items, prior, **params)
+    model = _build("algnet", checkpoint, n_bidders, n_items, prior, valuation, hidden=hidden, layers=layers)
     model.noise_std = noise_std
     return model  # type: ignore[return-value]
 
@@ -83,10 +75,7 @@ def make_rochetnet(
     valuation: str = "additive",
 ) -> RochetNet:
     """A RochetNet (one bidder), fresh (``menu_size`` options) or from ``checkpoint``."""
-    params = {"menu_size": menu_size} if menu_size is not None else {}
-    if checkpoint is not None:
-        return load("rochetnet", checkpoint, n_bidders, n_items, prior, valuation, **params)  # type: ignore[return-value]
-    return RochetNet(n_bidders, n_items, prior, valuation=valuation, **params)
+    return _build("rochetnet", checkpoint, n_bidders, n_items, prior, valuation, menu_size=menu_size)  # type: ignore[return-value]
 
 
 def make_lottery_ama(
@@ -98,10 +87,18 @@ def make_lottery_ama(
     valuation: str = "additive",
 ) -> LotteryAMA:
     """A Lottery AMA, fresh (``menu_size`` allocations) or from ``checkpoint``."""
-    params = {"menu_size": menu_size} if menu_size is not None else {}
+    return _build("lottery_ama", checkpoint, n_bidders, n_items, prior, valuation, menu_size=menu_size)  # type: ignore[return-value]
+
+
+def _build(mechanism: str, checkpoint: str | None, n_bidders: int, n_items: int, prior: Prior | None, valuation: str,
+           **architecture: Any) -> Any:
+    """Load ``checkpoint`` (checking the given architecture), or build a fresh network."""
+    params = {k: v for k, v in architecture.items() if v is not None}
     if checkpoint is not None:
-        return load("lottery_ama", checkpoint, n_bidders, n_items, prior, valuation, **params)  # type: ignore[return-value]
-    return LotteryAMA(n_bidders, n_items, prior, valuation=valuation, **params)
+        return load(mechanism, checkpoint, n_bidders, n_items, prior, valuation, **params)
+    if mechanism == "algnet":
+        return ALGNet(n_bidders, n_items, prior, **params)
+    return _CLASSES[mechanism](n_bidders, n_items, prior, valuation=valuation, **params)
 
 
 def load(
