@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", metavar="DIR", required=True, help="run folder (rerun the same command to resume)")
     train.add_argument("--iterations", type=_positive, metavar="N", help="stop after N iterations in total")
     train.add_argument("--device", metavar="DEV", help="torch device (default: cuda if available, else cpu)")
+    train.add_argument("--threads", type=_positive, metavar="N", help="CPU threads for torch (default: all cores; 1 lets runs share a machine)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(handler=_cmd_train)
 
@@ -202,7 +203,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     config = load_training_config(args.config)
     device = _device(args.device)
-    if (device is None or device.type == "cpu") and not torch.cuda.is_available():
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    elif (device is None or device.type == "cpu") and not torch.cuda.is_available():
         torch.set_num_threads(os.cpu_count() or 1)
     card = train(config, args.out, device=device, progress=not args.no_progress, iterations=args.iterations, source=args.config)
     print(f"checkpoint written to {card.with_suffix('.pt')} (model card {card})")
