@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -19,7 +20,7 @@ from auction_env.participation import Always, Participation
 from mechanisms.base import Mechanism, Outcome
 from mechanisms.priors import Prior
 
-__all__ = ["AuctionCore", "RoundBatch"]
+__all__ = ["AuctionCore", "RoundBatch", "RoundArrays"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,27 @@ class RoundBatch:
     def welfare(self) -> Tensor:
         """``(batch,)`` total value of the allocated items."""
         return self.outcome.welfare(self.valuations)
+
+
+@dataclass(frozen=True)
+class RoundArrays:
+    """A small batch of played rounds as NumPy arrays (:meth:`AuctionCore.resolve_numpy`);
+    the fields and shapes of :class:`RoundBatch`, with the outcome unpacked."""
+
+    valuations: np.ndarray
+    participation: np.ndarray
+    bids: np.ndarray
+    allocation: np.ndarray
+    payments: np.ndarray
+    item_payments: np.ndarray | None
+    utilities: np.ndarray
+
+    def to_batch(self) -> RoundBatch:
+        """The same rounds as a :class:`RoundBatch` of CPU tensors (sharing memory)."""
+        t = torch.from_numpy
+        items = None if self.item_payments is None else t(self.item_payments)
+        outcome = Outcome(t(self.allocation), t(self.payments), items)
+        return RoundBatch(t(self.valuations), t(self.participation), t(self.bids), outcome, t(self.utilities))
 
 
 class AuctionCore:
@@ -123,6 +145,33 @@ class AuctionCore:
             items = raw.item_payments * present if raw.item_payments is not None else None
             outcome = Outcome(raw.allocation * present, raw.payments * present.squeeze(-1), items)
         return RoundBatch(valuations, participation, bids, outcome, outcome.utilities(valuations))
+
+    def resolve_numpy(
+        self, valuations: np.ndarray, participation: np.ndarray, bids: np.ndarray, generator: torch.Generator | None
+    ) -> RoundArrays:
+        """:meth:`resolve` for a small CPU batch of validated NumPy bids (the PettingZoo step).
+
+        The same round: absent bidders' bids are zeroed, they get nothing and pay nothing. The
+        mechanism runs through :meth:`Mechanism.run_numpy` (NumPy twins of the exact
+        mechanisms, bit for bit; others through :meth:`Mechanism.run`), and utilities are
+        summed in NumPy, so they may differ from :meth:`resolve`'s in the last bit.
+
+        Args:
+            valuations: ``(batch, n_bidders, n_items)``.
+            participation: ``(batch, n_bidders)`` bool.
+            bids: ``(batch, n_bidders, n_items)`` within the bid space.
+            generator: randomness for the mechanism (tie-breaking, noise).
+        """
+        if self.participation.always:
+            allocation, payments, items = self.mechanism.run_numpy(bids, generator=generator)
+        else:
+            present = participation.astype(bids.dtype)
+            bids = bids * present[..., None]
+            allocation, payments, items = self.mechanism.run_numpy(bids, generator=generator)
+            allocation, payments = allocation * present[..., None], payments * present
+            items = items * present[..., None] if items is not None else None
+        utilities = (valuations * allocation).sum(-1) - payments
+        return RoundArrays(valuations, participation, bids, allocation, payments, items, utilities)
 
     def truthful_utility(self, played: RoundBatch, bidder: int, generator: torch.Generator | None) -> Tensor:
         """``(batch,)`` what ``bidder`` would have earned bidding its values in the rounds ``played``

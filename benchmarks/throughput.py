@@ -4,7 +4,8 @@ Run:  .venv/bin/python benchmarks/throughput.py [--seconds S]
 
 Prints one table measured in one run:
   * the batched core (sample valuations -> truthful policies -> item-wise Myerson 2x2),
-    at batch 1, 1,024 and 100,000;
+    at batch 1, 1,024 and 100,000, and its NumPy round (`AuctionCore.resolve_numpy`, what the
+    PettingZoo step calls) at batch 1 with valuations drawn 256 rounds at a time;
   * a plain NumPy item-wise second-price auction 2x2 (sample -> truthful -> allocate/pay),
     written below as the yardstick, at the same batch sizes;
   * PettingZoo `parallel_env` steps per second with truthful bidders (Myerson 2x2).
@@ -66,6 +67,20 @@ def core_rate(batch: int, seconds: float) -> float:
     return rate(go, seconds)
 
 
+def core_numpy_rate(seconds: float) -> float:
+    prior = mechanisms.make_prior(N_BIDDERS, N_ITEMS)
+    core = AuctionCore(mechanisms.make("myerson", context={"prior": prior}), prior)
+    gen = torch.Generator().manual_seed(0)
+
+    def go() -> int:
+        vals, part = (t.numpy() for t in core.sample(256, gen))
+        for k in range(256):
+            core.resolve_numpy(vals[k : k + 1], part[k : k + 1], vals[k : k + 1], gen)  # truthful
+        return 256
+
+    return rate(go, seconds)
+
+
 def numpy_rate(batch: int, seconds: float) -> float:
     rng = np.random.default_rng(0)
 
@@ -106,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         results[("numpy", batch)] = numpy_rate(batch, args.seconds)
         rows.append((f"batched core, Myerson 2x2, batch {batch:,}", results[("core", batch)]))
         rows.append((f"NumPy reference, second price 2x2, batch {batch:,}", results[("numpy", batch)]))
+        if batch == 1:
+            rows.append(("core's NumPy round (resolve_numpy), Myerson 2x2, batch 1", core_numpy_rate(args.seconds)))
     pz = pettingzoo_rate(args.seconds)
     rows.append(("PettingZoo parallel_env steps, Myerson 2x2, truthful", pz))
     width = max(len(r[0]) for r in rows)

@@ -17,10 +17,15 @@ from contextlib import contextmanager
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
-__all__ = ["Outcome", "Mechanism", "check_bids", "random_uniform", "frozen_parameters"]
+__all__ = ["Outcome", "Mechanism", "NumpyOutcome", "check_bids", "random_uniform", "frozen_parameters"]
+
+#: ``(allocation (batch, n, m), payments (batch, n), item_payments (batch, n, m) or None)`` as
+#: NumPy arrays: what :meth:`Mechanism.run_numpy` returns.
+NumpyOutcome = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,24 @@ class Mechanism(nn.Module, ABC):
         if check:
             check_bids(bids, self.n_bidders, self.n_items)
         return self.outcome(bids, generator)
+
+    def run_numpy(self, bids: np.ndarray, *, generator: torch.Generator | None = None) -> NumpyOutcome:
+        """:meth:`run` on a small CPU batch of validated bids, as NumPy arrays.
+
+        For Python loops that resolve one round at a time (the PettingZoo step), where torch's
+        per-op dispatch costs more than the arithmetic. This default goes through :meth:`run`;
+        the exact item-wise mechanisms override it with NumPy twins that draw their tie-breaks
+        from ``generator`` exactly as :meth:`run` does, so the outcome is the same (sums over
+        items may differ in the last bit, their order of summation being NumPy's).
+
+        Args:
+            bids: ``(batch, n_bidders, n_items)`` float array, already checked.
+            generator: the CPU generator :meth:`run` would get.
+        """
+        with torch.inference_mode():
+            out = self.run(torch.from_numpy(bids), generator=generator, check=False)
+        items = out.item_payments
+        return out.allocation.cpu().numpy(), out.payments.cpu().numpy(), None if items is None else items.cpu().numpy()
 
     def forward(self, bids: Tensor, generator: torch.Generator | None = None) -> Outcome:
         return self.outcome(bids, generator)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
 import torch
 from torch import Tensor
 
 __all__ = ["Prior", "UniformPrior", "expand_table"]
+
+#: A tensor, or a NumPy array for the batch-1 path; functions return what they were given.
+ArrayT = TypeVar("ArrayT", Tensor, np.ndarray)
 
 
 def expand_table(value: Any, n_bidders: int, n_items: int, name: str) -> Tensor:
@@ -88,12 +92,14 @@ class Prior(ABC):
         """Draw valuations ``(batch, n_bidders, n_items)``."""
 
     @abstractmethod
-    def virtual_value(self, values: Tensor) -> Tensor:
-        """Myerson virtual value of ``values`` ``(..., n_bidders, n_items)``, elementwise."""
+    def virtual_value(self, values: ArrayT) -> ArrayT:
+        """Myerson virtual value of ``values`` ``(..., n_bidders, n_items)``, elementwise.
+
+        Takes a tensor or a NumPy array (the batch-1 path) and returns the same kind."""
 
     @abstractmethod
-    def inverse_virtual_value(self, phi: Tensor) -> Tensor:
-        """The value whose virtual value is ``phi`` ``(..., n_bidders, n_items)``."""
+    def inverse_virtual_value(self, phi: ArrayT) -> ArrayT:
+        """The value whose virtual value is ``phi`` ``(..., n_bidders, n_items)`` (tensor or array)."""
 
     @abstractmethod
     def spec(self) -> dict[str, Any]:
@@ -156,14 +162,24 @@ class UniformPrior(Prior):
         tables = (-self.high, 0.5 * self.high, self.high - self.low, self.low)
         return tuple(t.flatten()[0].clone() if bool((t == t.flatten()[0]).all()) else t for t in tables)
 
-    def virtual_value(self, values: Tensor) -> Tensor:
+    def virtual_value(self, values: ArrayT) -> ArrayT:
         # phi(v) = v - (1 - F(v)) / f(v) = v - (high - v) = 2v - high on [low, high].
+        if isinstance(values, np.ndarray):  # 2v is exact, so this equals torch's fused add
+            return self._numpy_tables()[2] + 2.0 * values
         neg_high = self._on(values.device)[2]
         return torch.add(neg_high, values, alpha=2.0)
 
-    def inverse_virtual_value(self, phi: Tensor) -> Tensor:
+    def inverse_virtual_value(self, phi: ArrayT) -> ArrayT:
+        if isinstance(phi, np.ndarray):
+            return self._numpy_tables()[3] + 0.5 * phi
         half_high = self._on(phi.device)[3]
         return torch.add(half_high, phi, alpha=0.5)
+
+    def _numpy_tables(self) -> tuple[np.ndarray, ...]:
+        tables = self.__dict__.get("_numpy_cache")
+        if tables is None:
+            tables = self.__dict__["_numpy_cache"] = tuple(t.numpy() for t in self._on("cpu"))
+        return tables
 
     def spec(self) -> dict[str, Any]:
         return {"type": "uniform", "low": self.low.tolist(), "high": self.high.tolist()}

@@ -13,7 +13,7 @@ from pettingzoo import ParallelEnv
 from pettingzoo.utils import OrderEnforcingWrapper, parallel_to_aec
 
 from auction_env.config import EnvConfig, parse
-from auction_env.core import RoundBatch
+from auction_env.core import RoundArrays, RoundBatch
 from auction_env.observation import EXTRA
 from auction_env.participation import Participation
 from auction_env.seeding import make_generators
@@ -152,7 +152,8 @@ class SealedBidAuctionEnv(ParallelEnv):
         self._mech_gen: torch.Generator | None = None
         self._round = 0
         self._block_pos = _BLOCK
-        self.last_round: RoundBatch | None = None
+        self._last_round: RoundBatch | None = None
+        self._last_arrays: RoundArrays | None = None
         self.last_outcome: PublicOutcome | None = None
 
     # -- PettingZoo API -----------------------------------------------------------------
@@ -192,24 +193,22 @@ class SealedBidAuctionEnv(ParallelEnv):
             raise RuntimeError("the episode is over: call reset() before step()")
         bids = self._collect_bids(actions)
         observer_reward, observer_info = self._score_observer(actions) if self.observer is not None else (0.0, {})
-        with torch.inference_mode():
-            result = self.core.resolve(
-                self._vals_t, self._part_t, torch.from_numpy(bids).unsqueeze(0), self._mech_gen, check=False
-            )
-        self.last_round = result
-        allocation = result.outcome.allocation.numpy()[0]
-        payments = result.outcome.payments.numpy()[0]
+        # One round of the batched core, in NumPy: at batch 1 torch's per-op dispatch would cost
+        # more than the auction (the exact mechanisms have bit-identical NumPy twins).
+        played = self.core.resolve_numpy(self._vals_np[None], self._present[None], bids[None], self._mech_gen)
+        self._last_arrays, self._last_round = played, None
+        allocation, payments = played.allocation[0], played.payments[0]
         self.last_outcome = PublicOutcome(allocation, payments)
         agents = self.agents
-        rewards = dict(zip(self.bidder_agents, result.utilities.numpy()[0].tolist()))
+        rewards = dict(zip(self.bidder_agents, played.utilities[0].tolist()))
         infos: dict[str, dict[str, Any]] = {
             a: {"allocation": row, "payment": pay, "participating": present}
-            for a, row, pay, present in zip(self.bidder_agents, allocation, payments.tolist(), (self._part_np > 0.5).tolist())
+            for a, row, pay, present in zip(self.bidder_agents, allocation, payments.tolist(), self._present.tolist())
         }
         if self.observer is not None:
             rewards["observer"] = observer_reward
             infos["observer"] = observer_info
-            self._update_observer(result)
+            self._update_observer(played)
         self._round += 1
         done = self._round >= self.rounds
         self._next_round()
@@ -233,18 +232,39 @@ class SealedBidAuctionEnv(ParallelEnv):
         """Point at the next pre-drawn round (valuations are drawn ``_BLOCK`` rounds at a time)."""
         if self._block_pos >= _BLOCK:
             vals, part = self.core.sample(_BLOCK, self._sample_gen)
-            self._block_vals, self._block_part = vals, part
+            self._block_vals, self._block_present = vals.numpy(), part.numpy()
             obs = np.zeros((_BLOCK, *part.shape[1:], self.setting.n_items + EXTRA), dtype=np.float32)
-            obs[..., : -EXTRA] = vals.numpy()
-            obs[..., -EXTRA] = part.numpy()
+            obs[..., : -EXTRA] = self._block_vals
+            obs[..., -EXTRA] = self._block_present
             self._block_obs = obs
             self._block_pos = 0
         k = self._block_pos
         self._block_pos += 1
-        self._vals_t = self._block_vals[k : k + 1]
-        self._part_t = self._block_part[k : k + 1]
+        self._vals_np = self._block_vals[k]  # (n_bidders, n_items)
+        self._present = self._block_present[k]  # (n_bidders,) bool
         self._part_np = self._block_obs[k, :, -EXTRA]
         self._obs_np = self._block_obs[k]
+
+    @property
+    def _vals_t(self) -> torch.Tensor:
+        """This round's valuations as a ``(1, n_bidders, n_items)`` tensor."""
+        return torch.from_numpy(self._vals_np[None])
+
+    @property
+    def _part_t(self) -> torch.Tensor:
+        """This round's participation as a ``(1, n_bidders)`` bool tensor."""
+        return torch.from_numpy(self._present[None])
+
+    @property
+    def last_round(self) -> RoundBatch | None:
+        """The last played round as a batch of one (None before the first step)."""
+        if self._last_round is None and self._last_arrays is not None:
+            self._last_round = self._last_arrays.to_batch()
+        return self._last_round
+
+    @last_round.setter
+    def last_round(self, played: RoundBatch | None) -> None:
+        self._last_round, self._last_arrays = played, None
 
     def _observations(self) -> dict[str, np.ndarray]:
         obs = self._obs_np.copy()
@@ -254,14 +274,14 @@ class SealedBidAuctionEnv(ParallelEnv):
             out["observer"] = self._observer_obs.copy()
         return out
 
-    def _update_observer(self, result: RoundBatch) -> None:
+    def _update_observer(self, played: RoundArrays) -> None:
         """The observer's next observation: this round's public outcome (and its own bids)."""
-        parts = [result.outcome.allocation.numpy()[0].reshape(-1), result.outcome.payments.numpy()[0]]
+        parts = [played.allocation[0].reshape(-1), played.payments[0]]
         if self.observer.bidder is not None:
-            parts.append(result.bids.numpy()[0, self.observer.bidder])
+            parts.append(played.bids[0, self.observer.bidder])
         parts.append(np.ones(1, dtype=np.float32))
         self._observer_obs = np.concatenate(parts).astype(np.float32)
-        self._observed_bids = result.bids.numpy()[0].copy()
+        self._observed_bids = played.bids[0].copy()
 
     def _score_observer(self, actions: Mapping[str, Any]) -> tuple[float, dict[str, float]]:
         """Reward and info of the observer's reconstruction of the previous round's bids."""
@@ -271,7 +291,7 @@ class SealedBidAuctionEnv(ParallelEnv):
             raise ValueError(f"observer: reconstruction must have shape ({n}, {m}), got {guess.shape}")
         if not np.isfinite(guess).all():
             raise ValueError("observer: reconstruction contains NaN or infinite values")
-        if self.last_round is None:  # no outcome published yet
+        if self.last_outcome is None:  # no outcome published yet
             return 0.0, {}
         guess = np.clip(guess, 0.0, self._bid_high)
         err = np.abs(guess - self._observed_bids)
@@ -282,18 +302,16 @@ class SealedBidAuctionEnv(ParallelEnv):
 
     def _collect_bids(self, actions: Mapping[str, Any]) -> np.ndarray:
         n, m = self.setting.n_bidders, self.setting.n_items
-        try:
-            rows = [actions[a] for a in self.bidder_agents]
-        except (KeyError, TypeError):
-            rows = None
-        if rows is None or any(a not in self.agents for a in actions) or any(a not in actions for a in self.agents):
-            missing = [a for a in self.agents if a not in actions]
-            extra = [a for a in actions if a not in self.agents]
+        if not isinstance(actions, Mapping) or actions.keys() != set(self.agents):
+            agents = list(actions) if isinstance(actions, Mapping) else []
+            missing = [a for a in self.agents if a not in agents]
+            extra = [a for a in agents if a not in self.agents]
             raise ValueError(
                 "actions must map every agent to its bid"
                 + (f"; missing: {', '.join(missing)}" if missing else "")
                 + (f"; unknown: {', '.join(map(str, extra))}" if extra else "")
             )
+        rows = [actions[a] for a in self.bidder_agents]
         try:
             bids = np.array(rows, dtype=np.float32)
         except (ValueError, TypeError):
@@ -307,12 +325,13 @@ class SealedBidAuctionEnv(ParallelEnv):
                 if shape != (m,):
                     raise ValueError(f"{agent}: bid must have shape ({m},), got {shape}")
             raise ValueError(f"bids must stack to shape ({n}, {m})")
-        if not np.isfinite(bids).all():
-            bad = next(a for a, row in zip(self.bidder_agents, bids) if not np.isfinite(row).all())
-            raise ValueError(f"{bad}: bid contains NaN or infinite values")
+        # One reduction first (a NaN or inf makes the sum non-finite); name the agent if so.
+        if not np.isfinite(bids.sum()):
+            bad = [a for a, row in zip(self.bidder_agents, bids) if not np.isfinite(row).all()]
+            if bad:
+                raise ValueError(f"{bad[0]}: bid contains NaN or infinite values")
         # Out-of-range bids are clipped to the action space [0, upper support].
-        np.maximum(bids, 0.0, out=bids)
-        return np.minimum(bids, self._bid_high, out=bids)
+        return np.minimum(np.maximum(bids, 0.0, out=bids), self._bid_high, out=bids)
 
     def _table(self) -> str:
         if self.last_round is None:

@@ -80,15 +80,6 @@ class SingleLearnerEnv(gym.Env):
         self.action_space = self.setup.action_space()
         self.observation_space = self.setup.observation_space()
         self._high_np = self.setup.bid_high().numpy().astype(np.float32)
-        self._mechanism = self.setup.setting.mechanism
-        self._always = self.setup.setting.participation.always
-        # Noiseless learned mechanisms on the CPU run their batch-1 step in NumPy (same weights,
-        # no torch dispatch); everything else goes through Mechanism.run.
-        self._numpy_path = (
-            hasattr(self._mechanism, "outcome_numpy")
-            and getattr(self._mechanism, "noise_std", 0.0) == 0.0
-            and all(p.device.type == "cpu" for p in self._mechanism.parameters())
-        )
         self._reactive = any(getattr(p, "sees_reports", False) for p in self.setup.policies if p is not None)
         self._sample_gen: torch.Generator | None = None
         self._mech_gen: torch.Generator | None = None
@@ -116,32 +107,18 @@ class SingleLearnerEnv(gym.Env):
             raise ValueError(f"action must be {self.setup.n_items} finite numbers in [-1, 1], got {action!r}")
         k, i = self._pos, self.learner
         bid = to_bids(a, self._high_np)
-        if self._reactive:
+        if self._reactive:  # responders see this round's reports
             with torch.inference_mode():
                 vals, part = self._vals[k : k + 1], self._part[k : k + 1]
-                bids_t = opponent_bids(self.setup, self._obs[k : k + 1], vals, part, torch.from_numpy(bid).unsqueeze(0), self._sample_gen)
-                result = self.setup.setting.core.resolve(vals, part, bids_t, self._mech_gen, check=False)
-            bids = result.bids.numpy()[0]
-            allocation, payments = result.outcome.allocation.numpy()[0], result.outcome.payments.numpy()[0]
-        else:
-            # The same round as AuctionCore.resolve, in NumPy around one mechanism call: at
-            # batch 1 each torch op costs microseconds, and this step is the RL inner loop.
+                bids = opponent_bids(self.setup, self._obs[k : k + 1], vals, part, torch.from_numpy(bid).unsqueeze(0), self._sample_gen).numpy()[0]
+        else:  # the opponents' bids were drawn with the block
             bids = self._bids_np[k].copy()
             bids[i] = bid
-            present = self._present[k]
-            if not self._always:
-                bids *= present[:, None]
-            if self._numpy_path:
-                allocation, payments = self._mechanism.outcome_numpy(bids[None])
-                allocation, payments = allocation[0], payments[0]
-            else:
-                with torch.inference_mode():
-                    out = self._mechanism.run(torch.from_numpy(bids).unsqueeze(0), generator=self._mech_gen, check=False)
-                    allocation, payments = out.allocation.numpy()[0], out.payments.numpy()[0]
-            if not self._always:
-                allocation, payments = allocation * present[:, None], payments * present
+        # One NumPy round of the core around one mechanism call: this step is the RL inner loop.
+        played = self.setup.setting.core.resolve_numpy(self._vals_np[k : k + 1], self._present[k : k + 1], bids[None], self._mech_gen)
+        bids, allocation, payments = played.bids[0], played.allocation[0], played.payments[0]
         values = self._vals_np[k]
-        reward = float(values[i] @ allocation[i] - payments[i])
+        reward = float(played.utilities[0, i])
         info = {
             "bid": bids[i].copy(),
             "allocation": allocation[i].copy(),
@@ -186,7 +163,7 @@ class SingleLearnerEnv(gym.Env):
                 self._bids_np = opponent_bids(self.setup, obs, vals, part, vals[:, self.learner], self._sample_gen).numpy()
         self._vals, self._part, self._obs = vals, part, obs
         self._vals_np = vals.numpy()
-        self._present = part.numpy().astype(np.float32)
+        self._present = part.numpy()
         self._obs_np = obs[:, self.learner].numpy().astype(np.float32)
         self._pos = 0
 

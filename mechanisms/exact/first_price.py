@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from mechanisms.base import Outcome
-from mechanisms.exact.itemwise import ReservePriced, at_least, one_hot_allocation, top_two
+from mechanisms.base import NumpyOutcome, Outcome
+from mechanisms.exact.itemwise import ReservePriced, at_least, one_hot_allocation, one_hot_numpy, top_two, top_two_numpy
 
 __all__ = ["FirstPrice"]
 
@@ -27,3 +28,9 @@ class FirstPrice(ReservePriced):
         allocation = one_hot_allocation(winner, at_least(top, reserve), bids)
         item_payments = allocation * bids
         return Outcome(allocation, item_payments.sum(-1), item_payments)
+
+    def run_numpy(self, bids: np.ndarray, *, generator: torch.Generator | None = None) -> NumpyOutcome:
+        winner, top, _ = top_two_numpy(bids, generator)
+        allocation = one_hot_numpy(winner, top >= self.reserve_numpy(bids), bids)
+        item_payments = allocation * bids
+        return allocation, item_payments.sum(-1), item_payments

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism
 
-__all__ = ["top_two", "at_least", "one_hot_allocation", "charge", "item_reserve", "constant", "ReservePriced"]
+__all__ = [
+    "top_two",
+    "top_two_numpy",
+    "at_least",
+    "one_hot_allocation",
+    "one_hot_numpy",
+    "charge",
+    "item_reserve",
+    "constant",
+    "ReservePriced",
+]
 
 _CONSTANTS: dict[tuple[float, torch.dtype, torch.device], Tensor] = {}
 
@@ -53,6 +64,34 @@ def top_two(scores: Tensor, generator: torch.Generator | None) -> tuple[Tensor, 
         # (`max(...).indices`, not `argmax`: on CPU argmax over a short strided axis is ~20x slower.)
         winner = torch.where(scores == top, u, constant(-1.0, scores)).max(dim=1, keepdim=True).indices
     return winner, top, second
+
+
+def top_two_numpy(scores: np.ndarray, generator: torch.Generator | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`top_two` on a NumPy array, with the same tie-breaking draws from ``generator``.
+
+    The NumPy twin for :meth:`Mechanism.run_numpy`: same winner, top and runner-up, bit for bit.
+    """
+    if scores.shape[1] == 1:
+        return np.zeros(scores.shape, dtype=np.int64), scores, np.full_like(scores, -np.inf)
+    ranked = np.sort(scores, axis=1)
+    top, second = ranked[:, -1:], ranked[:, -2:-1]
+    if (second == top).any():
+        u = torch.rand(scores.shape, generator=generator, dtype=torch.from_numpy(scores[:0]).dtype).numpy()
+        return np.where(scores == top, u, -1.0).argmax(axis=1)[:, None], top, second
+    return scores.argmax(axis=1)[:, None], top, second
+
+
+_BIDDER_INDEX: dict[int, np.ndarray] = {}
+
+
+def one_hot_numpy(winner: np.ndarray, sold: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """:func:`one_hot_allocation` in NumPy: 1 where ``sold`` ``(batch, 1, n_items)``, a bool
+    mask, at each item's winner."""
+    n = like.shape[1]
+    bidders = _BIDDER_INDEX.get(n)
+    if bidders is None:
+        bidders = _BIDDER_INDEX[n] = np.arange(n).reshape(1, n, 1)
+    return ((bidders == winner) & sold).astype(like.dtype)
 
 
 def at_least(top: Tensor, threshold: Tensor) -> Tensor:
@@ -98,6 +137,16 @@ class ReservePriced(Mechanism):
         if self._per_item and reserve.numel() != bids.shape[2]:
             raise ValueError(f"reserve has {reserve.numel()} prices but bids have {bids.shape[2]} items")
         return reserve
+
+    def reserve_numpy(self, bids: np.ndarray) -> np.ndarray:
+        """:meth:`reserve_for` for a NumPy batch of bids (a cached CPU copy of the reserve)."""
+        key = (self.reserve.data_ptr(), bids.dtype)
+        cached = self.__dict__.get("_reserve_numpy")
+        if cached is None or cached[0] != key:
+            cached = self.__dict__["_reserve_numpy"] = (key, self.reserve.cpu().numpy().astype(bids.dtype))
+        if self._per_item and cached[1].size != bids.shape[2]:
+            raise ValueError(f"reserve has {cached[1].size} prices but bids have {bids.shape[2]} items")
+        return cached[1]
 
     def extra_repr(self) -> str:
         return f"reserve={self.reserve.tolist()}"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from mechanisms.base import Mechanism, Outcome
-from mechanisms.exact.itemwise import at_least, constant, one_hot_allocation, top_two
+from mechanisms.base import Mechanism, NumpyOutcome, Outcome
+from mechanisms.exact.itemwise import at_least, constant, one_hot_allocation, one_hot_numpy, top_two, top_two_numpy
 from mechanisms.priors import Prior
 
 __all__ = ["Myerson"]
@@ -46,6 +47,16 @@ class Myerson(Mechanism):
         allocation = one_hot_allocation(winner, at_least(top_phi, constant(0.0, bids)), bids)
         item_payments = allocation * price  # price is per bidder
         return Outcome(allocation, item_payments.sum(-1), item_payments)
+
+    def run_numpy(self, bids: np.ndarray, *, generator: torch.Generator | None = None) -> NumpyOutcome:
+        phi = self.prior.virtual_value(bids)
+        winner, top_phi, second_phi = top_two_numpy(phi, generator)
+        price = self.prior.inverse_virtual_value(np.maximum(second_phi, 0.0))
+        if self._clamp_low:
+            price = np.maximum(price, self.prior.low.numpy())
+        allocation = one_hot_numpy(winner, top_phi >= 0.0, bids)
+        item_payments = allocation * price
+        return allocation, item_payments.sum(-1), item_payments
 
     def extra_repr(self) -> str:
         return f"prior={self.prior!r}"

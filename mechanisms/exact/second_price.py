@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
-from mechanisms.base import Outcome
-from mechanisms.exact.itemwise import ReservePriced, at_least, charge, one_hot_allocation, top_two
+from mechanisms.base import NumpyOutcome, Outcome
+from mechanisms.exact.itemwise import ReservePriced, at_least, charge, one_hot_allocation, one_hot_numpy, top_two, top_two_numpy
 
 __all__ = ["SecondPrice"]
 
@@ -29,3 +30,11 @@ class SecondPrice(ReservePriced):
         price = torch.maximum(second, reserve)  # >= 0: reserves are non-negative
         allocation = one_hot_allocation(winner, at_least(top, reserve), bids)
         return Outcome(allocation, charge(allocation, price), allocation * price)
+
+    def run_numpy(self, bids: np.ndarray, *, generator: torch.Generator | None = None) -> NumpyOutcome:
+        reserve = self.reserve_numpy(bids)
+        winner, top, second = top_two_numpy(bids, generator)
+        price = np.maximum(second, reserve)
+        allocation = one_hot_numpy(winner, top >= reserve, bids)
+        item_payments = allocation * price
+        return allocation, item_payments.sum(-1), item_payments

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mechanisms.base import Mechanism, Outcome
+from mechanisms.base import Mechanism, NumpyOutcome, Outcome
 from mechanisms.priors import Prior
 
 #: A torch tensor or a NumPy array (the NumPy inference path).
@@ -182,15 +182,16 @@ class LearnedMechanism(Mechanism):
     def outcome(self, bids: Tensor, generator: torch.Generator | None) -> Outcome:
         return self.outcome_from_logits(bids, self.perturb(self.logits(bids), generator))
 
-    def outcome_numpy(self, bids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The noiseless outcome computed in NumPy: ``(allocation (b, n, m), payments (b, n))``.
+    def run_numpy(self, bids: np.ndarray, *, generator: torch.Generator | None = None) -> NumpyOutcome:
+        """:meth:`Mechanism.run_numpy`: the network's forward pass computed in NumPy.
 
         Same network, same weights, no autograd and no torch dispatch: a batch-1 call costs a
-        fraction of the torch path, which is what the single-learner RL step needs. Raises
-        ``RuntimeError`` when the mechanism adds output noise (use :meth:`run` with a generator).
+        fraction of the torch path (the PettingZoo and RL steps); outputs agree with
+        :meth:`run` to float32 rounding. A mechanism with output noise, or with its weights
+        off the CPU, goes through :meth:`run` (the noise is drawn from ``generator``).
         """
-        if self._noise_std != 0.0:
-            raise RuntimeError("outcome_numpy is the noiseless outcome; this mechanism has noise_std > 0")
+        if self._noise_std != 0.0 or self.scale.device.type != "cpu":
+            return super().run_numpy(bids, generator=generator)
         self.sync_numpy()
         logits = self.logits(bids)
         a = logits.allocation - logits.allocation.max(axis=1, keepdims=True)
@@ -202,7 +203,7 @@ class LearnedMechanism(Mechanism):
             c = np.exp(logits.item_choice - logits.item_choice.max(axis=2, keepdims=True))
             allocation = np.minimum(allocation, (c / c.sum(axis=2, keepdims=True))[:, :, :-1])
         payments = (1.0 / (1.0 + np.exp(-logits.payment))) * (allocation * bids).sum(axis=-1)
-        return allocation, payments
+        return allocation, payments, None
 
     def sync_numpy(self) -> None:
         """Refresh the NumPy copies of the weights if any parameter changed since the last call

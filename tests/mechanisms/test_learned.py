@@ -130,17 +130,21 @@ def test_unit_demand_is_a_setting_the_env_and_checkpoints_check(tmp_path):
 
 @pytest.mark.parametrize("name,valuation", [("regretnet", "additive"), ("regretnet", "unit_demand"), ("algnet", "additive")])
 def test_numpy_outcome_matches_torch(name: str, valuation: str) -> None:
-    """The NumPy inference path gives the torch outcome, and follows in-place weight updates."""
+    """The NumPy inference path gives the torch outcome, follows in-place weight updates, and
+    hands a noisy mechanism to the torch path with the caller's generator."""
     prior = mechanisms.make_prior(2, 3)
     net = mechanisms.make(name, context={"prior": prior, "n_bidders": 2, "n_items": 3, "valuation": valuation}).eval()
     bids = torch.rand(16, 2, 3, generator=torch.Generator().manual_seed(0))
     for _ in range(2):
         with torch.no_grad():
             ref = net.run(bids)
-        allocation, payments = net.outcome_numpy(bids.numpy())
+        allocation, payments, _ = net.run_numpy(bids.numpy())
         assert np.allclose(allocation, ref.allocation.numpy(), atol=1e-6) and np.allclose(payments, ref.payments.numpy(), atol=1e-6)
         with torch.no_grad():
             next(net.parameters()).add_(0.1)  # the next round must see the new weights
     net.noise_std = 0.1
-    with pytest.raises(RuntimeError, match="noise"):
-        net.outcome_numpy(bids.numpy())
+    allocation, payments, _ = net.run_numpy(bids.numpy(), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        ref = net.run(bids, generator=torch.Generator().manual_seed(3))
+    np.testing.assert_array_equal(allocation, ref.allocation.numpy())
+    np.testing.assert_array_equal(payments, ref.payments.numpy())
