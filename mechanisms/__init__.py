@@ -83,6 +83,11 @@ registry.register(
     description="ALGNet (Rahme et al.): sell probability x softmax allocation, separate payment net",
 )
 registry.register(
+    "certnet",
+    "mechanisms.learned.loading:make_certnet",
+    description="certifiable RegretNet (Curry et al.): shared trunk, sparsemax allocation, piecewise-linear payment",
+)
+registry.register(
     "rochetnet",
     "mechanisms.learned.loading:make_rochetnet",
     description="RochetNet (Dütting et al.): learned menu for one bidder; DSIC and IR by construction",

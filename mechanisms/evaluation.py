@@ -33,7 +33,7 @@ from mechanisms.misreports import deviation_utilities, keep_best, pgd_ascent, re
 from mechanisms.noise import ExpectedOutcome, is_noisy
 from mechanisms.priors import Prior
 
-__all__ = ["AttackProtocol", "PROTOCOLS", "EvaluationResult", "evaluate", "protocol"]
+__all__ = ["AttackProtocol", "PROTOCOLS", "EvaluationResult", "evaluate", "attack_regrets", "protocol"]
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,45 @@ def _regret_chunk(
         return truthful_utilities(rescore, v, gen), deviation_utilities(rescore, v, best_x, gen)[..., 0]
 
 
+def _attack(mechanism: Mechanism, v: Tensor, low: Tensor, high: Tensor, proto: AttackProtocol, gen: torch.Generator,
+            present: Tensor, *, chunk: int | None, progress: bool, noise_draws: int) -> tuple[Tensor, Tensor, int]:
+    """Truthful utilities and regrets ``(profiles, n)`` (0 for absent bidders) under ``proto``,
+    chunked; a noisy mechanism is attacked on expected utilities over ``noise_draws`` draws."""
+    profiles, n, m = v.shape
+    attacked: Mechanism = ExpectedOutcome(mechanism, noise_draws) if is_noisy(mechanism) else mechanism
+    per_profile = (proto.grid**m if proto.uses_grid(m) else 1) + proto.random_starts * (1 if mechanism.differentiable else proto.random_search) + 1 + proto.grid_refine
+    draws = noise_draws if attacked is not mechanism else 1
+    chunk = chunk or max(1, min(4096, (1 << 19) // max(1, n * per_profile * draws)))
+    u_true_all, regret = [], []
+    bar = tqdm(total=profiles, disable=not progress, desc=f"regret ({proto.name})", unit="profile")
+    for first in range(0, profiles, chunk):
+        vc = v[first : first + chunk]
+        u_true, u_best = _regret_chunk(attacked, vc, low, high, proto, gen, rescore=attacked if attacked is not mechanism else None)
+        u_true_all.append(u_true)
+        regret.append(torch.clamp(u_best - u_true, min=0.0) * present[first : first + chunk])
+        bar.update(vc.shape[0])
+    bar.close()
+    return torch.cat(u_true_all), torch.cat(regret), draws
+
+
+def attack_regrets(mechanism: Mechanism, prior: Prior, valuations: Tensor, *, protocol: str | AttackProtocol = "default",
+                   seed: int = 0, progress: bool = False) -> Tensor:
+    """``(profiles, n_bidders)`` regret each bidder's best misreport found by ``protocol`` gains
+    at each of the given profiles ``(profiles, n_bidders, n_items)`` (the per-profile numbers
+    behind :func:`evaluate`'s means; the certifier checks its certificates against them)."""
+    proto = globals()["protocol"](protocol)
+    device = valuations.device
+    low, high = (t.to(device) for t in prior.bounds(device))
+    (gen,) = make_generators(seed, 1, device)
+    was_training = mechanism.training
+    mechanism.eval()
+    present = torch.ones(valuations.shape[:2], dtype=torch.bool, device=device)
+    try:
+        return _attack(mechanism, valuations, low, high, proto, gen, present, chunk=None, progress=progress, noise_draws=16)[1]
+    finally:
+        mechanism.train(was_training)
+
+
 def evaluate(
     mechanism: Mechanism,
     prior: Prior,
@@ -213,27 +252,14 @@ def evaluate(
         v = prior.sample(profiles, sample_gen, device)
     present = torch.ones(profiles, n, dtype=torch.bool, device=device) if participation is None else participation.sample(profiles, sample_gen, device)
     v = v * present.unsqueeze(-1).to(v.dtype)
-    attacked: Mechanism = ExpectedOutcome(mechanism, noise_draws) if is_noisy(mechanism) else mechanism
-    per_profile = (proto.grid**m if proto.uses_grid(m) else 1) + proto.random_starts * (1 if mechanism.differentiable else proto.random_search) + 1 + proto.grid_refine
-    draws = noise_draws if attacked is not mechanism else 1
-    chunk = chunk or max(1, min(4096, (1 << 19) // max(1, n * per_profile * draws)))
     start = time.perf_counter()
     with torch.no_grad():
         out = mechanism.run(v, generator=attack_gen, check=False)
         revenue = out.payments.sum(-1).double()
         welfare = out.welfare(v).double()
-    u_true_all, regret = [], []
-    bar = tqdm(total=profiles, disable=not progress, desc=f"regret ({proto.name})", unit="profile")
-    for first in range(0, profiles, chunk):
-        vc = v[first : first + chunk]
-        u_true, u_best = _regret_chunk(attacked, vc, low, high, proto, attack_gen, rescore=attacked if attacked is not mechanism else None)
-        u_true_all.append(u_true)
-        regret.append(torch.clamp(u_best - u_true, min=0.0) * present[first : first + chunk])
-        bar.update(vc.shape[0])
-    bar.close()
+    u_true, rgt, draws = _attack(mechanism, v, low, high, proto, attack_gen, present, chunk=chunk, progress=progress, noise_draws=noise_draws)
     mechanism.train(was_training)
-    u_true = torch.cat(u_true_all).double()
-    rgt = torch.cat(regret).double()  # (profiles, n)
+    u_true, rgt = u_true.double(), rgt.double()  # (profiles, n)
     wall = time.perf_counter() - start
     per_bidder = []
     for i in range(n):

@@ -193,7 +193,10 @@ class LearnedMechanism(Mechanism):
         if self._noise_std != 0.0 or self.scale.device.type != "cpu":
             return super().run_numpy(bids, generator=generator)
         self.sync_numpy()
-        logits = self.logits(bids)
+        return self.numpy_outcome(bids, self.logits(bids))
+
+    def numpy_outcome(self, bids: np.ndarray, logits: Logits) -> NumpyOutcome:
+        """:meth:`outcome_from_logits` in NumPy (subclasses with other output layers override)."""
         a = logits.allocation - logits.allocation.max(axis=1, keepdims=True)
         a = np.exp(a)
         allocation = (a / a.sum(axis=1, keepdims=True))[:, :-1, :]

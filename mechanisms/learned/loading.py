@@ -11,13 +11,14 @@ from auction_env.errors import CheckpointError
 from mechanisms import checkpoints
 from mechanisms.learned.algnet import ALGNet
 from mechanisms.learned.base import LearnedMechanism
+from mechanisms.learned.certnet import CertNet
 from mechanisms.learned.menus import LotteryAMA, RochetNet
 from mechanisms.learned.regretnet import RegretNet
 from mechanisms.priors import Prior
 
-__all__ = ["make_regretnet", "make_algnet", "make_rochetnet", "make_lottery_ama", "load", "setting_of"]
+__all__ = ["make_regretnet", "make_algnet", "make_certnet", "make_rochetnet", "make_lottery_ama", "load", "setting_of"]
 
-_CLASSES = {"regretnet": RegretNet, "algnet": ALGNet, "rochetnet": RochetNet, "lottery_ama": LotteryAMA}
+_CLASSES = {"regretnet": RegretNet, "algnet": ALGNet, "certnet": CertNet, "rochetnet": RochetNet, "lottery_ama": LotteryAMA}
 
 
 def setting_of(n_bidders: int, n_items: int, prior: Prior | None, valuation: str = "additive") -> dict[str, Any]:
@@ -62,6 +63,24 @@ def make_algnet(
     if valuation != "additive":
         raise ValueError(f"algnet supports additive valuations only, not {valuation}")
     model = _build("algnet", checkpoint, n_bidders, n_items, prior, valuation, hidden=hidden, layers=layers)
+    model.noise_std = noise_std
+    return model  # type: ignore[return-value]
+
+
+def make_certnet(
+    n_bidders: int,
+    n_items: int,
+    prior: Prior | None = None,
+    checkpoint: str | None = None,
+    hidden: int | None = None,
+    layers: int | None = None,
+    ir: str | None = None,
+    valuation: str = "additive",
+    noise_std: float = 0.0,
+) -> CertNet:
+    """A certifiable RegretNet (sparsemax allocation; ``ir``: ``construction`` or ``penalty``),
+    fresh or from ``checkpoint`` (see :func:`make_regretnet`)."""
+    model = _build("certnet", checkpoint, n_bidders, n_items, prior, valuation, hidden=hidden, layers=layers, ir=ir)
     model.noise_std = noise_std
     return model  # type: ignore[return-value]
 

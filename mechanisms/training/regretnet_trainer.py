@@ -15,11 +15,22 @@ Two optional additions (off by default, i.e. the original method):
   training regret is about eps instead of growing for ever (since ``rgt_i >= 0`` the original
   update only ever raises them, which keeps trading revenue away late in training);
 * ``lr_decay`` / ``lr_decay_every``: multiply the learning rate by ``lr_decay`` periodically.
+
+Three more, for certifiable networks (Curry et al. 2020, :class:`mechanisms.learned.certnet.CertNet`):
+* ``ir_penalty`` mu: adds ``mu * sum_i mean(irv_i^2)``, ``irv_i = max(p_i - <a_i, b_i>, 0)``
+  (eq. 7-8), for networks whose payments are not IR by construction;
+* ``teacher`` + ``distill``: adds ``distill * (MSE(allocation) + MSE(payments))`` against a
+  shipped softmax RegretNet (distillation, §3.2), which stabilises the IR-penalty training;
+* ``relu_stability`` w: adds ``w * mean(-tanh(1 + u * l))`` over the trunk's neurons, ``(l, u)``
+  their interval bounds when one bidder's bid ranges over its whole support (the certifier's
+  search space) and the others' are fixed (Xiao et al. 2019, §3.3): stable ReLUs need no
+  binary variable in the MIP.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from mechanisms.learned.base import LearnedMechanism
@@ -67,6 +78,10 @@ class RegretNetTrainer:
         regret_target: float = 0.0,
         lr_decay: float = 1.0,
         lr_decay_every: int = 0,
+        ir_penalty: float = 0.0,
+        teacher: str | None = None,
+        distill: float = 0.0,
+        relu_stability: float = 0.0,
     ) -> None:
         for name, value in (("batch_size", batch_size), ("misreport_inits", misreport_inits), ("lagrange_every", lagrange_every), ("rho_every", rho_every)):
             if value < 1:
@@ -75,6 +90,14 @@ class RegretNetTrainer:
             raise ValueError("misreport_steps must be >= 0; lr and misreport_lr must be > 0")
         if regret_target < 0 or not 0 < lr_decay <= 1 or lr_decay_every < 0:
             raise ValueError("regret_target must be >= 0, lr_decay in (0, 1], lr_decay_every >= 0")
+        if ir_penalty < 0 or distill < 0 or relu_stability < 0:
+            raise ValueError("ir_penalty, distill and relu_stability must be >= 0")
+        if (teacher is None) != (distill == 0):
+            raise ValueError("distillation needs both a teacher checkpoint and a distill weight > 0")
+        if relu_stability > 0 and not hasattr(model, "interval_bounds"):
+            raise ValueError(f"relu_stability needs a network with interval bounds (certnet), not {type(model).__name__}")
+        self.ir_penalty, self.distill, self.relu_stability = ir_penalty, distill, relu_stability
+        self.teacher = _load_teacher(teacher, model) if teacher is not None else None
         self.regret_target, self.lr_decay, self.lr_decay_every = regret_target, lr_decay, lr_decay_every
         self.model, self.data, self.low, self.high = model, data, low, high
         self.batch_size, self.misreport_lr, self.misreport_steps = batch_size, misreport_lr, misreport_steps
@@ -104,6 +127,21 @@ class RegretNetTrainer:
         u_mis = deviation_utilities(self.model, v, misreports).amax(-1)
         regret = torch.relu(u_mis - u_true).mean(0)  # (n,)
         loss = -revenue + (self.lagrange * regret).sum() + 0.5 * self.rho * (regret**2).sum()
+        extra = {}
+        if self.ir_penalty:
+            violation = torch.relu(outcome.payments - (outcome.allocation * v).sum(-1))
+            extra["ir_violation"] = violation.mean()
+            loss = loss + self.ir_penalty * (violation**2).mean(0).sum()
+        if self.teacher is not None:
+            with torch.no_grad():
+                target = self.teacher.run(v, check=False)
+            distance = F.mse_loss(outcome.allocation, target.allocation) + F.mse_loss(outcome.payments, target.payments)
+            extra["distill"] = distance
+            loss = loss + self.distill * distance
+        if self.relu_stability:
+            instability = self._relu_instability(v)
+            extra["relu_instability"] = instability
+            loss = loss + self.relu_stability * instability
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -116,7 +154,19 @@ class RegretNetTrainer:
                 group["lr"] *= self.lr_decay
         if self.iteration % self.rho_every == 0:
             self.rho += self.rho_increment
-        return {"revenue": revenue.item(), "regret": regret.mean().item(), "loss": loss.item(), "rho": self.rho, "lagrange": self.lagrange.mean().item()}
+        metrics = {"revenue": revenue.item(), "regret": regret.mean().item(), "loss": loss.item(), "rho": self.rho, "lagrange": self.lagrange.mean().item()}
+        return {**metrics, **{k: t.item() for k, t in extra.items()}}
+
+    def _relu_instability(self, v: Tensor) -> Tensor:
+        """Mean ``-tanh(1 + u * l)`` over trunk neurons, profiles and bidders (Xiao et al. 2019)."""
+        n = v.shape[1]
+        low = v.unsqueeze(1).repeat(1, n, 1, 1)  # (b, n, n, m): box where bidder i's bid is free
+        high = low.clone()
+        own = torch.arange(n, device=v.device)
+        low[:, own, own] = self.low
+        high[:, own, own] = self.high
+        bounds = self.model.interval_bounds(low.flatten(0, 1), high.flatten(0, 1))
+        return torch.cat([-torch.tanh(1 + u * l) for l, u in bounds], dim=1).mean()
 
     def state_dict(self) -> dict:
         return {
@@ -137,3 +187,13 @@ class RegretNetTrainer:
         self.lagrange = state["lagrange"].to(device)
         self.rho, self.iteration = float(state["rho"]), int(state["iteration"])
         self.data.load_state_dict(state["data"])
+
+
+def _load_teacher(name: str, student: LearnedMechanism) -> LearnedMechanism:
+    """A shipped (or saved) checkpoint for the student's setting, frozen, on its device."""
+    from mechanisms.results import load_checkpoint
+
+    teacher = load_checkpoint(name)[0]
+    if (teacher.n_bidders, teacher.n_items) != (student.n_bidders, student.n_items):
+        raise ValueError(f"teacher '{name}' is for {teacher.n_bidders}x{teacher.n_items}, the student for {student.n_bidders}x{student.n_items}")
+    return teacher.to(student.scale.device).eval().requires_grad_(False)

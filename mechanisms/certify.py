@@ -1,0 +1,370 @@
+"""Exact regret certificates for certifiable networks by mixed-integer programming.
+
+For a valuation profile ``v`` and bidder ``i`` the certifier solves
+
+    max_{b_i in supp(P_i)}  u_i(b_i, v_-i) = <v_i, a_i(b_i, v_-i)> - p_i(b_i, v_-i)
+
+exactly (Curry et al. 2020, eq. 1 and §2.3), so the certified regret is that maximum minus the
+truthful utility: not an attack's lower bound but the true number, up to the solver's
+tolerances. The network (:class:`mechanisms.learned.certnet.CertNet`) is written as a MIP:
+
+* every trunk ReLU with pre-activation bounds ``l < 0 < u`` gets a binary and the big-M
+  constraints of eq. 4 (Tjeng et al.); stable ReLUs (``u <= 0`` or ``l >= 0``) need none. The
+  bounds come from interval arithmetic tightened by back-substituted linear relaxations
+  (CROWN-style; each unstable ReLU relaxed by its triangle, Planet's LP relaxation);
+* sparsemax through its KKT conditions (eq. 6): ``z = s - tau + mu``, ``sum z = 1``,
+  ``z, mu >= 0`` with ``z_k mu_k = 0`` as SOS1 constraints (``z <= 1`` is implied);
+* the hardsigmoid payment fraction as two ReLUs, and for ``ir="construction"`` the payment
+  ``fraction * <a_i, b_i>`` through bilinear (nonconvex quadratic) equalities.
+
+The solver is SCIP through PySCIPOpt (open source; SOS1 and nonconvex quadratics). A solve that
+stops early (time limit) is reported with its status and the valid upper bound from SCIP's dual
+bound, never as a certificate. Every certificate is cross-checked: the network evaluated by
+torch (float64) at the optimal misreport must reproduce the MIP's utility within
+``check_tolerance``, and a certified regret below what a gradient attack found at the same
+profile would be a wrong certificate; both raise :class:`CertificationError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from mechanisms.learned.certnet import CertNet
+from mechanisms.priors import Prior
+
+__all__ = ["Certificate", "CertificationError", "Certifier", "Program", "network_bounds"]
+
+#: SCIP statuses that are certificates (solved to global optimality within the gap limit).
+SOLVED = ("optimal", "gaplimit")
+
+
+class CertificationError(RuntimeError):
+    """The MIP disagrees with the network, or a certificate is below an attack's regret: a
+    wrong certificate (a bug or a numerical failure), never a result to report."""
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The result of one solve: bidder ``bidder`` at one valuation profile.
+
+    Attributes:
+        status: SCIP's status (``optimal``, ``timelimit``, ``infeasible``, ...).
+        certified: True when solved to optimality: ``regret`` is then exact (up to tolerances).
+        regret: the certified regret, or None when not certified.
+        regret_upper_bound: from SCIP's dual bound; valid even after a time-out (inf if none).
+        regret_found: regret of the best misreport the solver found (a lower bound), or None.
+        misreport: that misreport ``(n_items,)``, or None.
+        truthful_utility: the bidder's utility when truthful (torch, float64).
+        network_utility: the network's utility at ``misreport`` (torch, float64), the cross-check.
+        gap: SCIP's relative gap; seconds: wall time of bounds, model building and solve.
+        binaries: ReLU binaries in the MIP (unstable neurons); relus: all ReLUs encoded.
+    """
+
+    bidder: int
+    status: str
+    certified: bool
+    regret: float | None
+    regret_upper_bound: float
+    regret_found: float | None
+    misreport: list[float] | None
+    truthful_utility: float
+    network_utility: float | None
+    gap: float
+    seconds: float
+    binaries: int
+    relus: int
+
+    def as_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["misreport"] = None if self.misreport is None else " ".join(f"{x:.6f}" for x in self.misreport)
+        return row
+
+
+class _Affine:
+    """A linear layer as float64 arrays: ``y = W x + c``."""
+
+    def __init__(self, layer: nn.Linear, rows: slice | list[int] | None = None) -> None:
+        w = layer.weight.detach().double().cpu().numpy()
+        c = layer.bias.detach().double().cpu().numpy()
+        self.w, self.c = (w, c) if rows is None else (w[rows], c[rows])
+
+
+def _relu_relaxation(l: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linear bounds of ``relu`` on ``[l, u]``: upper ``su * z + bu``, lower ``sl * z``."""
+    unstable = (l < 0) & (u > 0)
+    su = np.where(l >= 0, 1.0, 0.0)
+    bu = np.zeros_like(l)
+    width = np.where(unstable, u - l, 1.0)
+    su = np.where(unstable, u / width, su)
+    bu = np.where(unstable, -u * l / width, bu)
+    sl = np.where(l >= 0, 1.0, np.where(unstable & (u >= -l), 1.0, 0.0))
+    return su, bu, sl
+
+
+def _backsubstitute(target: _Affine, trunk: list[_Affine], bounds: list[tuple[np.ndarray, np.ndarray]],
+                    in_low: np.ndarray, in_high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of ``target(relu(trunk[-1](... relu(trunk[0](x)))))`` over the
+    input box, with every ReLU replaced by its linear relaxation (CROWN-style)."""
+    out = []
+    for sign in (1.0, -1.0):  # upper bound of +target, then of -target
+        lam, const = sign * target.w, sign * target.c
+        for layer, (l, u) in zip(reversed(trunk), reversed(bounds)):
+            su, bu, sl = _relu_relaxation(l, u)
+            pos, neg = np.maximum(lam, 0.0), np.minimum(lam, 0.0)
+            const = const + pos @ bu
+            lam = pos * su + neg * sl
+            const = const + lam @ layer.c
+            lam = lam @ layer.w
+        center, radius = (in_high + in_low) / 2, (in_high - in_low) / 2
+        out.append(const + lam @ center + np.abs(lam) @ radius)
+    upper, neg_lower = out
+    return -neg_lower, upper
+
+
+def _interval(layer: _Affine, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    center, radius = (high + low) / 2, (high - low) / 2
+    c = layer.w @ center + layer.c
+    r = np.abs(layer.w) @ radius
+    return c - r, c + r
+
+
+def network_bounds(trunk: list[_Affine], heads: list[_Affine], in_low: np.ndarray, in_high: np.ndarray
+                   ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
+    """Pre-activation bounds of every trunk layer and of the heads over the input box: the
+    intersection of interval arithmetic and back-substituted linear relaxations."""
+    bounds: list[tuple[np.ndarray, np.ndarray]] = []
+    low, high = in_low, in_high
+    for k, layer in enumerate(trunk):
+        il, iu = _interval(layer, low, high)
+        if k > 0:
+            bl, bu = _backsubstitute(layer, trunk[:k], bounds, in_low, in_high)
+            il, iu = np.maximum(il, bl), np.minimum(iu, bu)
+        bounds.append((il, iu))
+        low, high = np.maximum(il, 0.0), np.maximum(iu, 0.0)
+    head_bounds = []
+    for head in heads:
+        il, iu = _interval(head, low, high)
+        bl, bu = _backsubstitute(head, trunk, bounds, in_low, in_high)
+        head_bounds.append((np.maximum(il, bl), np.minimum(iu, bu)))
+    return bounds, head_bounds
+
+
+class Certifier:
+    """Certify a :class:`CertNet`'s regret at given profiles with SCIP.
+
+    Args:
+        model: the certifiable network.
+        prior: the valuation prior (the misreport ranges over its support).
+        time_limit: seconds per solve; a solve that hits it is reported, not certified.
+        check_tolerance: largest allowed difference between the MIP's utility and the network's
+            at the optimal misreport (the paper reports ~1e-6).
+        feastol: SCIP's feasibility tolerance.
+        threads: not used by SCIP's default build; kept 1 (the MIP is solved sequentially).
+    """
+
+    def __init__(self, model: CertNet, prior: Prior, *, time_limit: float = 60.0, check_tolerance: float = 1e-5,
+                 feastol: float = 1e-9) -> None:
+        if not isinstance(model, CertNet):
+            raise ValueError(f"only certifiable networks (certnet) can be certified, not {type(model).__name__}")
+        try:
+            import pyscipopt  # noqa: F401
+        except ImportError:
+            raise ValueError("the certifier needs PySCIPOpt: pip install pyscipopt") from None
+        if not time_limit > 0:
+            raise ValueError("time_limit must be > 0")
+        self.model = model
+        self.reference = copy.deepcopy(model).double().eval().requires_grad_(False)  # the float64 cross-check
+        self.reference.noise_std = 0.0
+        self.prior, self.time_limit, self.check_tolerance, self.feastol = prior, time_limit, check_tolerance, feastol
+        n, m = model.n_bidders, model.n_items
+        layers = [layer for layer in model.trunk if isinstance(layer, nn.Linear)]
+        self.trunk = [_Affine(layer) for layer in layers]
+        self.allocation = _Affine(model.allocation_head)
+        self.payment = _Affine(model.payment_head)
+        self.scale = model.scale.double().cpu().numpy()
+        self.low, self.high = (t.double().cpu().numpy() for t in prior.bounds("cpu"))
+        self.n, self.m = n, m
+
+    # -- the network in float64 --------------------------------------------------------------
+    def utility(self, valuations: np.ndarray, bidder: int, report: np.ndarray) -> float:
+        """Bidder ``bidder``'s utility (true values ``valuations[bidder]``) when it reports
+        ``report`` and the others report truthfully, by the float64 network."""
+        bids = valuations.copy()
+        bids[bidder] = report
+        with torch.no_grad():
+            out = self.reference.run(torch.from_numpy(bids).unsqueeze(0), check=False)
+        alloc, pay = out.allocation[0, bidder].numpy(), float(out.payments[0, bidder])
+        return float(alloc @ valuations[bidder] - pay)
+
+    # -- certificate ---------------------------------------------------------------------------
+    def build(self, valuations: Tensor | np.ndarray, bidder: int) -> Program:
+        """The MIP of bidder ``bidder``'s best misreport at the profile ``valuations`` ``(n, m)``."""
+        import pyscipopt
+
+        v = np.asarray(valuations.detach().cpu().numpy() if isinstance(valuations, Tensor) else valuations, dtype=np.float64)
+        if v.shape != (self.n, self.m):
+            raise ValueError(f"valuations must have shape ({self.n}, {self.m}), got {v.shape}")
+        if not 0 <= bidder < self.n:
+            raise ValueError(f"bidder must be in [0, {self.n - 1}], got {bidder}")
+        n, m, i = self.n, self.m, bidder
+
+        # Input box in feature space: bidder i's scaled bids range over the support.
+        feat = (v / self.scale).reshape(-1)
+        in_low, in_high = feat.copy(), feat.copy()
+        own = slice(i * m, (i + 1) * m)
+        in_low[own] = self.low[i] / self.scale[i]
+        in_high[own] = self.high[i] / self.scale[i]
+        pay_head = _Affine(self.model.payment_head, [i])
+        trunk_bounds, (alloc_bounds, pay_bounds) = network_bounds(self.trunk, [self.allocation, pay_head], in_low, in_high)
+
+        mip = pyscipopt.Model()
+        mip.hideOutput()
+        mip.setParam("limits/time", self.time_limit)
+        mip.setParam("numerics/feastol", self.feastol)
+        mip.setParam("limits/gap", 0.0)
+        bids = [mip.addVar(f"b{j}", lb=float(self.low[i, j]), ub=float(self.high[i, j])) for j in range(m)]
+        inputs: list[Any] = [float(x) for x in feat]
+        for j in range(m):
+            inputs[i * m + j] = bids[j] * float(1.0 / self.scale[i, j])
+
+        binaries = relus = 0
+        layer_in = inputs
+        for k, (layer, (l, u)) in enumerate(zip(self.trunk, trunk_bounds)):
+            outputs: list[Any] = []
+            for h in range(layer.w.shape[0]):
+                pre = _affine_expr(layer.w[h], layer.c[h], layer_in)
+                out, used = _relu(mip, pre, float(l[h]), float(u[h]), f"x{k}_{h}")
+                binaries += used
+                relus += 1
+                outputs.append(out)
+            layer_in = outputs
+
+        # Sparsemax over bidders + dummy, per item (KKT, eq. 6).
+        al, au = alloc_bounds
+        alloc_own = []
+        for j in range(m):
+            rows = [r * m + j for r in range(n + 1)]
+            tau = mip.addVar(f"tau{j}", lb=float(min(al[rows]) - 1.0), ub=float(max(au[rows])))
+            z_vars = []
+            for r, idx in enumerate(rows):
+                s = _affine_expr(self.allocation.w[idx], self.allocation.c[idx], layer_in)
+                z = mip.addVar(f"z{r}_{j}", lb=0.0, ub=1.0)
+                mu = mip.addVar(f"mu{r}_{j}", lb=0.0, ub=float(1.0 - al[idx] + max(au[rows])))
+                mip.addCons(z - s + tau - mu == 0)
+                mip.addConsSOS1([z, mu])
+                z_vars.append(z)
+            mip.addCons(pyscipopt.quicksum(z_vars) == 1)
+            alloc_own.append(z_vars[i])
+
+        # Payment of bidder i.
+        q = _affine_expr(pay_head.w[0], pay_head.c[0], layer_in)
+        ql, qu = float(pay_bounds[0][0]), float(pay_bounds[1][0])
+        if self.model.ir == "construction":
+            # hardsigmoid(q) = relu(t) - relu(t - 1), t = q / 6 + 1/2
+            t = q * (1.0 / 6.0) + 0.5
+            tl, tu = ql / 6 + 0.5, qu / 6 + 0.5
+            r1, b1 = _relu(mip, t, tl, tu, "frac_lo")
+            r2, b2 = _relu(mip, t - 1.0, tl - 1.0, tu - 1.0, "frac_hi")
+            binaries += b1 + b2
+            relus += 2
+            fraction = mip.addVar("fraction", lb=0.0, ub=1.0)
+            mip.addCons(fraction == r1 - r2)
+            value_max = float(np.sum(self.high[i]))
+            reported = mip.addVar("reported_value", lb=0.0, ub=value_max)
+            mip.addCons(reported == pyscipopt.quicksum(alloc_own[j] * bids[j] for j in range(m)))
+            payment = mip.addVar("payment", lb=0.0, ub=value_max)
+            mip.addCons(payment == fraction * reported)
+        else:
+            payment, used = _relu(mip, q, ql, qu, "payment")
+            binaries += used
+            relus += 1
+        mip.setObjective(pyscipopt.quicksum(float(v[i, j]) * alloc_own[j] for j in range(m)) - payment, "maximize")
+        return Program(mip, bids, v, i, binaries, relus)
+
+    def certify(self, valuations: Tensor | np.ndarray, bidder: int) -> Certificate:
+        """Solve bidder ``bidder``'s best-misreport MIP at the profile ``valuations`` ``(n, m)``.
+
+        Raises:
+            CertificationError: the network does not reproduce the MIP's optimum.
+        """
+        start = time.perf_counter()
+        program = self.build(valuations, bidder)
+        mip, v, i = program.mip, program.valuations, program.bidder
+        truthful = self.utility(v, i, v[i])
+        mip.optimize()
+        status = mip.getStatus()
+        dual = mip.getDualbound()
+        upper = float(dual) - truthful if np.isfinite(dual) and abs(dual) < 1e19 else float("inf")
+        misreport = found = net_utility = None
+        if mip.getNSols() > 0:
+            solution = mip.getBestSol()
+            misreport = [float(np.clip(mip.getSolVal(solution, b), self.low[i, j], self.high[i, j])) for j, b in enumerate(program.bids)]
+            mip_utility = float(mip.getSolObjVal(solution))
+            net_utility = self.utility(v, i, np.asarray(misreport))
+            if abs(net_utility - mip_utility) > self.check_tolerance:
+                raise CertificationError(
+                    f"bidder {i}: the MIP's utility {mip_utility:.8f} at misreport {misreport} differs from the network's "
+                    f"{net_utility:.8f} by more than {self.check_tolerance:g}: the encoding is wrong"
+                )
+            found = net_utility - truthful
+        certified = status in SOLVED
+        gap = float(mip.getGap()) if mip.getNSols() > 0 else float("inf")
+        regret = max(found, 0.0) if certified and found is not None else None
+        return Certificate(
+            bidder=i, status=status, certified=certified, regret=regret, regret_upper_bound=max(upper, 0.0),
+            regret_found=found, misreport=misreport, truthful_utility=truthful, network_utility=net_utility,
+            gap=gap, seconds=time.perf_counter() - start, binaries=program.binaries, relus=program.relus,
+        )
+
+
+@dataclass
+class Program:
+    """A built MIP: the SCIP model, bidder ``bidder``'s misreport variables, the profile."""
+
+    mip: Any
+    bids: list[Any]
+    valuations: np.ndarray
+    bidder: int
+    binaries: int
+    relus: int
+
+
+def _affine_expr(w: np.ndarray, c: float, inputs: list[Any]) -> Any:
+    """``w . inputs + c`` as a SCIP expression (constant inputs folded into the constant)."""
+    import pyscipopt
+
+    const = float(c)
+    terms = []
+    for weight, x in zip(w, inputs):
+        if weight == 0.0:
+            continue
+        if isinstance(x, float):
+            const += float(weight) * x
+        else:
+            terms.append(float(weight) * x)
+    return pyscipopt.quicksum(terms) + const
+
+
+def _relu(mip: Any, pre: Any, l: float, u: float, name: str) -> tuple[Any, int]:
+    """``relu(pre)`` for ``pre`` in ``[l, u]``: 0 or ``pre`` when stable, else eq. 4 with a binary.
+
+    Returns the output (a variable or 0.0) and the number of binaries used (0 or 1).
+    """
+    if u <= 0:
+        return 0.0, 0
+    x = mip.addVar(name, lb=max(l, 0.0), ub=u)
+    if l >= 0:
+        mip.addCons(x == pre)
+        return x, 0
+    d = mip.addVar(f"{name}_on", vtype="B")
+    mip.addCons(x >= pre)
+    mip.addCons(x <= pre - l * (1 - d))
+    mip.addCons(x <= u * d)
+    return x, 1
