@@ -4,7 +4,7 @@ Find bids ``x`` whose outcome matches the public one, ``x`` in the prior's suppo
 
     x* = argmin_x ||g(x) - g(b)||_2 + ||p(x) - p(b)||_2          (eq. 5)
 
-Two solvers:
+Three solvers:
 
 * ``lm`` (default): Levenberg–Marquardt on the residuals ``g(x) - g(b)`` and ``p(x) - p(b)``
   (their squared sum has the same zero as eq. 5), one damped Gauss–Newton step per auction
@@ -12,6 +12,10 @@ Two solvers:
   residual (``n*m + n``), and about 100 iterations suffice where Adam needs thousands.
 * ``adam``: projected Adam on eq. 5 as in the paper (which runs 50,000 steps at lr 0.002);
   the step size halves whenever the total objective stops improving.
+* ``search``: derivative-free local random search (each step tries ``proposals`` Gaussian
+  moves per start and keeps the best; the step size grows after a success and shrinks after a
+  failure), for mechanisms without useful gradients: menus that pick an option by argmax
+  (Lottery AMA, RochetNet) and the exact item-wise auctions. The default for them.
 
 Starting points are drawn from the prior (or zeros without distributional knowledge, A.5);
 with ``candidates`` the ``restarts`` best of that many prior draws (by objective) are kept,
@@ -34,7 +38,7 @@ from mechanisms.priors import Prior
 __all__ = ["ModelInversion"]
 
 INITS = ("prior", "zeros")
-SOLVERS = ("lm", "adam")
+SOLVERS = ("lm", "adam", "search")
 #: ``outcome``: eq. 5 as in the paper, distances between allocations and between payments.
 #: ``log``: the same distances between their logarithms. A losing bidder's allocation is tiny
 #: (softmax saturation) but still carries its bid; on the log scale it weighs as much as a
@@ -43,12 +47,13 @@ OBJECTIVES = ("outcome", "log")
 
 
 class ModelInversion(ObserverPolicy):
-    """Model inversion of a differentiable mechanism.
+    """Model inversion of a mechanism.
 
     Args:
         mechanism, prior: injected (the published mechanism and the valuation prior).
-        solver: ``lm`` (Levenberg–Marquardt) or ``adam`` (the paper's projected Adam).
-        iterations: solver steps at most (default 100 for ``lm``, 3000 for ``adam``).
+        solver: ``lm`` (Levenberg–Marquardt), ``adam`` (the paper's projected Adam) or ``search``
+            (derivative-free); default ``lm`` for differentiable mechanisms, else ``search``.
+        iterations: solver steps at most (default 100 for ``lm`` and ``search``, 3000 for ``adam``).
         lr: Adam learning rate (``adam`` only).
         restarts: starting points per auction; the best objective wins.
         candidates: prior draws screened per auction for the ``restarts`` best starts
@@ -57,7 +62,9 @@ class ModelInversion(ObserverPolicy):
         project: ``support`` (clip to the prior's support) or ``nonnegative`` (only ``x >= 0``).
         tolerance: stop when every auction's objective (the residual norm for ``lm``) is below it.
         check_every: how often (in steps) ``adam`` tests the stopping rule.
-        objective: ``log`` (default) or ``outcome`` (the paper's eq. 5), see :data:`OBJECTIVES`.
+        objective: ``log`` or ``outcome`` (the paper's eq. 5), see :data:`OBJECTIVES`; default
+            ``log`` for the gradient solvers, ``outcome`` for ``search`` (argmax outcomes are 0/1).
+        proposals: Gaussian moves tried per start and step (``search`` only).
 
     The mechanism's output noise is not modelled: inversion matches the noiseless outcome
     (the observer cannot know the noise draw).
@@ -67,7 +74,7 @@ class ModelInversion(ObserverPolicy):
         self,
         mechanism: Mechanism,
         prior: Prior,
-        solver: str = "lm",
+        solver: str | None = None,
         iterations: int | None = None,
         lr: float = 0.01,
         restarts: int = 4,
@@ -76,14 +83,22 @@ class ModelInversion(ObserverPolicy):
         project: str = "support",
         tolerance: float = 1e-5,
         check_every: int = 50,
-        objective: str = "log",
+        objective: str | None = None,
+        proposals: int = 16,
     ) -> None:
-        if not getattr(mechanism, "differentiable", False):
-            raise ValueError(f"inversion needs a differentiable mechanism; {type(mechanism).__name__} is not (use a guessing observer)")
+        differentiable = bool(getattr(mechanism, "differentiable", False))
+        if solver is None:
+            solver = "lm" if differentiable else "search"
         if solver not in SOLVERS:
             raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+        if solver != "search" and not differentiable:
+            raise ValueError(f"solver '{solver}' needs gradients; {type(mechanism).__name__} has none (use solver='search')")
+        if objective is None:
+            objective = "outcome" if solver == "search" else "log"
+        if isinstance(proposals, bool) or not isinstance(proposals, int) or proposals < 1:
+            raise ValueError(f"proposals must be an integer >= 1, got {proposals!r}")
         if iterations is None:
-            iterations = 100 if solver == "lm" else 3000
+            iterations = 3000 if solver == "adam" else 100
         for name, value in (("iterations", iterations), ("restarts", restarts), ("check_every", check_every)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
@@ -99,6 +114,7 @@ class ModelInversion(ObserverPolicy):
             raise ValueError(f"project must be 'support' or 'nonnegative', got {project!r}")
         self.solver, self.iterations, self.lr, self.restarts, self.candidates = solver, iterations, lr, restarts, candidates
         self.init, self.project, self.tolerance, self.check_every, self.objective = init, project, tolerance, check_every, objective
+        self.proposals = proposals
         self._mechanism, self._prior = mechanism, prior
         self.steps_taken = 0
 
@@ -136,8 +152,11 @@ class ModelInversion(ObserverPolicy):
             free = torch.ones(n, m, dtype=torch.bool, device=device)
             if fixed is not None:
                 free[bidder] = False
-            descend = self._levenberg_marquardt if self.solver == "lm" else self._adam
-            best_obj, best_x = descend(x0, residuals.repeated(r), lo, hi, free, b, r)
+            if self.solver == "search":
+                best_obj, best_x = self._search(x0, residuals.repeated(r), lo, hi, free, b, r, generator)
+            else:
+                descend = self._levenberg_marquardt if self.solver == "lm" else self._adam
+                best_obj, best_x = descend(x0, residuals.repeated(r), lo, hi, free, b, r)
             pick = best_obj.view(b, r).argmin(1)
             guess = best_x.view(b, r, n, m)[torch.arange(b, device=device), pick]
         return guess.detach().clone()
@@ -197,6 +216,34 @@ class ModelInversion(ObserverPolicy):
             with torch.no_grad():
                 cost = residuals(x).pow(2).sum(1)
         return cost.sqrt(), x
+
+    def _search(self, x0: Tensor, residuals: _Residuals, lo: Tensor, hi: Tensor, free: Tensor, b: int, r: int,
+                generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
+        """Local random search from ``x0`` ``(b * r, n, m)``: each step tries ``proposals`` Gaussian
+        moves per start, keeps the best if it improves; the step doubles after a success and
+        halves after a failure. Returns the best residual norm and point of each start."""
+        k = self.proposals
+        with torch.no_grad():
+            x = x0.clone()
+            cost = residuals.objective(x, "lm")
+            step = (0.1 * (hi - lo)).expand_as(x).clone()
+            mask = free.to(x.dtype)
+            many = residuals.repeated(r * k)
+            it = 0
+            for it in range(1, self.iterations + 1):
+                if bool((cost.view(b, r).amin(1) < self.tolerance).all()):
+                    break
+                noise = torch.randn((x.shape[0], k, *x.shape[1:]), generator=generator, device=generator.device if generator is not None else x.device, dtype=x.dtype).to(x.device)
+                candidates = torch.maximum(torch.minimum(x.unsqueeze(1) + step.unsqueeze(1) * noise * mask, hi), lo)
+                costs = many.objective(candidates.flatten(0, 1), "lm").view(-1, k)
+                best_cost, best = costs.min(1)
+                better = best_cost < cost
+                chosen = candidates[torch.arange(x.shape[0], device=x.device), best]
+                x = torch.where(better.view(-1, 1, 1), chosen, x)
+                cost = torch.where(better, best_cost, cost)
+                step = torch.where(better.view(-1, 1, 1), step * 2.0, step * 0.5).clamp(1e-6 * (hi - lo), hi - lo)
+            self.steps_taken = it
+        return cost, x
 
     def _adam(self, x0: Tensor, residuals: _Residuals, lo: Tensor, hi: Tensor, free: Tensor,
               b: int, r: int) -> tuple[Tensor, Tensor]:

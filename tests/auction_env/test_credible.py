@@ -51,7 +51,8 @@ def test_any_tampering_is_detected() -> None:
         open_commitment(c, Opening(b"short", o.payload))
 
 
-@pytest.mark.parametrize("name,params", [("second_price", {}), ("myerson", {}), ("regretnet", {"checkpoint": "2x2", "noise_std": 0.5})])
+@pytest.mark.parametrize("name,params", [("second_price", {}), ("myerson", {}), ("regretnet", {"checkpoint": "2x2", "noise_std": 0.5}),
+                                         ("lottery_ama", {"menu_size": 16}), ("certnet", {"ir": "penalty"})])
 def test_verify_accepts_honest_and_rejects_deviating_outcomes(name: str, params: dict) -> None:
     """Definition 4.1: the published mechanism's outcome verifies; any other outcome does not."""
     mech = mechanisms.make(name, context={"prior": PRIOR, "n_bidders": 2, "n_items": 2}, **params)
