@@ -24,13 +24,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="play a scenario and summarise it", description="Play a scenario (or every cell of its sweep) through the batched core; write config.yaml, summary.json and, for sweeps, sweep.csv.")
+    run = sub.add_parser("run", help="play a scenario and summarise it", description="Play a scenario (or every cell of its sweep) through the batched core; write config.yaml, summary.json and, for sweeps, sweep.csv. A sweep's cells run on a local process pool or on Ray, each finished cell is kept in DIR/cells/, and rerunning with the same --out resumes the sweep.")
     run.add_argument("scenario", metavar="SCENARIO", help="a YAML path or a shipped scenario name (see `auction-env list scenarios`)")
     run.add_argument("--out", metavar="DIR", help="output folder (default runs/<name>-<timestamp>)")
     run.add_argument("--seed", type=_non_negative, metavar="N", help="override run.seed")
     run.add_argument("--episodes", type=_positive, metavar="N", help="override run.episodes (quick runs)")
     run.add_argument("--regret-profiles", type=_positive, metavar="N", help="override run.regret.profiles")
     run.add_argument("--device", metavar="DEV", help="torch device (default: cuda if available, else cpu)")
+    run.add_argument("--backend", choices=["local", "ray"], default="local", help="where a sweep's cells run: local process pool (default) or Ray")
+    run.add_argument("--workers", type=_positive, metavar="N", help="local processes (default: CPU count; 1 runs cells in this process), or a local Ray's CPUs")
+    run.add_argument("--address", metavar="ADDR", help="an existing Ray cluster for --backend ray, e.g. 127.0.0.1:6379")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.set_defaults(handler=_cmd_run)
 
@@ -150,6 +153,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         regret_profiles=args.regret_profiles,
         device=_device(args.device),
         progress=not args.no_progress,
+        backend=args.backend,
+        workers=args.workers,
+        address=args.address,
     )
     print(f"scenario {result.scenario.name}  ({result.scenario.source})")
     if result.config.sweep is None:
@@ -158,6 +164,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         keys = [*result.config.sweep.grid, *(["run.seed"] if result.config.sweep.seeds else [])]
         print(format_sweep(result.rows, keys))
     print(f"results written to {result.out_dir}")
+    failed = sum("error" in row for row in result.rows)
+    if failed:
+        print(f"{PROG}: {failed} of {len(result.rows)} sweep cells failed (their errors are in the table); "
+              f"rerun with the same --out to retry only those", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -31,10 +31,12 @@ def format_summary(summary: Mapping[str, Any]) -> str:
 
 
 def format_sweep(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> str:
-    """One line per sweep cell: its grid values, revenue and welfare."""
+    """One line per sweep cell: its grid values, revenue and welfare (or the cell's error)."""
     headers = [*keys, "revenue", "+/-", "welfare"]
     table = [
-        [*(str(r.get(k, "")) for k in keys), f"{r['revenue_mean']:.4f}", f"{r['revenue_stderr']:.4f}", f"{r['welfare_mean']:.4f}"]
+        [*(str(r.get(k, "")) for k in keys),
+         *((f"{r['revenue_mean']:.4f}", f"{r['revenue_stderr']:.4f}", f"{r['welfare_mean']:.4f}") if "error" not in r
+           else (f"error: {r['error']}", "", ""))]
         for r in rows
     ]
     widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]

@@ -160,18 +160,24 @@ def run_scenario(
     device: torch.device | str | None = None,
     progress: bool = True,
     write: bool = True,
+    backend: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
 ) -> RunResult:
     """Play a scenario (every cell of its sweep) and write its results.
 
     Args:
         scenario: a YAML path, a shipped scenario name, a mapping, or a loaded :class:`Scenario`.
-        out: output folder; default ``runs/<name>-<timestamp>``.
+        out: output folder; default ``runs/<name>-<timestamp>``. Rerunning a sweep with the same
+            ``out`` resumes it (finished cells are kept in ``out/cells/``).
         seed: overrides ``run.seed`` (a sweep's ``seeds`` still override per cell).
         episodes: overrides ``run.episodes`` (quick runs).
         regret_profiles: overrides ``run.regret.profiles`` when the scenario measures regret.
         device: where to run; default CUDA when available.
-        progress: show a progress bar over all rounds.
+        progress: show a progress bar (over rounds; over cells for a sweep).
         write: write ``config.yaml``, ``summary.json`` (and ``sweep.csv``) to ``out``.
+        backend, workers, address: where a sweep's cells run (see :mod:`auction_env.sweep`):
+            ``local`` (a process pool of ``workers``, default the CPU count) or ``ray``.
 
     Returns:
         A :class:`RunResult`. Files are written atomically, after all cells finished.
@@ -179,6 +185,8 @@ def run_scenario(
     Raises:
         ConfigError: the scenario (or an override) is invalid.
     """
+    from auction_env.sweep import run_cells
+
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     data = loaded.config.to_dict()
     if seed is not None:
@@ -189,23 +197,29 @@ def run_scenario(
         data["run"]["regret"]["profiles"] = regret_profiles
     config = parse(ScenarioConfig, data, source=loaded.source)
     cells = sweep_cells(config, source=loaded.source)
-    total = sum(c.env.rounds * c.run.episodes for _, c in cells)
-    rows = []
-    with tqdm(total=total, unit="round", unit_scale=True, disable=not progress, desc=loaded.name) as bar:
-        for overrides, cell in cells:
+    out_dir = _out_dir(loaded.name, out) if write else None
+    if config.sweep is not None:
+        with tqdm(total=len(cells), unit="cell", disable=not progress, desc=loaded.name) as bar:
+            rows = run_cells(cells, backend=backend, workers=workers, address=address, out=out_dir,
+                             device=str(device) if device is not None else None, on_cell=lambda: bar.update(1))
+    else:
+        total = config.env.rounds * config.run.episodes
+        with tqdm(total=total, unit="round", unit_scale=True, disable=not progress, desc=loaded.name) as bar:
             try:
-                summary = play(cell, device=device, on_rounds=bar.update, progress=progress)
+                rows = [play(cells[0][1], device=device, on_rounds=bar.update, progress=progress)]
             except ConfigError as err:
                 raise err.in_file(loaded.source) from None
-            rows.append({**overrides, **summary} if overrides else summary)
     result = RunResult(loaded, config, rows)
-    if write:
-        result.out_dir = _write(result, out)
+    if out_dir is not None:
+        result.out_dir = _write(result, out_dir)
     return result
 
 
-def _write(result: RunResult, out: str | Path | None) -> Path:
-    out_dir = Path(out) if out is not None else Path("runs") / f"{result.scenario.name}-{datetime.now():%Y%m%d-%H%M%S}"
+def _out_dir(name: str, out: str | Path | None) -> Path:
+    return Path(out) if out is not None else Path("runs") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _write(result: RunResult, out_dir: Path) -> Path:
     write_text_atomic(out_dir / "config.yaml", yaml.safe_dump(result.config.to_dict(), sort_keys=False))
     write_text_atomic(out_dir / "summary.json", json.dumps(result.summary, indent=2) + "\n")
     if result.config.sweep is not None:

@@ -1,0 +1,166 @@
+"""Sweep backends: same rows on every backend, resumable cells, failing cells as rows, Ray."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from auction_env.cli import main
+from auction_env.errors import ConfigError
+from auction_env.runner import run_scenario
+
+
+def sweep_file(folder: Path, *, episodes: int = 2000, reserves=(0.0, 0.1, 0.2), seeds=(0, 1)) -> Path:
+    scenario = {
+        "name": "tiny_sweep",
+        "env": {"n_bidders": 2, "n_items": 2, "mechanism": {"name": "second_price", "params": {"reserve": 0.0}}, "rounds": 5},
+        "agents": [{"policy": "truthful"}],
+        "run": {"episodes": episodes, "seed": 0},
+        "sweep": {"grid": {"env.mechanism.params.reserve": list(reserves)}, "seeds": list(seeds)},
+    }
+    path = folder / "tiny_sweep.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    return path
+
+
+def comparable(rows):
+    """Rows without their wall times (the only field that may differ between runs)."""
+    return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in rows]
+
+
+def test_local_pool_and_in_process_give_the_same_rows(tmp_path):
+    """A process pool of 2 workers and the in-process run give identical rows, in cell order."""
+    path = sweep_file(tmp_path)
+    one = run_scenario(str(path), out=tmp_path / "one", workers=1, progress=False)
+    pool = run_scenario(str(path), out=tmp_path / "pool", workers=2, progress=False)
+    assert len(one.rows) == 6 and comparable(one.rows) == comparable(pool.rows)
+    assert [r["env.mechanism.params.reserve"] for r in pool.rows] == [0.0, 0.0, 0.1, 0.1, 0.2, 0.2]
+
+
+def test_rerun_skips_finished_cells_and_recomputes_missing_ones(tmp_path):
+    """After losing two cell records, a rerun recomputes exactly those and keeps the others untouched."""
+    path = sweep_file(tmp_path)
+    out = tmp_path / "out"
+    first = run_scenario(str(path), out=out, workers=1, progress=False)
+    records = sorted((out / "cells").glob("cell-*.json"))
+    assert len(records) == 6
+    for lost in records[1:3]:
+        lost.unlink()
+    (out / "sweep.csv").unlink()
+    kept = {p.name: p.stat().st_mtime_ns for p in records if p.exists()}
+    second = run_scenario(str(path), out=out, workers=1, progress=False)
+    assert comparable(second.rows) == comparable(first.rows)
+    assert {p.name: p.stat().st_mtime_ns for p in records if p.name in kept} == kept
+    assert len(list(csv.DictReader((out / "sweep.csv").open()))) == 6
+
+
+def test_failing_cell_is_reported_and_does_not_stop_the_sweep(tmp_path, capsys):
+    """A cell that fails to build becomes a row with its error; the CLI exits 1 and says so."""
+    path = sweep_file(tmp_path, reserves=(0.1, -1.0), seeds=(0,))
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--workers", "1", "--no-progress"]) == 1
+    rows = list(csv.DictReader((tmp_path / "out" / "sweep.csv").open()))
+    assert rows[0]["error"] == "" and float(rows[0]["revenue_mean"]) > 0
+    assert "reserve must be finite and >= 0" in rows[1]["error"]
+    assert "1 of 2 sweep cells failed" in capsys.readouterr().err
+
+
+def test_out_folder_of_another_sweep_is_refused(tmp_path):
+    """Resuming into a folder that holds another sweep's cells fails with a clear message."""
+    out = tmp_path / "out"
+    run_scenario(str(sweep_file(tmp_path)), out=out, workers=1, progress=False)
+    other = sweep_file(tmp_path, reserves=(0.3, 0.4, 0.5))
+    with pytest.raises(ConfigError, match="another sweep"):
+        run_scenario(str(other), out=out, workers=1, progress=False)
+
+
+def test_ray_backend_without_ray_says_how_to_install(tmp_path, monkeypatch, capsys):
+    """--backend ray without Ray installed: exit 2 and one line with the install command."""
+    monkeypatch.setitem(sys.modules, "ray", None)
+    assert main(["run", str(sweep_file(tmp_path)), "--backend", "ray", "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "pip install 'auction-env[distributed]'" in err and len(err.splitlines()) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def ray_head():
+    """A loopback Ray head of 2 CPUs started with `ray start --block` in its own process group;
+    temp and auth files live in a temp folder, and only this cluster is stopped (by its group)."""
+    folder = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray's socket paths have a length limit
+    port = _free_port()
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "HOME": str(folder), "RAY_USAGE_STATS_ENABLED": "0"}
+    ray_cli = Path(sys.executable).with_name("ray")
+    head = subprocess.Popen(
+        [str(ray_cli), "start", "--head", "--block", "--port", str(port), "--node-ip-address", "127.0.0.1", "--num-cpus", "2",
+         "--temp-dir", str(folder / "t"), "--include-dashboard", "false", "--disable-usage-stats"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        address = f"127.0.0.1:{port}"
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.5)
+        else:
+            raise RuntimeError("the Ray head did not start")
+        yield address, env
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)
+        try:
+            head.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
+        time.sleep(1)
+        try:
+            os.killpg(head.pid, signal.SIGKILL)  # anything left of *this* cluster
+        except ProcessLookupError:
+            pass
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_ray_cluster_sweep_survives_a_kill_and_resumes(tmp_path, ray_head):
+    """A sweep on a loopback Ray head, killed halfway and rerun, ends with every row exactly once,
+    equal to the local backend's rows."""
+    address, env = ray_head
+    path = sweep_file(tmp_path, episodes=60_000, reserves=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25), seeds=(0, 1))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "auction_env", "run", str(path), "--backend", "ray", "--address", address, "--out", str(out), "--no-progress"]
+    run = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "cells").glob("cell-*.json"))) < 3 and run.poll() is None:
+        time.sleep(0.2)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    done_before = len(list((out / "cells").glob("cell-*.json")))
+    assert 3 <= done_before < 12, "the sweep was not interrupted halfway"
+    assert not (out / "sweep.csv").exists()
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    rows = list(csv.DictReader((out / "sweep.csv").open()))
+    cells = [(r["env.mechanism.params.reserve"], r["run.seed"]) for r in rows]
+    assert len(rows) == 12 and len(set(cells)) == 12
+    records = sorted((out / "cells").glob("cell-*.json"))
+    assert len(records) == 12 and all("error" not in json.loads(p.read_text())["row"] for p in records)
+    local = run_scenario(str(path), out=tmp_path / "local", workers=1, progress=False)
+    ray_rows = [json.loads(p.read_text())["row"] for p in records]
+    assert comparable(ray_rows) == comparable(json.loads(json.dumps(local.rows)))
