@@ -41,12 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     validate.set_defaults(handler=_cmd_validate)
 
-    train = sub.add_parser("train", help="train a learned mechanism from a config", description="Train a learned mechanism (CUDA if available, else all CPU cores); resumes from DIR/last.pt; writes metrics.csv, TensorBoard logs and the checkpoint with its model card.")
+    train = sub.add_parser("train", help="train a learned mechanism from a config", description="Train a learned mechanism (CUDA if available, else all CPU cores); resumes from DIR/last.pt; writes metrics.csv, TensorBoard logs and the checkpoint with its model card. Under `torchrun --nproc_per_node=K -m auction_env train ...` it trains data-parallel (DistributedDataParallel: NCCL on GPUs, gloo on CPU); rank 0 writes everything.")
     train.add_argument("config", metavar="CONFIG", help="training config YAML (see mechanisms/training/configs/)")
     train.add_argument("--out", metavar="DIR", required=True, help="run folder (rerun the same command to resume)")
     train.add_argument("--iterations", type=_positive, metavar="N", help="stop after N iterations in total")
     train.add_argument("--device", metavar="DEV", help="torch device (default: cuda if available, else cpu)")
     train.add_argument("--threads", type=_positive, metavar="N", help="CPU threads for torch (default: all cores; 1 lets runs share a machine)")
+    train.add_argument("--no-evaluation", action="store_true", help="skip the final evaluation (the model card then has none)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.set_defaults(handler=_cmd_train)
 
@@ -224,13 +225,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from mechanisms.training.loop import load_training_config, train
 
     config = load_training_config(args.config)
+    if args.no_evaluation:
+        config = config.model_copy(update={"evaluation": None})
     device = _device(args.device)
+    processes = int(os.environ.get("WORLD_SIZE", "1"))  # torchrun --nproc_per_node=K: K data-parallel processes
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     elif (device is None or device.type == "cpu") and not torch.cuda.is_available():
-        torch.set_num_threads(os.cpu_count() or 1)
-    card = train(config, args.out, device=device, progress=not args.no_progress, iterations=args.iterations, source=args.config)
-    print(f"checkpoint written to {card.with_suffix('.pt')} (model card {card})")
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // processes))
+    card = train(config, args.out, device=device, progress=not args.no_progress and os.environ.get("RANK", "0") == "0",
+                 iterations=args.iterations, source=args.config)
+    if os.environ.get("RANK", "0") == "0":
+        print(f"checkpoint written to {card.with_suffix('.pt')} (model card {card})")
     return 0
 
 

@@ -100,6 +100,10 @@ class Registry(Generic[T]):
         """The factory registered under ``name`` (imported on first use)."""
         return self._entries[self.canonical(name)].load()
 
+    def signature_params(self, name: str) -> list[str]:
+        """Every parameter name of ``name``'s factory, injected ones included."""
+        return self._signature(self.get(name))[0]
+
     def accepted_params(self, name: str) -> list[str]:
         """User-settable parameter names of ``name``'s factory."""
         params = self._signature(self.get(name))[0]

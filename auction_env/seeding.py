@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
 __all__ = ["make_generators"]
 
 
-def make_generators(seed: int | None, count: int, device: torch.device | str = "cpu") -> list[torch.Generator]:
+def make_generators(seed: int | Sequence[int] | None, count: int, device: torch.device | str = "cpu") -> list[torch.Generator]:
     """``count`` independent generators derived from ``seed`` through NumPy's ``SeedSequence``.
 
-    The same seed always gives the same generators; ``None`` draws fresh OS entropy.
+    The same seed always gives the same generators; ``None`` draws fresh OS entropy; a sequence
+    (e.g. ``[seed, rank]``) gives streams independent of every other sequence's.
     """
     children = np.random.SeedSequence(seed).spawn(count)
     gens = []

@@ -39,10 +39,11 @@ from mechanisms.learned.base import init_weights
 from mechanisms.learned.loading import setting_of
 from mechanisms.training.config import TrainingConfig
 from mechanisms.training.data import ProfileDataset
+from mechanisms.training.distributed import Distributed, from_environment
 
 __all__ = ["trainers", "load_training_config", "train", "TrainingRun"]
 
-trainers: Registry = Registry("trainer", context_params=("model", "data", "low", "high", "generator"))
+trainers: Registry = Registry("trainer", context_params=("model", "data", "low", "high", "generator", "parallel"))
 trainers.register("regretnet", "mechanisms.training.regretnet_trainer:RegretNetTrainer", description="augmented Lagrangian + PGD misreports")
 trainers.register("algnet", "mechanisms.training.algnet_trainer:ALGNetTrainer", description="misreporter network, -(sqrt(P)-sqrt(R))-R")
 trainers.register("menu", "mechanisms.training.menu_trainer:MenuTrainer", description="revenue of a relaxed menu choice (rochetnet, lottery_ama)")
@@ -61,9 +62,13 @@ def load_training_config(source: str | Path | Mapping[str, Any]) -> TrainingConf
 class TrainingRun:
     """Everything a training config builds: setting, model, data, trainer."""
 
-    def __init__(self, config: TrainingConfig, device: torch.device | str | None = None, source: str = "") -> None:
+    def __init__(self, config: TrainingConfig, device: torch.device | str | None = None, source: str = "",
+                 parallel: Distributed | None = None) -> None:
         self.config = config
+        self.parallel = parallel
         self.device = torch.device(device) if device is not None else default_device()
+        if parallel is not None and self.device.type == "cuda":
+            self.device = torch.device("cuda", parallel.local_rank)
         s = config.setting
         size = {"n_bidders": s.n_bidders, "n_items": s.n_items}
         try:
@@ -77,14 +82,20 @@ class TrainingRun:
             self.model.to(self.device)
             self.core = AuctionCore(self.model, self.prior, self.participation, s.valuation)
             self.data_gen, self.train_gen, self.init_gen = make_generators(config.seed, 3, self.device)
+            dataset_size = config.dataset_size
+            if parallel is not None:  # every rank draws its own shard of profiles and misreports
+                self.data_gen, self.train_gen = make_generators([config.seed, parallel.rank], 2, self.device)
+                dataset_size = max(1, dataset_size // parallel.world)
             init_weights(self.model, self.init_gen)
             if config.init_from is not None:
                 self._load_initial_weights(config.init_from)
-            self.data = ProfileDataset(self.core, config.dataset_size, self.data_gen, self.device)
+            self.data = ProfileDataset(self.core, dataset_size, self.data_gen, self.device)
             low, high = (t.to(self.device) for t in self.prior.bounds(self.device))
+            if parallel is not None and "parallel" not in trainers.signature_params(config.trainer.name):
+                raise ConfigError(f"trainer '{config.trainer.name}' runs in one process; use the regretnet trainer under torchrun", "trainer.name")
             self.trainer = build_named(
                 "trainer", trainers, config.trainer.name, "name", params_key="params",
-                context={"model": self.model, "data": self.data, "low": low, "high": high, "generator": self.train_gen},
+                context={"model": self.model, "data": self.data, "low": low, "high": high, "generator": self.train_gen, "parallel": parallel},
                 **config.trainer.params,
             )
         except ConfigError as err:
@@ -119,7 +130,7 @@ class TrainingRun:
                 "seed": self.config.seed,
                 "iterations": self.trainer.iteration,
                 "wall_time_s": round(wall_time, 1),
-                "hardware": hardware(self.device),
+                "hardware": hardware(self.device) + (f"; {self.parallel.world} processes (DistributedDataParallel)" if self.parallel else ""),
                 "torch": torch.__version__,
             },
             "evaluation": evaluation,
@@ -155,62 +166,101 @@ def train(
         The path of the model card (``out/NAME.json``).
     """
     out = Path(out)
-    run = TrainingRun(config, device, source)
+    parallel = from_environment((torch.device(device) if device is not None else default_device()).type)
+    try:
+        return _train(config, out, device, progress, iterations, source, parallel)
+    finally:
+        if parallel is not None:
+            parallel.close()
+
+
+def _train(config: TrainingConfig, out: Path, device: torch.device | str | None, progress: bool, iterations: int | None,
+           source: str, parallel: Distributed | None) -> Path:
+    run = TrainingRun(config, device, source, parallel)
+    main = parallel is None or parallel.is_main
+    world = 1 if parallel is None else parallel.world
     total = iterations if iterations is not None else config.iterations
     state_path = out / "last.pt"
     elapsed = 0.0
     if state_path.exists():
         try:
             state = torch.load(state_path, map_location="cpu", weights_only=True)
-            run.trainer.load_state_dict(state["trainer"])
-            run.train_gen.set_state(state["generator"])
+            ranks = state.get("ranks", [state])  # one entry per process (older files: one process)
+            if len(ranks) != world:
+                raise ValueError(f"it was written by {len(ranks)} process(es), this run has {world}")
+            mine = ranks[0 if parallel is None else parallel.rank]
+            run.trainer.load_state_dict(mine["trainer"])
+            run.train_gen.set_state(mine["generator"])
             elapsed = float(state["elapsed"])
         except Exception as err:
             raise CheckpointError(f"{state_path}: cannot resume ({type(err).__name__}: {err}); delete it to start over") from None
-    out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "config.yaml", yaml.safe_dump(config.model_dump(), sort_keys=False))
-    metrics_path = out / "metrics.csv"
-    _truncate_metrics(metrics_path, run.trainer.iteration)
-    from torch.utils.tensorboard import SummaryWriter
-
-    writer = SummaryWriter(str(out / "tb"), purge_step=run.trainer.iteration or None)
+    log = _Log(out, config, run.trainer.iteration, total, progress) if main else None
     start = time.perf_counter() - elapsed
-    bar = tqdm(total=total, initial=run.trainer.iteration, disable=not progress, desc=config.name, unit="it")
-    csv_file = metrics_path.open("a", newline="")
-    fields: list[str] | None = None
     try:
         while run.trainer.iteration < total:
             metrics = run.trainer.step()
             it = run.trainer.iteration
-            bar.update(1)
-            if it % config.log_every == 0 or it == total:
-                row = {"iteration": it, "elapsed_s": round(time.perf_counter() - start, 2), **metrics}
-                if fields is None:
-                    fields = list(row)
-                    if metrics_path.stat().st_size == 0:
-                        csv.writer(csv_file).writerow(fields)
-                csv.writer(csv_file).writerow([row[k] for k in fields])
-                csv_file.flush()
-                for key, value in metrics.items():
-                    writer.add_scalar(f"train/{key}", value, it)
-                bar.set_postfix(rev=f"{metrics['revenue']:.4f}", **({"rgt": f"{metrics['regret']:.5f}"} if "regret" in metrics else {}))
+            if log is not None:
+                log.step(it, time.perf_counter() - start, metrics, write=it % config.log_every == 0 or it == total)
             if it % config.save_every == 0 or it == total:
-                state = {"trainer": run.trainer.state_dict(), "generator": run.train_gen.get_state(), "elapsed": time.perf_counter() - start}
-                checkpoints.save_torch_atomic(state, state_path)
+                mine = {"trainer": run.trainer.state_dict(), "generator": run.train_gen.get_state()}
+                ranks = [mine] if parallel is None else parallel.gather(mine)  # every rank's shard state
+                if main:
+                    checkpoints.save_torch_atomic({"ranks": ranks, "elapsed": time.perf_counter() - start}, state_path)
     finally:
-        bar.close()
-        csv_file.close()
-        writer.close()
+        if log is not None:
+            log.close()
     wall = time.perf_counter() - start
-    evaluation = None
-    if config.evaluation is not None:
-        from mechanisms.evaluation import evaluate
+    card_path = out / f"{config.name}.json"
+    if main:
+        evaluation = None
+        if config.evaluation is not None:
+            from mechanisms.evaluation import evaluate
 
-        run.model.eval()
-        result = evaluate(run.model, run.prior, participation=run.participation, profiles=config.evaluation.profiles,
-                          protocol=config.evaluation.protocol, seed=config.evaluation.seed, device=run.device, progress=progress)
-        evaluation = result.to_dict()
-    return checkpoints.save(run.model, run.card(wall, evaluation), out / config.name)
+            run.model.eval()
+            result = evaluate(run.model, run.prior, participation=run.participation, profiles=config.evaluation.profiles,
+                              protocol=config.evaluation.protocol, seed=config.evaluation.seed, device=run.device, progress=progress)
+            evaluation = result.to_dict()
+        card_path = checkpoints.save(run.model, run.card(wall, evaluation), out / config.name)
+    if parallel is not None:
+        parallel.barrier()
+    return card_path
+
+
+class _Log:
+    """Rank 0's outputs: config.yaml, metrics.csv, TensorBoard and the progress bar."""
+
+    def __init__(self, out: Path, config: TrainingConfig, iteration: int, total: int, progress: bool) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        out.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(out / "config.yaml", yaml.safe_dump(config.model_dump(), sort_keys=False))
+        self.path = out / "metrics.csv"
+        _truncate_metrics(self.path, iteration)
+        self.writer = SummaryWriter(str(out / "tb"), purge_step=iteration or None)
+        self.bar = tqdm(total=total, initial=iteration, disable=not progress, desc=config.name, unit="it")
+        self.file = self.path.open("a", newline="")
+        self.fields: list[str] | None = None
+
+    def step(self, it: int, seconds: float, metrics: dict[str, float], *, write: bool) -> None:
+        self.bar.update(1)
+        if not write:
+            return
+        row = {"iteration": it, "elapsed_s": round(seconds, 2), **metrics}
+        if self.fields is None:
+            self.fields = list(row)
+            if self.path.stat().st_size == 0:
+                csv.writer(self.file).writerow(self.fields)
+        csv.writer(self.file).writerow([row[k] for k in self.fields])
+        self.file.flush()
+        for key, value in metrics.items():
+            self.writer.add_scalar(f"train/{key}", value, it)
+        self.bar.set_postfix(rev=f"{metrics['revenue']:.4f}", **({"rgt": f"{metrics['regret']:.5f}"} if "regret" in metrics else {}))
+
+    def close(self) -> None:
+        self.bar.close()
+        self.file.close()
+        self.writer.close()
 
 
 def _truncate_metrics(path: Path, iteration: int) -> None:

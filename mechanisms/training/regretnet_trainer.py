@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from mechanisms.learned.base import LearnedMechanism
 from mechanisms.misreports import deviation_utilities, pgd_ascent
 from mechanisms.training.data import ProfileDataset
+from mechanisms.training.distributed import Distributed, wrap
 
 __all__ = ["RegretNetTrainer"]
 
@@ -82,6 +83,7 @@ class RegretNetTrainer:
         teacher: str | None = None,
         distill: float = 0.0,
         relu_stability: float = 0.0,
+        parallel: Distributed | None = None,
     ) -> None:
         for name, value in (("batch_size", batch_size), ("misreport_inits", misreport_inits), ("lagrange_every", lagrange_every), ("rho_every", rho_every)):
             if value < 1:
@@ -96,12 +98,20 @@ class RegretNetTrainer:
             raise ValueError("distillation needs both a teacher checkpoint and a distill weight > 0")
         if relu_stability > 0 and not hasattr(model, "interval_bounds"):
             raise ValueError(f"relu_stability needs a network with interval bounds (certnet), not {type(model).__name__}")
+        if parallel is not None:
+            if batch_size % parallel.world:
+                raise ValueError(f"batch_size {batch_size} must be divisible by the {parallel.world} processes")
+            batch_size //= parallel.world  # each rank's share of the effective batch
         self.ir_penalty, self.distill, self.relu_stability = ir_penalty, distill, relu_stability
         self.teacher = _load_teacher(teacher, model) if teacher is not None else None
         self.regret_target, self.lr_decay, self.lr_decay_every = regret_target, lr_decay, lr_decay_every
         self.model, self.data, self.low, self.high = model, data, low, high
         self.batch_size, self.misreport_lr, self.misreport_steps = batch_size, misreport_lr, misreport_steps
         self.lagrange_every, self.rho_increment, self.rho_every = lagrange_every, rho_increment, rho_every
+        self.parallel = parallel
+        # The whole loss is one module's forward, so DistributedDataParallel sees every use of
+        # the parameters (both outcome passes, the IBP regulariser) before the backward.
+        self.objective = wrap(_Objective(self), parallel, data.valuations.device)
         self.optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         n, m = model.n_bidders, model.n_items
         device = data.valuations.device
@@ -121,30 +131,11 @@ class RegretNetTrainer:
         self.model.requires_grad_(True)
         self.misreports[idx] = misreports
 
-        outcome = self.model.run(v, check=False)
-        revenue = outcome.payments.sum(-1).mean()
-        u_true = outcome.utilities(v)
-        u_mis = deviation_utilities(self.model, v, misreports).amax(-1)
-        regret = torch.relu(u_mis - u_true).mean(0)  # (n,)
-        loss = -revenue + (self.lagrange * regret).sum() + 0.5 * self.rho * (regret**2).sum()
-        extra = {}
-        if self.ir_penalty:
-            violation = torch.relu(outcome.payments - (outcome.allocation * v).sum(-1))
-            extra["ir_violation"] = violation.mean()
-            loss = loss + self.ir_penalty * (violation**2).mean(0).sum()
-        if self.teacher is not None:
-            with torch.no_grad():
-                target = self.teacher.run(v, check=False)
-            distance = F.mse_loss(outcome.allocation, target.allocation) + F.mse_loss(outcome.payments, target.payments)
-            extra["distill"] = distance
-            loss = loss + self.distill * distance
-        if self.relu_stability:
-            instability = self._relu_instability(v)
-            extra["relu_instability"] = instability
-            loss = loss + self.relu_stability * instability
+        loss, parts = self.objective(v, misreports)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        regret = parts["regret"] if self.parallel is None else self.parallel.mean(parts["regret"])  # multipliers stay in sync
 
         self.iteration += 1
         if self.iteration % self.lagrange_every == 0:
@@ -154,8 +145,35 @@ class RegretNetTrainer:
                 group["lr"] *= self.lr_decay
         if self.iteration % self.rho_every == 0:
             self.rho += self.rho_increment
-        metrics = {"revenue": revenue.item(), "regret": regret.mean().item(), "loss": loss.item(), "rho": self.rho, "lagrange": self.lagrange.mean().item()}
-        return {**metrics, **{k: t.item() for k, t in extra.items()}}
+        metrics = {"revenue": parts.pop("revenue").item(), "regret": regret.mean().item(), "loss": loss.item(), "rho": self.rho,
+                   "lagrange": self.lagrange.mean().item()}
+        parts.pop("regret")
+        return {**metrics, **{k: t.item() for k, t in parts.items()}}
+
+    def loss(self, v: Tensor, misreports: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """The augmented Lagrangian (plus the optional terms) on profiles ``v`` with their misreports."""
+        outcome = self.model.run(v, check=False)
+        revenue = outcome.payments.sum(-1).mean()
+        u_true = outcome.utilities(v)
+        u_mis = deviation_utilities(self.model, v, misreports).amax(-1)
+        regret = torch.relu(u_mis - u_true).mean(0)  # (n,)
+        loss = -revenue + (self.lagrange * regret).sum() + 0.5 * self.rho * (regret**2).sum()
+        parts = {"revenue": revenue.detach(), "regret": regret.detach()}
+        if self.ir_penalty:
+            violation = torch.relu(outcome.payments - (outcome.allocation * v).sum(-1))
+            parts["ir_violation"] = violation.mean().detach()
+            loss = loss + self.ir_penalty * (violation**2).mean(0).sum()
+        if self.teacher is not None:
+            with torch.no_grad():
+                target = self.teacher.run(v, check=False)
+            distance = F.mse_loss(outcome.allocation, target.allocation) + F.mse_loss(outcome.payments, target.payments)
+            parts["distill"] = distance.detach()
+            loss = loss + self.distill * distance
+        if self.relu_stability:
+            instability = self._relu_instability(v)
+            parts["relu_instability"] = instability.detach()
+            loss = loss + self.relu_stability * instability
+        return loss, parts
 
     def _relu_instability(self, v: Tensor) -> Tensor:
         """Mean ``-tanh(1 + u * l)`` over trunk neurons, profiles and bidders (Xiao et al. 2019)."""
@@ -187,6 +205,18 @@ class RegretNetTrainer:
         self.lagrange = state["lagrange"].to(device)
         self.rho, self.iteration = float(state["rho"]), int(state["iteration"])
         self.data.load_state_dict(state["data"])
+
+
+class _Objective(nn.Module):
+    """:meth:`RegretNetTrainer.loss` as a module around the model (what DDP wraps)."""
+
+    def __init__(self, trainer: RegretNetTrainer) -> None:
+        super().__init__()
+        self.model = trainer.model
+        self.__dict__["trainer"] = trainer  # not a submodule: the teacher stays out of DDP
+
+    def forward(self, v: Tensor, misreports: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        return self.__dict__["trainer"].loss(v, misreports)
 
 
 def _load_teacher(name: str, student: LearnedMechanism) -> LearnedMechanism:
