@@ -204,8 +204,9 @@ class Certifier:
         return float(alloc @ valuations[bidder] - pay)
 
     # -- certificate ---------------------------------------------------------------------------
-    def build(self, valuations: Tensor | np.ndarray, bidder: int) -> Program:
-        """The MIP of bidder ``bidder``'s best misreport at the profile ``valuations`` ``(n, m)``."""
+    def build(self, valuations: Tensor | np.ndarray, bidder: int, box: tuple[np.ndarray, np.ndarray] | None = None) -> Program:
+        """The MIP of bidder ``bidder``'s best misreport at the profile ``valuations`` ``(n, m)``,
+        over the misreports in ``box`` (``(low, high)``, default the whole support)."""
         import pyscipopt
 
         v = np.asarray(valuations.detach().cpu().numpy() if isinstance(valuations, Tensor) else valuations, dtype=np.float64)
@@ -214,13 +215,14 @@ class Certifier:
         if not 0 <= bidder < self.n:
             raise ValueError(f"bidder must be in [0, {self.n - 1}], got {bidder}")
         n, m, i = self.n, self.m, bidder
+        box_low, box_high = box if box is not None else (self.low[i], self.high[i])
 
-        # Input box in feature space: bidder i's scaled bids range over the support.
+        # Input box in feature space: bidder i's scaled bids range over the box.
         feat = (v / self.scale).reshape(-1)
         in_low, in_high = feat.copy(), feat.copy()
         own = slice(i * m, (i + 1) * m)
-        in_low[own] = self.low[i] / self.scale[i]
-        in_high[own] = self.high[i] / self.scale[i]
+        in_low[own] = box_low / self.scale[i]
+        in_high[own] = box_high / self.scale[i]
         pay_head = _Affine(self.model.payment_head, [i])
         trunk_bounds, (alloc_bounds, pay_bounds) = network_bounds(self.trunk, [self.allocation, pay_head], in_low, in_high)
 
@@ -229,7 +231,7 @@ class Certifier:
         mip.setParam("limits/time", self.time_limit)
         mip.setParam("numerics/feastol", self.feastol)
         mip.setParam("limits/gap", 0.0)
-        bids = [mip.addVar(f"b{j}", lb=float(self.low[i, j]), ub=float(self.high[i, j])) for j in range(m)]
+        bids = [mip.addVar(f"b{j}", lb=float(box_low[j]), ub=float(box_high[j])) for j in range(m)]
         inputs: list[Any] = [float(x) for x in feat]
         for j in range(m):
             inputs[i * m + j] = bids[j] * float(1.0 / self.scale[i, j])
@@ -248,14 +250,18 @@ class Certifier:
 
         # Sparsemax over bidders + dummy, per item (KKT, eq. 6).
         al, au = alloc_bounds
-        alloc_own = []
+        alloc_own, own_high = [], []
         for j in range(m):
             rows = [r * m + j for r in range(n + 1)]
             tau = mip.addVar(f"tau{j}", lb=float(min(al[rows]) - 1.0), ub=float(max(au[rows])))
             z_vars = []
             for r, idx in enumerate(rows):
                 s = _affine_expr(self.allocation.w[idx], self.allocation.c[idx], layer_in)
-                z = mip.addVar(f"z{r}_{j}", lb=0.0, ub=1.0)
+                # tau >= max_k s_k - 1, so z_r = s_r - tau <= s_r - max_k s_k + 1 (tightens the McCormick terms)
+                z_high = float(np.clip(au[idx] - max(al[rows]) + 1.0, 0.0, 1.0))
+                z = mip.addVar(f"z{r}_{j}", lb=0.0, ub=z_high)
+                if r == i:
+                    own_high.append(z_high)
                 mu = mip.addVar(f"mu{r}_{j}", lb=0.0, ub=float(1.0 - al[idx] + max(au[rows])))
                 mip.addCons(z - s + tau - mu == 0)
                 mip.addConsSOS1([z, mu])
@@ -274,12 +280,13 @@ class Certifier:
             r2, b2 = _relu(mip, t - 1.0, tl - 1.0, tu - 1.0, "frac_hi")
             binaries += b1 + b2
             relus += 2
-            fraction = mip.addVar("fraction", lb=0.0, ub=1.0)
+            f_low, f_high = float(np.clip(tl, 0.0, 1.0)), float(np.clip(tu, 0.0, 1.0))
+            fraction = mip.addVar("fraction", lb=f_low, ub=f_high)
             mip.addCons(fraction == r1 - r2)
-            value_max = float(np.sum(self.high[i]))
+            value_max = float(np.dot(own_high, box_high))
             reported = mip.addVar("reported_value", lb=0.0, ub=value_max)
             mip.addCons(reported == pyscipopt.quicksum(alloc_own[j] * bids[j] for j in range(m)))
-            payment = mip.addVar("payment", lb=0.0, ub=value_max)
+            payment = mip.addVar("payment", lb=0.0, ub=f_high * value_max)
             mip.addCons(payment == fraction * reported)
         else:
             payment, used = _relu(mip, q, ql, qu, "payment")

@@ -27,12 +27,16 @@ BUDGETS = {
     "01_step_by_hand.py": {"rounds": 3},
     "02_ppo_first_price.py": {"steps": 512, "eval_rounds": 1000, "algo_kwargs": TINY_PPO},
     "03_misreport_learned_mechanism.py": {"profiles": 8, "ppo_steps": 512, "protocol": "weak", "algo_kwargs": TINY_PPO},
+    # one RLlib iteration, sampling in the driver (needs the [rllib] extra, installed by `make test`)
+    "05_rllib_first_price.py": {"iterations": 1, "env_runners": 0, "batch": 200, "minibatch": 100, "epochs": 1},
 }
 
 
 @pytest.mark.parametrize("name", sorted(BUDGETS))
 def test_example_runs(name: str, tmp_path) -> None:
     """main() completes and returns its results."""
+    if name == "05_rllib_first_price.py":
+        pytest.importorskip("ray.rllib")  # the optional [rllib] extra (installed by `make test`)
     kwargs = dict(BUDGETS[name])
     if name != "01_step_by_hand.py":
         kwargs["out"] = str(tmp_path / "out")

@@ -12,9 +12,10 @@ misreport can be computed exactly (:mod:`mechanisms.certify`):
 
   - ``ir="construction"``: payment = hardsigmoid fraction x reported value of the allocation,
     IR for truthful bids by construction (bilinear terms in the MIP);
-  - ``ir="penalty"``: a free payment, ``relu`` of the head (non-negative), trained with an IR
-    penalty and distillation from a softmax RegretNet teacher (eq. 8); the MIP stays linear,
-    and IR is only encouraged (the evaluator reports the violation rate).
+  - ``ir="penalty"``: a free payment head trained with an IR penalty and distillation from a
+    softmax RegretNet teacher (eq. 8). As in the paper, payments vary freely in training (no
+    vanishing gradients) and are clipped to ``>= 0`` afterwards (``relu``, in eval mode); the MIP
+    stays linear, and IR is only encouraged (the evaluator reports the violation rate).
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ class CertNet(LearnedMechanism):
         allocation = sparsemax(logits.allocation, dim=1)[:, :-1, :]
         if self.ir == "construction":
             payments = F.hardsigmoid(logits.payment) * (allocation * bids).sum(dim=-1)
-        else:
-            payments = torch.relu(logits.payment)
+        else:  # free in training, clipped to >= 0 once trained (Curry et al. §3.2)
+            payments = logits.payment if self.training else torch.relu(logits.payment)
         return Outcome(allocation, payments)
 
     def numpy_outcome(self, bids: np.ndarray, logits: Logits) -> NumpyOutcome:
