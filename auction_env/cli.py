@@ -84,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     privacy.add_argument("--out", metavar="DIR", required=True)
     privacy.add_argument("--seed", type=_non_negative, default=0, metavar="N")
     privacy.add_argument("--tolerance", type=float, default=0.02, help="recovery tolerance (default 0.02)")
-    privacy.add_argument("--solver", choices=["lm", "adam"], default="lm", help="inversion solver: Levenberg-Marquardt (default) or the paper's projected Adam")
+    privacy.add_argument("--solver", choices=["lm", "adam", "search"], default=None,
+                         help="inversion solver: Levenberg-Marquardt (default for differentiable mechanisms), the paper's projected Adam, "
+                              "or derivative-free local search (default for menus and exact auctions)")
     privacy.add_argument("--iterations", type=_positive, default=None, metavar="N", help="inversion steps at most (default 100 for lm, 3000 for adam)")
     privacy.add_argument("--restarts", type=_positive, default=4, metavar="R", help="inversion restarts (default 4)")
     privacy.add_argument("--candidates", type=_non_negative, default=256, metavar="C", help="prior draws screened per auction for the restarts (default 256; 0: plain draws)")

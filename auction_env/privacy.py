@@ -81,7 +81,8 @@ def privacy_sweep(
     """One row per (sigma, threat model) with revenue, regret, recovery and MAE.
 
     Args:
-        mechanism: a learned mechanism with ``noise_std`` (it is set for each sigma and restored).
+        mechanism: a learned mechanism with ``noise_std`` (set for each sigma and restored); one without
+            (a menu, an exact auction) only at sigma 0.
         prior: the valuation prior (profiles and the observer's knowledge).
         sigmas: noise levels.
         profiles: auctions inverted per sigma and threat model (the same profiles throughout).
@@ -95,8 +96,9 @@ def privacy_sweep(
     Returns:
         Rows also holding the random-guess baseline of the same profiles (``prior_guess_*``).
     """
-    if not hasattr(mechanism, "noise_std"):
-        raise ConfigError(f"{type(mechanism).__name__} has no output noise (noise_std); privacy sweeps need a learned mechanism", "mechanism")
+    noisy = bool(getattr(mechanism, "output_noise", hasattr(mechanism, "noise_std")))
+    if not noisy and any(s != 0 for s in sigmas):
+        raise ConfigError(f"{type(mechanism).__name__} has no output noise (noise_std); it can only be inverted at sigma 0", "sigmas")
     for model in threat_models:
         if model not in THREAT_MODELS:
             raise ConfigError(f"unknown threat model '{model}'; one of {', '.join(THREAT_MODELS)}", "threat_models")
@@ -104,14 +106,15 @@ def privacy_sweep(
         raise ConfigError(f"sigmas must be finite numbers >= 0, got {list(sigmas)}", "sigmas")
     if prior.n_bidders == 1 and "with_bids" in threat_models:
         threat_models = [m for m in threat_models if m != "with_bids"]  # a lone bidder's own bids are all there is
-    original = mechanism.noise_std
+    original = mechanism.noise_std if noisy else None
     context = {"mechanism": mechanism, "prior": prior, "n_bidders": prior.n_bidders, "n_items": prior.n_items}
     inverter = observers.make(observer, context=context, **dict(observer_params or {}))
     guesser = observers.make("prior_guess", context=context)
     rows = []
     try:
         for sigma in sigmas:
-            mechanism.noise_std = float(sigma)
+            if noisy:
+                mechanism.noise_std = float(sigma)
             sample_gen, noise_gen, observer_gen = make_generators(seed, 3)
             v = prior.sample(profiles, sample_gen)
             with torch.no_grad():
@@ -150,7 +153,8 @@ def privacy_sweep(
                 if on_cell is not None:
                     on_cell(row)
     finally:
-        mechanism.noise_std = original
+        if noisy:
+            mechanism.noise_std = original
     return rows
 
 

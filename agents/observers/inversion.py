@@ -203,7 +203,9 @@ class ModelInversion(ObserverPolicy):
             jtj = jac.mT @ jac
             diag = jtj.diagonal(dim1=1, dim2=2)
             system = jtj + damping.view(-1, 1, 1) * torch.diag_embed(diag) + (1e-9 * (diag.mean(1) + 1e-12)).view(-1, 1, 1) * eye
-            delta = torch.linalg.solve(system, -(jac.mT @ res.unsqueeze(-1)).squeeze(-1)) * mask
+            delta, info = torch.linalg.solve_ex(system, -(jac.mT @ res.unsqueeze(-1)).squeeze(-1))
+            failed = (info != 0) | ~torch.isfinite(delta).all(1)  # singular system: no step, more damping
+            delta = torch.where(failed.view(-1, 1), torch.zeros_like(delta), delta) * mask
             candidate = torch.maximum(torch.minimum(x + delta.view_as(x), hi), lo)
             with torch.no_grad():
                 new_cost = residuals(candidate).pow(2).sum(1)

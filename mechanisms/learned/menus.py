@@ -35,6 +35,7 @@ class _Menu(Mechanism):
 
     truthful = True
     differentiable = False
+    output_noise = False  # no allocation logits to perturb
 
     def __init__(self, n_bidders: int, n_items: int, menu_size: int, valuation: str, temperature: float) -> None:
         if valuation not in VALUATIONS:
@@ -45,7 +46,16 @@ class _Menu(Mechanism):
             raise ValueError(f"temperature must be > 0, got {temperature!r}")
         super().__init__(n_bidders, n_items)
         self.menu_size, self.valuation, self.temperature = menu_size, valuation, float(temperature)
-        self.noise_std = 0.0  # no output noise: the outcome is a menu entry
+
+    @property
+    def noise_std(self) -> float:
+        """Always 0: a menu has no allocation logits to perturb (its outcome is a menu entry)."""
+        return 0.0
+
+    @noise_std.setter
+    def noise_std(self, value: float) -> None:
+        if value != 0:
+            raise ValueError(f"{type(self).__name__} has no output noise; noise_std must be 0, got {value!r}")
 
     @property
     def valuations(self) -> tuple[str, ...]:

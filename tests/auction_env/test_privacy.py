@@ -32,6 +32,16 @@ def test_sweep_rows_and_noise_restored() -> None:
         privacy_sweep(net, prior, [-1.0], profiles=2)
 
 
+def test_sweep_on_a_mechanism_without_noise_only_at_sigma_zero() -> None:
+    """A menu has no output noise: sigma 0 is inverted with the derivative-free solver, sigma > 0 is refused."""
+    prior = mechanisms.make_prior(1, 2)
+    menu = mechanisms.make("rochetnet", context={"prior": prior, "n_bidders": 1, "n_items": 2}, checkpoint="rochetnet_1x2")
+    rows = privacy_sweep(menu, prior, [0.0], profiles=16, observer_params={"iterations": 20, "restarts": 1}, regret_profiles=0)
+    assert len(rows) == 1 and "search" in rows[0]["observer"] and 0 <= rows[0]["recovery_rate"] <= 1
+    with pytest.raises(ConfigError, match="only be inverted at sigma 0"):
+        privacy_sweep(menu, prior, [0.0, 0.5], profiles=4)
+
+
 def test_privacy_cli_writes_csv_and_plots(tmp_path, capsys) -> None:
     """`auction-env privacy` writes privacy.csv and two PNGs; a bad --sigmas exits 2 with one line."""
     out = tmp_path / "p"
