@@ -8,7 +8,7 @@ after every iteration and reports it.
 
 Needs the optional extra: ``pip install 'auction-env[rllib]'`` (RLlib pins gymnasium 1.2.2).
 
-    .venv/bin/python examples/05_rllib_first_price.py                 # ~3 min on a 2-core CPU
+    .venv/bin/python examples/05_rllib_first_price.py                 # ~100 s on a 2-core CPU
     .venv/bin/python examples/05_rllib_first_price.py --iterations 40 --env-runners 4
 """
 

@@ -2,11 +2,12 @@
 
 Run this only when the environment's dynamics change on purpose, then review the diff:
 
-    .venv/bin/python scripts/record_trajectories.py
+    .venv/bin/python scripts/record_trajectories.py [SCENARIO ...]   # default: every shipped scenario
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -19,7 +20,13 @@ ROUNDS, SEED = 6, 1234
 
 
 def main() -> int:
-    for name in shipped_scenarios():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="shipped scenario names (default: all)")
+    names = parser.parse_args().scenarios or shipped_scenarios()
+    unknown = sorted(set(names) - set(shipped_scenarios()))
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(unknown)}; shipped: {', '.join(shipped_scenarios())}")
+    for name in names:
         trajectory = record_trajectory(name, rounds=ROUNDS, seed=SEED)
         path = write_text_atomic(DATA / f"{name}.json", json.dumps(trajectory, indent=1) + "\n")
         print(f"wrote {path}")
