@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="revenue, welfare, IR and regret of a mechanism", description="Evaluate a checkpoint (shipped name or path) or a registered mechanism on fresh profiles; regret comes from a named attack protocol whose budget is printed.")
     evaluate.add_argument("mechanism", nargs="?", metavar="CHECKPOINT_OR_NAME", help="e.g. regretnet_2x2, path/to/card.json, or myerson")
     evaluate.add_argument("--shipped", action="store_true", help="evaluate every shipped checkpoint and print the results table (markdown)")
+    evaluate.add_argument("--from-cards", action="store_true",
+                          help="with --shipped: print the table from the evaluation each model card holds (seconds) instead of re-evaluating (about an hour)")
     evaluate.add_argument("--profiles", type=_positive, default=10_000, metavar="N", help="valuation profiles (default 10000)")
     evaluate.add_argument("--protocol", default="default", help="attack protocol: default, weak, regretnet_code")
     evaluate.add_argument("--seed", type=_non_negative, default=0, metavar="N")
@@ -336,7 +338,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from mechanisms.results import evaluate_named, format_result, results_table
 
     if args.shipped:
-        rows, table = results_table(profiles=args.profiles, protocol=args.protocol, seed=args.seed, device=_device(args.device), progress=not args.no_progress)
+        rows, table = results_table(profiles=args.profiles, protocol=args.protocol, seed=args.seed, device=_device(args.device),
+                                    progress=not args.no_progress, from_cards=args.from_cards)
         print(table)
         payload = rows
     else:

@@ -11,7 +11,7 @@ from auction_env import participation as participation_models
 from auction_env.errors import CheckpointError, ConfigError
 from mechanisms import checkpoints
 from mechanisms.evaluation import EvaluationResult, evaluate
-from mechanisms.reference import OPTIMUM, PAPER
+from mechanisms.reference import OPTIMUM, OPTIMUM_UNIT_DEMAND, PAPER, PAPER_BY_CHECKPOINT
 
 __all__ = ["load_checkpoint", "evaluate_named", "format_result", "results_table", "myerson_uniform_revenue"]
 
@@ -95,24 +95,35 @@ def myerson_uniform_revenue(n_bidders: int, n_items: int) -> float:
     return n_items * ((n_bidders - 1) / (n_bidders + 1) + 0.5**n_bidders / (n_bidders + 1))
 
 
-def results_table(*, profiles: int, protocol: str, seed: int, device: Any = None, progress: bool = False) -> tuple[list[dict], str]:
-    """Evaluate every shipped checkpoint; return the rows and a markdown table."""
+def results_table(*, profiles: int, protocol: str, seed: int, device: Any = None, progress: bool = False,
+                  from_cards: bool = False) -> tuple[list[dict], str]:
+    """Evaluate every shipped checkpoint (or, with ``from_cards``, read the evaluation each model
+    card holds from the end of its training run); return the rows and a markdown table."""
     rows = []
     for name in checkpoints.shipped():
         mechanism, prior, participation, card = load_checkpoint(name)
-        result = evaluate(mechanism, prior, participation=participation, profiles=profiles, protocol=protocol, seed=seed, device=device, progress=progress)
+        if from_cards:
+            if not card.get("evaluation"):
+                raise CheckpointError(f"checkpoint '{name}': its model card holds no evaluation; evaluate it without --from-cards")
+            result = card["evaluation"]
+        else:
+            result = evaluate(mechanism, prior, participation=participation, profiles=profiles, protocol=protocol, seed=seed,
+                              device=device, progress=progress).to_dict()
         s = card["setting"]
         size = f"{s['n_bidders']}x{s['n_items']}"
         uniform01 = bool(torch.all(prior.low == 0) and torch.all(prior.high == 1))
         unit = s.get("valuation") == "unit_demand"
-        paper = PAPER.get(size, {}).get(card["mechanism"]) if uniform01 and not unit else None
+        always = (s.get("participation") or {"model": "always"}).get("model", "always") == "always"
+        plain = uniform01 and not unit and always
+        paper = PAPER_BY_CHECKPOINT.get(name) or (PAPER.get(size, {}).get(card["mechanism"]) if plain else None)
+        optimum = (OPTIMUM if not unit else OPTIMUM_UNIT_DEMAND).get(size) if uniform01 and always else None
         rows.append({
             "checkpoint": name,
-            "setting": size + (" unit-demand" if unit else ""),
-            "result": result.to_dict(),
-            "myerson": myerson_uniform_revenue(s["n_bidders"], s["n_items"]) if uniform01 and not unit else None,
+            "setting": size + (" unit-demand" if unit else "") + ("" if always else " participation"),
+            "result": result,
+            "myerson": myerson_uniform_revenue(s["n_bidders"], s["n_items"]) if plain else None,
             "paper": paper,
-            "optimum": OPTIMUM.get(size) if uniform01 and not unit else None,
+            "optimum": optimum,
             "training_wall_time_s": card.get("training", {}).get("wall_time_s"),
         })
     head = "| checkpoint | setting | revenue | regret (mean) | regret (max) | score | IR viol. | item-wise Myerson | paper revenue / regret | train time |"
@@ -121,7 +132,7 @@ def results_table(*, profiles: int, protocol: str, seed: int, device: Any = None
         res = r["result"]
         paper = f"{r['paper'][0]:.4f} / {r['paper'][1]:.4f}" if r["paper"] and r["paper"][1] is not None else (f"{r['paper'][0]:.3f} / —" if r["paper"] else "—")
         if r["optimum"]:
-            paper += f" (optimum {r['optimum']:.4f})"
+            paper = (paper + " " if r["paper"] else "") + f"(optimum {r['optimum']:.4f})"
         myerson = f"{r['myerson']:.4f}" if r["myerson"] is not None else "—"
         minutes = f"{r['training_wall_time_s'] / 60:.1f} min" if r["training_wall_time_s"] else "—"
         out.append(
@@ -130,5 +141,10 @@ def results_table(*, profiles: int, protocol: str, seed: int, device: Any = None
         )
     if rows:
         out.append("")
-        out.append(f"{profiles:,} profiles per checkpoint, seed {seed}. Attack: " + "; ".join(sorted({r['result']['protocol'] for r in rows})))
+        if from_cards:
+            sizes = sorted({(r["result"]["profiles"], r["result"].get("seed")) for r in rows}, key=str)
+            out.append("From the model cards (evaluated at the end of each training run: " + ", ".join(f"{p:,} profiles, seed {s}" for p, s in sizes)
+                       + "). Attacks: " + "; ".join(sorted({r['result']['protocol'] for r in rows})))
+        else:
+            out.append(f"{profiles:,} profiles per checkpoint, seed {seed}. Attack: " + "; ".join(sorted({r['result']['protocol'] for r in rows})))
     return rows, "\n".join(out)

@@ -109,3 +109,16 @@ def test_evaluation_breaks_down_by_participation_profile():
     assert abs(sum(r["share"] * r["revenue_mean"] for r in rows.values()) - result.revenue_mean) < 1e-9
     # Closed forms: two bidders 2 x 5/12; one bidder alone pays the reserve 0.5 half the time per item.
     assert abs(rows[(1, 1)]["revenue_mean"] - 2 * 5 / 12) < 0.02 and abs(rows[(1, 0)]["revenue_mean"] - 0.5) < 0.03
+
+
+def test_shipped_table_from_cards_prints_each_cards_evaluation(capsys):
+    """`evaluate --shipped --from-cards` prints every card's stored revenue, without evaluating."""
+    from auction_env.cli import main
+    from mechanisms import checkpoints
+
+    assert main(["evaluate", "--shipped", "--from-cards", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    for name in checkpoints.shipped():
+        card = checkpoints.load_card(checkpoints.find(name))
+        assert f"| {name} |" in out and f"| {card['evaluation']['revenue_mean']:.4f} |" in out
+    assert "From the model cards" in out
