@@ -1,6 +1,6 @@
 """Learning under stochastic participation: tweaked vs untweaked vs item-wise Myerson.
 
-    .venv/bin/python scripts/participation_table.py [--profiles 10000] [--protocol default] [--seed 0]
+    .venv/bin/python scripts/participation_table.py [--profiles 10000] [--protocol default] [--seed 0] [--scenarios 1,2,3]
 
 For each 2x2 scenario of the credible-auctions paper §6 (``scenarios/participation_2x2_s{1,2,3}``)
 evaluates, on the same profiles and the scenario's participation model:
@@ -39,11 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profiles", type=int, default=10_000, help="profiles per scenario and mechanism (default 10000)")
     parser.add_argument("--protocol", default="default", help="attack protocol (default: default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scenarios", default="1,2,3", help="which of the three scenarios (default 1,2,3)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     print(f"2 bidders x 2 items U[0,1]; {args.profiles:,} profiles per cell, seed {args.seed}, '{args.protocol}' attack; paper in brackets")
     agg_rows, profile_rows = [], []
-    for k in (1, 2, 3):
+    for k in sorted({int(x) for x in args.scenarios.split(',') if x.strip()}):
+        if k not in PAPER_AGG:
+            parser.error(f"--scenarios: {k} is not one of 1, 2, 3")
         env = load_scenario(f"participation_2x2_s{k}").config.env
         spec = env.participation
         participation = participation_models.make(2, model=spec.model, **spec.params)
