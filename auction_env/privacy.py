@@ -96,7 +96,7 @@ def privacy_sweep(
     Returns:
         Rows also holding the random-guess baseline of the same profiles (``prior_guess_*``).
     """
-    noisy = bool(getattr(mechanism, "output_noise", hasattr(mechanism, "noise_std")))
+    noisy = mechanism.output_noise
     if not noisy and any(s != 0 for s in sigmas):
         raise ConfigError(f"{type(mechanism).__name__} has no output noise (noise_std); it can only be inverted at sigma 0", "sigmas")
     for model in threat_models:

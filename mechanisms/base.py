@@ -125,11 +125,14 @@ class Mechanism(nn.Module, ABC):
     Class attributes:
         truthful: True when truthful bidding is a dominant strategy (DSIC).
         differentiable: True when outcomes are differentiable in the bids (gradient attacks).
+        output_noise: True when the mechanism takes ``noise_std`` (Gaussian noise on its
+            allocation logits, for privacy).
         valuations: the valuation kinds the mechanism supports.
     """
 
     truthful: bool = False
     differentiable: bool = False
+    output_noise: bool = False
     #: Valuation kinds whose feasibility the mechanism guarantees ("unit_demand": each bidder
     #: gets at most one item in expectation, so <v_i, a_i> is its expected value).
     valuations: tuple[str, ...] = ("additive",)

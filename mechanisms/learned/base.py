@@ -116,6 +116,7 @@ class LearnedMechanism(Mechanism):
 
     truthful = False
     differentiable = True
+    output_noise = True
 
     def __init__(self, n_bidders: int, n_items: int, prior: Prior | None = None, valuation: str = "additive") -> None:
         if valuation not in VALUATIONS:

@@ -35,7 +35,6 @@ class _Menu(Mechanism):
 
     truthful = True
     differentiable = False
-    output_noise = False  # no allocation logits to perturb
 
     def __init__(self, n_bidders: int, n_items: int, menu_size: int, valuation: str, temperature: float) -> None:
         if valuation not in VALUATIONS:
