@@ -1,6 +1,6 @@
 """Time to train RegretNet 2x2 from scratch on this machine, and evaluator throughput.
 
-Run:  .venv/bin/python benchmarks/train_speed.py [--config PATH] [--check-every N] [--max-minutes M]
+Run:  .venv/bin/python benchmarks/train_speed.py [--config PATH] [--check-every N] [--max-minutes M] [--threads T]
 
 Trains with the shipped config (mechanisms/training/configs/regretnet_2x2.yaml) and, every
 ``--check-every`` iterations, evaluates 1,000 fresh profiles under the default attack; the clock
@@ -31,8 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=str(CONFIG), help="training config (default: the shipped 2x2 one)")
     parser.add_argument("--check-every", type=int, default=1000, help="iterations between checks (default 1000)")
     parser.add_argument("--max-minutes", type=float, default=60.0, help="give up after this much training time")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads (default: all cores)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(os.cpu_count() or 1)
+    if args.threads < 1:
+        parser.error("--threads must be >= 1")
+    torch.set_num_threads(args.threads)
     print(f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
     run = TrainingRun(load_training_config(args.config), device="cpu")
     trained, reached = 0.0, None

@@ -43,7 +43,7 @@ from mechanisms.training.distributed import Distributed, from_environment
 
 __all__ = ["trainers", "load_training_config", "train", "TrainingRun"]
 
-trainers: Registry = Registry("trainer", context_params=("model", "data", "low", "high", "generator", "parallel"))
+trainers: Registry = Registry("trainer", context_params=("model", "data", "low", "high", "generator", "parallel", "prior"))
 trainers.register("regretnet", "mechanisms.training.regretnet_trainer:RegretNetTrainer", description="augmented Lagrangian + PGD misreports")
 trainers.register("algnet", "mechanisms.training.algnet_trainer:ALGNetTrainer", description="misreporter network, -(sqrt(P)-sqrt(R))-R")
 trainers.register("menu", "mechanisms.training.menu_trainer:MenuTrainer", description="revenue of a relaxed menu choice (rochetnet, lottery_ama)")
@@ -95,7 +95,7 @@ class TrainingRun:
                 raise ConfigError(f"trainer '{config.trainer.name}' runs in one process; use the regretnet trainer under torchrun", "trainer.name")
             self.trainer = build_named(
                 "trainer", trainers, config.trainer.name, "name", params_key="params",
-                context={"model": self.model, "data": self.data, "low": low, "high": high, "generator": self.train_gen, "parallel": parallel},
+                context={"model": self.model, "data": self.data, "low": low, "high": high, "generator": self.train_gen, "parallel": parallel, "prior": self.prior},
                 **config.trainer.params,
             )
         except ConfigError as err:

@@ -23,7 +23,9 @@ Three more, for certifiable networks (Curry et al. 2020, :class:`mechanisms.lear
   at a mean violation near 1/(2 mu) (0.04 for mu = 10 in our runs), whereas the linear (exact)
   term with mu > 1 makes every violating unit of payment cost more than it earns;
 * ``teacher`` + ``distill``: adds ``distill * (MSE(allocation) + MSE(payments))`` against a
-  shipped softmax RegretNet (distillation, §3.2), which stabilises the IR-penalty training;
+  shipped checkpoint or an exact registered mechanism such as ``myerson`` (distillation, §3.2),
+  which stabilises the IR-penalty training; with ``distill_iterations`` K > 0 only the first K
+  iterations distill (a warm start from the teacher, then the plain objective);
 * ``relu_stability`` w: adds ``w * mean(-tanh(1 + u * l))`` over the trunk's neurons, ``(l, u)``
   their interval bounds when one bidder's bid ranges over its whole support (the certifier's
   search space) and the others' are fixed (Xiao et al. 2019, §3.3): stable ReLUs need no
@@ -36,7 +38,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mechanisms.base import Mechanism
 from mechanisms.learned.base import LearnedMechanism
+from mechanisms.priors import Prior
 from mechanisms.misreports import deviation_utilities, pgd_ascent
 from mechanisms.training.data import ProfileDataset
 from mechanisms.training.distributed import Distributed, wrap
@@ -59,6 +63,9 @@ class RegretNetTrainer:
         rho, rho_increment, rho_every: quadratic penalty, its increment and period in iterations.
         regret_target: regret budget eps of the multiplier update (0: the original update).
         lr_decay, lr_decay_every: step decay of the learning rate (every 0 iterations: none).
+        ir_penalty, teacher, distill, distill_iterations, relu_stability: the optional terms above.
+        parallel: the process group under torchrun (injected).
+        prior: the valuation prior (injected; an exact teacher such as ``myerson`` needs it).
     """
 
     def __init__(
@@ -84,9 +91,11 @@ class RegretNetTrainer:
         lr_decay_every: int = 0,
         ir_penalty: float = 0.0,
         teacher: str | None = None,
+        distill_iterations: int = 0,
         distill: float = 0.0,
         relu_stability: float = 0.0,
         parallel: Distributed | None = None,
+        prior: Prior | None = None,
     ) -> None:
         for name, value in (("batch_size", batch_size), ("misreport_inits", misreport_inits), ("lagrange_every", lagrange_every), ("rho_every", rho_every)):
             if value < 1:
@@ -99,6 +108,8 @@ class RegretNetTrainer:
             raise ValueError("ir_penalty, distill and relu_stability must be >= 0")
         if (teacher is None) != (distill == 0):
             raise ValueError("distillation needs both a teacher checkpoint and a distill weight > 0")
+        if distill_iterations < 0:
+            raise ValueError(f"distill_iterations must be >= 0 (0: distill throughout), got {distill_iterations}")
         if relu_stability > 0 and not hasattr(model, "interval_bounds"):
             raise ValueError(f"relu_stability needs a network with interval bounds (certnet), not {type(model).__name__}")
         if parallel is not None:
@@ -106,7 +117,8 @@ class RegretNetTrainer:
                 raise ValueError(f"batch_size {batch_size} must be divisible by the {parallel.world} processes")
             batch_size //= parallel.world  # each rank's share of the effective batch
         self.ir_penalty, self.distill, self.relu_stability = ir_penalty, distill, relu_stability
-        self.teacher = _load_teacher(teacher, model) if teacher is not None else None
+        self.teacher = _load_teacher(teacher, model, prior) if teacher is not None else None
+        self.distill_iterations = distill_iterations
         self.regret_target, self.lr_decay, self.lr_decay_every = regret_target, lr_decay, lr_decay_every
         self.model, self.data, self.low, self.high = model, data, low, high
         self.batch_size, self.misreport_lr, self.misreport_steps = batch_size, misreport_lr, misreport_steps
@@ -166,7 +178,7 @@ class RegretNetTrainer:
             violation = torch.relu(outcome.payments - (outcome.allocation * v).sum(-1))
             parts["ir_violation"] = violation.mean().detach()
             loss = loss + self.ir_penalty * (violation.mean(0) + (violation**2).mean(0)).sum()
-        if self.teacher is not None:
+        if self.teacher is not None and (not self.distill_iterations or self.iteration < self.distill_iterations):
             with torch.no_grad():
                 target = self.teacher.run(v, check=False)
             distance = F.mse_loss(outcome.allocation, target.allocation) + F.mse_loss(outcome.payments, target.payments)
@@ -222,10 +234,17 @@ class _Objective(nn.Module):
         return self.__dict__["trainer"].loss(v, misreports)
 
 
-def _load_teacher(name: str, student: LearnedMechanism) -> LearnedMechanism:
-    """A shipped (or saved) checkpoint for the student's setting, frozen, on its device."""
+def _load_teacher(name: str, student: LearnedMechanism, prior: Prior | None) -> Mechanism:
+    """An exact registered mechanism (e.g. ``myerson``) or a shipped (or saved) checkpoint for
+    the student's setting, frozen, on its device."""
+    import mechanisms
     from mechanisms.results import load_checkpoint
 
+    if name in mechanisms.available():
+        teacher = mechanisms.make(name, context={"n_bidders": student.n_bidders, "n_items": student.n_items, "prior": prior})
+        if isinstance(teacher, LearnedMechanism):
+            raise ValueError(f"teacher '{name}' is an untrained network; name a checkpoint or an exact mechanism such as 'myerson'")
+        return teacher
     teacher = load_checkpoint(name)[0]
     if (teacher.n_bidders, teacher.n_items) != (student.n_bidders, student.n_items):
         raise ValueError(f"teacher '{name}' is for {teacher.n_bidders}x{teacher.n_items}, the student for {student.n_bidders}x{student.n_items}")

@@ -100,3 +100,15 @@ def test_init_from_starts_at_a_checkpoints_weights() -> None:
         TrainingRun(load_training_config({**base, "init_from": "regretnet_1x2"}), device="cpu")
     with pytest.raises(ConfigError, match="init_from: 'regretnet_2x2' has architecture"):
         TrainingRun(load_training_config({**base, "mechanism": {"name": "regretnet", "params": {"hidden": 50, "layers": 3}}}), device="cpu")
+
+
+def test_distilling_an_exact_teacher_pulls_the_network_towards_it() -> None:
+    """`teacher: myerson` works without a checkpoint: distillation alone brings the network's
+    outcomes closer to item-wise Myerson's; after `distill_iterations` the term is dropped; an
+    untrained network is refused as a teacher."""
+    run = TrainingRun(config(iterations=60, lr=0.01, teacher="myerson", distill=100.0, distill_iterations=40), device="cpu")
+    distances = [run.trainer.step()["distill"] for _ in range(40)]
+    assert sum(distances[-5:]) < 0.75 * sum(distances[:5])
+    assert "distill" not in run.trainer.step()
+    with pytest.raises(ValueError, match="untrained network"):
+        TrainingRun(config(teacher="regretnet", distill=1.0), device="cpu")
