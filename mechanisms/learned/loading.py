@@ -104,9 +104,13 @@ def make_lottery_ama(
     checkpoint: str | None = None,
     menu_size: int | None = None,
     valuation: str = "additive",
+    init: str | None = None,
 ) -> LotteryAMA:
-    """A Lottery AMA, fresh (``menu_size`` allocations) or from ``checkpoint``."""
-    return _build("lottery_ama", checkpoint, n_bidders, n_items, prior, valuation, menu_size=menu_size)  # type: ignore[return-value]
+    """A Lottery AMA, fresh (``menu_size`` allocations, ``init`` ``random`` or ``myerson``) or
+    from ``checkpoint``."""
+    if checkpoint is not None and init is not None:
+        raise ValueError("init applies to a fresh menu, not to a checkpoint")
+    return _build("lottery_ama", checkpoint, n_bidders, n_items, prior, valuation, menu_size=menu_size, init=init)  # type: ignore[return-value]
 
 
 def _build(mechanism: str, checkpoint: str | None, n_bidders: int, n_items: int, prior: Prior | None, valuation: str,

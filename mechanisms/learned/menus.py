@@ -132,10 +132,17 @@ class LotteryAMA(_Menu):
     """
 
     def __init__(self, n_bidders: int, n_items: int, prior: Prior | None = None, menu_size: int = 1024,
-                 valuation: str = "additive", temperature: float = 0.01) -> None:
+                 valuation: str = "additive", temperature: float = 0.01, init: str = "random") -> None:
         if valuation != "additive":
             raise ValueError(f"lottery_ama supports additive valuations only, not {valuation}")
+        if init not in ("random", "myerson"):
+            raise ValueError(f"init must be 'random' or 'myerson', got {init!r}")
+        deterministic = (n_bidders + 1) ** n_items
+        if init == "myerson" and menu_size < deterministic:
+            raise ValueError(f"init 'myerson' needs menu_size >= {deterministic} (every deterministic allocation), got {menu_size}")
         super().__init__(n_bidders, n_items, menu_size, valuation, temperature)
+        self.init = init
+        self._reserve = 0.5 * (prior.high if prior is not None else torch.ones(n_bidders, n_items)).amax(0)  # (m,)
         self.allocation_logits = nn.Parameter(torch.zeros(menu_size, n_bidders + 1, n_items))
         self.log_weights = nn.Parameter(torch.zeros(n_bidders))
         self.boosts = nn.Parameter(torch.zeros(menu_size))
@@ -143,11 +150,20 @@ class LotteryAMA(_Menu):
 
     def init_from_generator(self, generator: torch.Generator | None) -> None:
         """Random lotteries (logits N(0, 1) scaled by 3, so some are near-deterministic), unit
-        weights and zero boosts, drawn from ``generator``."""
+        weights and zero boosts, drawn from ``generator``. With ``init: myerson`` the first
+        ``(n + 1)^m`` entries are instead every deterministic allocation (each item to one bidder
+        or unsold), boosted by the reserve (half the upper support) per unsold item: the AMA then
+        starts as item-wise Myerson for uniform priors (second price with reserve on each item)."""
         with torch.no_grad():
             self.allocation_logits.copy_(3 * torch.randn(self.allocation_logits.shape, generator=generator))
             self.log_weights.zero_()
             self.boosts.zero_()
+            if self.init == "myerson":
+                n, m = self.n_bidders, self.n_items
+                owners = torch.cartesian_prod(*[torch.arange(n + 1)] * m).reshape(-1, m)  # (D, m): row n = unsold
+                onehot = torch.nn.functional.one_hot(owners, n + 1).transpose(1, 2).float()  # (D, n+1, m)
+                self.allocation_logits[: len(owners)] = 30.0 * onehot - 15.0
+                self.boosts[: len(owners)] = (onehot[:, n] * self._reserve).sum(-1)
 
     def menu(self) -> tuple[Tensor, Tensor, Tensor]:
         """``(K, n, m)`` allocations, ``(n,)`` weights and ``(K,)`` boosts."""

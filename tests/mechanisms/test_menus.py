@@ -91,3 +91,20 @@ def test_bad_menu_settings_fail_clearly() -> None:
         mechanisms.make("lottery_ama", context={"n_bidders": 2, "n_items": 2, "prior": prior, "valuation": "unit_demand"})
     with pytest.raises(Exception, match="menu_size"):
         mechanisms.make("lottery_ama", context={"n_bidders": 2, "n_items": 2, "prior": prior}, menu_size=0)
+
+
+@pytest.mark.parametrize("n,m", [(2, 2), (3, 2)])
+def test_lottery_ama_myerson_init_is_item_wise_myerson(n: int, m: int) -> None:
+    """`init: myerson` puts every deterministic allocation in the menu with a reserve boost per
+    unsold item: before training the AMA's outcome is item-wise Myerson's on every profile."""
+    prior = mechanisms.make_prior(n, m)
+    context = {"n_bidders": n, "n_items": m, "prior": prior}
+    ama = mechanisms.make("lottery_ama", context=context, menu_size=(n + 1) ** m + 8, init="myerson")
+    init_weights(ama, torch.Generator().manual_seed(0))  # the training loop's re-initialisation keeps it
+    bids = prior.sample(2000, torch.Generator().manual_seed(3), torch.device("cpu"))
+    with torch.no_grad():
+        got, want = ama.eval().run(bids), mechanisms.make("myerson", context=context).run(bids)
+    assert torch.allclose(got.allocation, want.allocation, atol=1e-6)
+    assert torch.allclose(got.payments, want.payments, atol=1e-5)
+    with pytest.raises(ValueError, match=r"menu_size >= 9"):
+        mechanisms.make("lottery_ama", context={"n_bidders": 2, "n_items": 2, "prior": mechanisms.make_prior(2, 2)}, menu_size=8, init="myerson")
