@@ -1,6 +1,6 @@
 """Learning under stochastic participation: tweaked vs untweaked vs item-wise Myerson.
 
-    .venv/bin/python scripts/participation_table.py [--profiles 10000] [--protocol default] [--seed 0] [--scenarios 1,2,3]
+    .venv/bin/python scripts/participation_table.py [--profiles 10000] [--protocol default] [--seed 0] [--scenarios 1,2,3] [--tweaked NAME]
 
 For each 2x2 scenario of the credible-auctions paper §6 (``scenarios/participation_2x2_s{1,2,3}``)
 evaluates, on the same profiles and the scenario's participation model:
@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocol", default="default", help="attack protocol (default: default)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scenarios", default="1,2,3", help="which of the three scenarios (default 1,2,3)")
+    parser.add_argument("--tweaked", default="algnet_2x2_participation_s{k}",
+                        help="the tweaked network per scenario: a shipped name or card path, {k} = scenario (default: the shipped ones)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     print(f"2 bidders x 2 items U[0,1]; {args.profiles:,} profiles per cell, seed {args.seed}, '{args.protocol}' attack; paper in brackets")
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         participation = participation_models.make(2, model=spec.model, **spec.params)
         prior = mechanisms.make_prior(2, 2)
         contenders = {}
-        for label, name in (("tweaked", f"algnet_2x2_participation_s{k}"), ("untweaked", "algnet_2x2")):
+        for label, name in (("tweaked", args.tweaked.format(k=k)), ("untweaked", "algnet_2x2")):
             try:
                 contenders[label] = load_checkpoint(name)[0]
             except CheckpointError as err:
