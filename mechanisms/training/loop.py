@@ -251,7 +251,7 @@ class _Log:
             self.fields = list(row)
             if self.path.stat().st_size == 0:
                 csv.writer(self.file).writerow(self.fields)
-        csv.writer(self.file).writerow([row[k] for k in self.fields])
+        csv.writer(self.file).writerow([row.get(k, "") for k in self.fields])  # a metric may come and go
         self.file.flush()
         for key, value in metrics.items():
             self.writer.add_scalar(f"train/{key}", value, it)

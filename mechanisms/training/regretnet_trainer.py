@@ -178,12 +178,13 @@ class RegretNetTrainer:
             violation = torch.relu(outcome.payments - (outcome.allocation * v).sum(-1))
             parts["ir_violation"] = violation.mean().detach()
             loss = loss + self.ir_penalty * (violation.mean(0) + (violation**2).mean(0)).sum()
-        if self.teacher is not None and (not self.distill_iterations or self.iteration < self.distill_iterations):
+        if self.teacher is not None:  # reported throughout, in the loss only while distilling
             with torch.no_grad():
                 target = self.teacher.run(v, check=False)
             distance = F.mse_loss(outcome.allocation, target.allocation) + F.mse_loss(outcome.payments, target.payments)
             parts["distill"] = distance.detach()
-            loss = loss + self.distill * distance
+            if not self.distill_iterations or self.iteration < self.distill_iterations:
+                loss = loss + self.distill * distance
         if self.relu_stability:
             instability = self._relu_instability(v)
             parts["relu_instability"] = instability.detach()

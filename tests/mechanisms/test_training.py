@@ -102,13 +102,20 @@ def test_init_from_starts_at_a_checkpoints_weights() -> None:
         TrainingRun(load_training_config({**base, "mechanism": {"name": "regretnet", "params": {"hidden": 50, "layers": 3}}}), device="cpu")
 
 
-def test_distilling_an_exact_teacher_pulls_the_network_towards_it() -> None:
+def test_distilling_an_exact_teacher_pulls_the_network_towards_it(tmp_path) -> None:
     """`teacher: myerson` works without a checkpoint: distillation alone brings the network's
     outcomes closer to item-wise Myerson's; after `distill_iterations` the term is dropped; an
     untrained network is refused as a teacher."""
     run = TrainingRun(config(iterations=60, lr=0.01, teacher="myerson", distill=100.0, distill_iterations=40), device="cpu")
     distances = [run.trainer.step()["distill"] for _ in range(40)]
     assert sum(distances[-5:]) < 0.75 * sum(distances[:5])
-    assert "distill" not in run.trainer.step()
+    v, misreports = run.data.valuations[:64], run.trainer.misreports[:64]
+    after, parts = run.trainer.loss(v, misreports)  # iteration 40: the term is out of the loss
+    run.trainer.iteration = 39
+    during = run.trainer.loss(v, misreports)[0]
+    assert torch.isclose(during - after, 100.0 * parts["distill"], rtol=1e-4)
     with pytest.raises(ValueError, match="untrained network"):
         TrainingRun(config(teacher="regretnet", distill=1.0), device="cpu")
+    train(config(iterations=20, teacher="myerson", distill=1.0, distill_iterations=8), tmp_path, device="cpu", progress=False)
+    rows = list(csv.DictReader((tmp_path / "metrics.csv").open()))
+    assert len(rows) == 4 and all(float(r["distill"]) > 0 for r in rows)
