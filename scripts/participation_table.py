@@ -1,10 +1,11 @@
 """Learning under stochastic participation: tweaked vs untweaked vs item-wise Myerson.
 
-    .venv/bin/python scripts/participation_table.py [--profiles 10000] [--protocol default] [--seed 0] [--scenarios 1,2,3] [--tweaked NAME]
+    .venv/bin/python scripts/participation_table.py [--profiles 10000] [--protocol default] [--seed 0] [--scenarios 1,2,3] [--tweaked NAME_OR_CARD]
 
 For each 2x2 scenario of the credible-auctions paper §6 (``scenarios/participation_2x2_s{1,2,3}``)
 evaluates, on the same profiles and the scenario's participation model:
-  * the ALGNet learned on the scenario's tweaked dataset (``algnet_2x2_participation_sK``),
+  * the ALGNet learned on the scenario's tweaked dataset (``algnet_2x2_participation_sK``, or
+    ``--tweaked``: a shipped name or card path where ``{k}`` stands for the scenario number),
   * the ALGNet learned without participation (``algnet_2x2``, the "untweaked" network),
   * item-wise Myerson,
 and prints aggregated revenue, regret and score, then revenue / regret per participation
@@ -54,10 +55,13 @@ def main(argv: list[str] | None = None) -> int:
         participation = participation_models.make(2, model=spec.model, **spec.params)
         prior = mechanisms.make_prior(2, 2)
         contenders = {}
-        for label, name in (("tweaked", args.tweaked.format(k=k)), ("untweaked", "algnet_2x2")):
+        tweaked = args.tweaked.replace("{k}", str(k))
+        for label, name in (("tweaked", tweaked), ("untweaked", "algnet_2x2")):
             try:
                 contenders[label] = load_checkpoint(name)[0]
             except CheckpointError as err:
+                if label == "tweaked" and args.tweaked != parser.get_default("tweaked"):
+                    parser.error(f"--tweaked: {err}")
                 print(f"scenario {k}: {label}: {err}")
         contenders["item-wise Myerson"] = mechanisms.make("myerson", context={"prior": prior})
         for label, mechanism in contenders.items():

@@ -125,10 +125,12 @@ class LotteryAMA(_Menu):
 
     Args:
         n_bidders, n_items: the setting's size.
-        prior: unused (kept for the common factory signature).
+        prior: the valuation prior; only ``init: myerson`` uses it (its reserves set the boosts).
         menu_size: K learned allocations (each item split among the bidders and "unsold").
         valuation: ``additive`` only.
         temperature: softmax temperature of the training relaxation.
+        init: ``random`` (random lotteries) or ``myerson`` (start as item-wise Myerson, see
+            :meth:`init_from_generator`).
     """
 
     def __init__(self, n_bidders: int, n_items: int, prior: Prior | None = None, menu_size: int = 1024,
@@ -142,7 +144,8 @@ class LotteryAMA(_Menu):
             raise ValueError(f"init 'myerson' needs menu_size >= {deterministic} (every deterministic allocation), got {menu_size}")
         super().__init__(n_bidders, n_items, menu_size, valuation, temperature)
         self.init = init
-        self._reserve = 0.5 * (prior.high if prior is not None else torch.ones(n_bidders, n_items)).amax(0)  # (m,)
+        reserve = prior.reserve().float() if prior is not None else torch.full((n_bidders, n_items), 0.5)
+        self.register_buffer("_reserve", reserve, persistent=False)  # (n, m); follows .to(device)
         self.allocation_logits = nn.Parameter(torch.zeros(menu_size, n_bidders + 1, n_items))
         self.log_weights = nn.Parameter(torch.zeros(n_bidders))
         self.boosts = nn.Parameter(torch.zeros(menu_size))
@@ -152,18 +155,23 @@ class LotteryAMA(_Menu):
         """Random lotteries (logits N(0, 1) scaled by 3, so some are near-deterministic), unit
         weights and zero boosts, drawn from ``generator``. With ``init: myerson`` the first
         ``(n + 1)^m`` entries are instead every deterministic allocation (each item to one bidder
-        or unsold), boosted by the reserve (half the upper support) per unsold item: the AMA then
-        starts as item-wise Myerson for uniform priors (second price with reserve on each item)."""
+        or unsold) with boost ``sum_j max_i r_ij - sum of r_ij over the sold (i, j)``, ``r`` the
+        prior's Myerson reserves: the AMA then starts as item-wise Myerson for uniform priors
+        U[0, h] (each item to the highest ``v_ij - r_ij`` if positive, at the threshold price),
+        and no random lottery (boost 0, at most the smallest deterministic boost) is chosen."""
+        device = self.allocation_logits.device
         with torch.no_grad():
-            self.allocation_logits.copy_(3 * torch.randn(self.allocation_logits.shape, generator=generator))
+            noise = torch.randn(self.allocation_logits.shape, generator=generator, device=generator.device if generator is not None else device)
+            self.allocation_logits.copy_(3 * noise.to(device))
             self.log_weights.zero_()
             self.boosts.zero_()
             if self.init == "myerson":
                 n, m = self.n_bidders, self.n_items
-                owners = torch.cartesian_prod(*[torch.arange(n + 1)] * m).reshape(-1, m)  # (D, m): row n = unsold
-                onehot = torch.nn.functional.one_hot(owners, n + 1).transpose(1, 2).float()  # (D, n+1, m)
+                owners = torch.cartesian_prod(*[torch.arange(n + 1, device=device)] * m).reshape(-1, m)  # (D, m): row n = unsold
+                onehot = torch.nn.functional.one_hot(owners, n + 1).transpose(1, 2).to(self.allocation_logits.dtype)  # (D, n+1, m)
+                reserve = self._reserve.to(device=device, dtype=onehot.dtype)
                 self.allocation_logits[: len(owners)] = 30.0 * onehot - 15.0
-                self.boosts[: len(owners)] = (onehot[:, n] * self._reserve).sum(-1)
+                self.boosts[: len(owners)] = reserve.amax(0).sum() - (onehot[:, :n] * reserve).sum((1, 2))
 
     def menu(self) -> tuple[Tensor, Tensor, Tensor]:
         """``(K, n, m)`` allocations, ``(n,)`` weights and ``(K,)`` boosts."""

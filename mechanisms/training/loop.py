@@ -251,7 +251,9 @@ class _Log:
             self.fields = list(row)
             if self.path.stat().st_size == 0:
                 csv.writer(self.file).writerow(self.fields)
-        csv.writer(self.file).writerow([row.get(k, "") for k in self.fields])  # a metric may come and go
+        # The columns are fixed by the first row: a metric that vanishes leaves an empty cell (one
+        # that first appears later reaches TensorBoard only); trainers report the same keys throughout.
+        csv.writer(self.file).writerow([row.get(k, "") for k in self.fields])
         self.file.flush()
         for key, value in metrics.items():
             self.writer.add_scalar(f"train/{key}", value, it)

@@ -107,9 +107,9 @@ class RegretNetTrainer:
         if ir_penalty < 0 or distill < 0 or relu_stability < 0:
             raise ValueError("ir_penalty, distill and relu_stability must be >= 0")
         if (teacher is None) != (distill == 0):
-            raise ValueError("distillation needs both a teacher checkpoint and a distill weight > 0")
-        if distill_iterations < 0:
-            raise ValueError(f"distill_iterations must be >= 0 (0: distill throughout), got {distill_iterations}")
+            raise ValueError("distillation needs both a teacher (a checkpoint or an exact mechanism) and a distill weight > 0")
+        if distill_iterations < 0 or (distill_iterations and teacher is None):
+            raise ValueError(f"distill_iterations must be >= 0 (0: distill throughout) and needs a teacher, got {distill_iterations}")
         if relu_stability > 0 and not hasattr(model, "interval_bounds"):
             raise ValueError(f"relu_stability needs a network with interval bounds (certnet), not {type(model).__name__}")
         if parallel is not None:
@@ -241,10 +241,12 @@ def _load_teacher(name: str, student: LearnedMechanism, prior: Prior | None) -> 
     import mechanisms
     from mechanisms.results import load_checkpoint
 
-    if name in mechanisms.available():
+    if name in mechanisms.registry:  # a registered name or alias, e.g. myerson or vcg
         teacher = mechanisms.make(name, context={"n_bidders": student.n_bidders, "n_items": student.n_items, "prior": prior})
         if isinstance(teacher, LearnedMechanism):
             raise ValueError(f"teacher '{name}' is an untrained network; name a checkpoint or an exact mechanism such as 'myerson'")
+        if not teacher.truthful:
+            raise ValueError(f"teacher '{name}' is not strategyproof; distil from a truthful mechanism such as 'myerson'")
         return teacher
     teacher = load_checkpoint(name)[0]
     if (teacher.n_bidders, teacher.n_items) != (student.n_bidders, student.n_items):

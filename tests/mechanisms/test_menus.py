@@ -93,11 +93,12 @@ def test_bad_menu_settings_fail_clearly() -> None:
         mechanisms.make("lottery_ama", context={"n_bidders": 2, "n_items": 2, "prior": prior}, menu_size=0)
 
 
-@pytest.mark.parametrize("n,m", [(2, 2), (3, 2)])
-def test_lottery_ama_myerson_init_is_item_wise_myerson(n: int, m: int) -> None:
-    """`init: myerson` puts every deterministic allocation in the menu with a reserve boost per
-    unsold item: before training the AMA's outcome is item-wise Myerson's on every profile."""
-    prior = mechanisms.make_prior(n, m)
+@pytest.mark.parametrize("n,m,high", [(2, 2, 1.0), (3, 2, 1.0), (2, 2, {"per_bidder": [1.0, 2.0]}), (2, 3, {"per_item": [1.0, 3.0, 0.5]})])
+def test_lottery_ama_myerson_init_is_item_wise_myerson(n: int, m: int, high) -> None:
+    """`init: myerson` puts every deterministic allocation in the menu, boosted by the reserves of
+    the unsold items: before training the AMA's outcome is item-wise Myerson's on every profile,
+    asymmetric uniform priors included."""
+    prior = mechanisms.make_prior(n, m, high=high)
     context = {"n_bidders": n, "n_items": m, "prior": prior}
     ama = mechanisms.make("lottery_ama", context=context, menu_size=(n + 1) ** m + 8, init="myerson")
     init_weights(ama, torch.Generator().manual_seed(0))  # the training loop's re-initialisation keeps it
@@ -108,3 +109,5 @@ def test_lottery_ama_myerson_init_is_item_wise_myerson(n: int, m: int) -> None:
     assert torch.allclose(got.payments, want.payments, atol=1e-5)
     with pytest.raises(ValueError, match=r"menu_size >= 9"):
         mechanisms.make("lottery_ama", context={"n_bidders": 2, "n_items": 2, "prior": mechanisms.make_prior(2, 2)}, menu_size=8, init="myerson")
+    with pytest.raises(ValueError, match="fresh menu"):
+        mechanisms.make("lottery_ama", context={"n_bidders": 2, "n_items": 2, "prior": mechanisms.make_prior(2, 2)}, checkpoint="lottery_ama_2x2", init="myerson")

@@ -116,6 +116,10 @@ def test_distilling_an_exact_teacher_pulls_the_network_towards_it(tmp_path) -> N
     assert torch.isclose(during - after, 100.0 * parts["distill"], rtol=1e-4)
     with pytest.raises(ValueError, match="untrained network"):
         TrainingRun(config(teacher="regretnet", distill=1.0), device="cpu")
+    with pytest.raises(ValueError, match="not strategyproof"):
+        TrainingRun(config(teacher="first_price", distill=1.0), device="cpu")
+    with pytest.raises(ValueError, match="needs a teacher"):
+        TrainingRun(config(distill_iterations=5), device="cpu")
     train(config(iterations=20, teacher="myerson", distill=1.0, distill_iterations=8), tmp_path, device="cpu", progress=False)
     rows = list(csv.DictReader((tmp_path / "metrics.csv").open()))
     assert len(rows) == 4 and all(float(r["distill"]) > 0 for r in rows)
