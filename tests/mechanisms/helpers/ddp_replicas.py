@@ -47,6 +47,7 @@ def main() -> int:
         raise AssertionError("the algnet trainer was accepted under torchrun")
     if parallel.is_main:
         print("REPLICAS OK")
+    parallel.barrier()  # both ranks are done before either tears the group down
     parallel.close()
     return 0
 
