@@ -141,10 +141,11 @@ def results_table(*, profiles: int, protocol: str, seed: int, device: Any = None
         )
     if rows:
         out.append("")
+        attacks = "; ".join(sorted({r["result"]["protocol"] for r in rows}))
         if from_cards:
             sizes = sorted({(r["result"]["profiles"], r["result"].get("seed")) for r in rows}, key=str)
-            out.append("From the model cards (evaluated at the end of each training run: " + ", ".join(f"{p:,} profiles, seed {s}" for p, s in sizes)
-                       + "). Attacks: " + "; ".join(sorted({r['result']['protocol'] for r in rows})))
+            out.append("From the model cards (evaluated at the end of each training run: "
+                       + ", ".join(f"{p:,} profiles, seed {s}" for p, s in sizes) + f"). Attacks: {attacks}")
         else:
-            out.append(f"{profiles:,} profiles per checkpoint, seed {seed}. Attack: " + "; ".join(sorted({r['result']['protocol'] for r in rows})))
+            out.append(f"{profiles:,} profiles per checkpoint, seed {seed}. Attack: {attacks}")
     return rows, "\n".join(out)
