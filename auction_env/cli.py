@@ -116,7 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument("checkpoint", metavar="CHECKPOINT", help="a certnet checkpoint: shipped name (certnet_2x2) or card path")
     certify.add_argument("--profiles", type=_positive, default=200, metavar="N", help="valuation profiles (default 200)")
     certify.add_argument("--out", metavar="DIR", required=True)
-    certify.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds per solve (default 60); a time-out is reported, never certified")
+    certify.add_argument("--time-limit", type=float, default=60.0, metavar="S",
+                         help="seconds per certificate (default 60); a time-out is reported, never certified")
+    certify.add_argument("--split-binaries", default="auto", metavar="N",
+                         help="split the misreport box until each sub-box's MIP has at most N ReLU binaries; "
+                              "'auto' (default: 48 for linear MIPs, 16 with bilinear IR payments) or 'none' (one MIP)")
     certify.add_argument("--bidders", metavar="I,I", help="bidders to certify (default all)")
     certify.add_argument("--attacks", default="default,weak", metavar="P,P", help="attack protocols to compare with (default default,weak)")
     certify.add_argument("--seed", type=_non_negative, default=0, metavar="N")
@@ -376,6 +380,10 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     except ValueError:
         raise _BadInput(f"--bidders: give comma-separated bidder indices, got {args.bidders!r}") from None
     attacks = [a.strip() for a in args.attacks.split(",") if a.strip()]
+    split = args.split_binaries.strip().lower()
+    if split not in ("auto", "none") and not (split.isdigit()):
+        raise _BadInput(f"--split-binaries: give a non-negative integer, 'auto' or 'none', got {args.split_binaries!r}")
+    split_binaries = None if split == "none" else split if split == "auto" else int(split)
     torch.set_num_threads(1)
     model, prior, _, card = load_checkpoint(args.checkpoint)
     if not isinstance(model, CertNet):
@@ -384,6 +392,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     bar = tqdm(total=args.profiles * n_bidders, desc="certify", unit="solve", disable=args.no_progress)
     try:
         study = certify_profiles(model, prior, profiles=args.profiles, seed=args.seed, bidders=bidders, time_limit=args.time_limit,
+                                 split_binaries=split_binaries,
                                  attacks=attacks, on_certificate=lambda c: bar.update(1))
     except CertificationError as err:  # a wrong certificate: nothing is written
         bar.close()

@@ -17,7 +17,7 @@ import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -53,10 +53,12 @@ def certify_profiles(
     seed: int = 0,
     bidders: Sequence[int] | None = None,
     time_limit: float = 60.0,
+    split_binaries: int | Literal["auto"] | None = "auto",
     attacks: Sequence[str] = ("default", "weak"),
     on_certificate: Callable[[Certificate], None] | None = None,
 ) -> CertificationStudy:
-    """Certify ``bidders`` (default: all) at ``profiles`` profiles drawn from ``prior`` with ``seed``.
+    """Certify ``bidders`` (default: all) at ``profiles`` profiles drawn from ``prior`` with ``seed``
+    (``time_limit`` seconds per certificate; ``split_binaries`` as in :class:`Certifier`).
 
     Raises:
         CertificationError: a certificate contradicts the network or an attack.
@@ -73,7 +75,7 @@ def certify_profiles(
         outcome = model.run(valuations, check=False)
     revenue = outcome.payments.sum(-1).double()
     found = {p.name: attack_regrets(model, prior, valuations, protocol=p, seed=seed) for p in protocols}
-    certifier = Certifier(model, prior, time_limit=time_limit)
+    certifier = Certifier(model, prior, time_limit=time_limit, split_binaries=split_binaries)
     rows: list[dict[str, Any]] = []
     for k in range(profiles):
         for i in bidders:
@@ -90,7 +92,9 @@ def certify_profiles(
             rows.append(row)
             if on_certificate is not None:
                 on_certificate(cert)
-    return CertificationStudy(rows, _summary(rows, bidders, [p.name for p in protocols], revenue, time_limit, seed))
+    summary = _summary(rows, bidders, [p.name for p in protocols], revenue, time_limit, seed)
+    summary["split_binaries"] = certifier.split_binaries
+    return CertificationStudy(rows, summary)
 
 
 def _stats(xs: list[float]) -> dict[str, float]:
@@ -113,6 +117,7 @@ def _summary(rows: list[dict[str, Any]], bidders: list[int], attacks: list[str],
             "certified_regret": _stats([r["regret"] for r in solved]),
             "solve_seconds": _stats([r["seconds"] for r in mine]),
             "binaries": _stats([float(r["binaries"]) for r in mine]),
+            "boxes": _stats([float(r["boxes"]) for r in mine]),
         }
         certified_mean = entry["certified_regret"]["mean"]
         for name in attacks:

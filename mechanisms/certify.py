@@ -17,6 +17,16 @@ tolerances. The network (:class:`mechanisms.learned.certnet.CertNet`) is written
 * the hardsigmoid payment fraction as two ReLUs, and for ``ir="construction"`` the payment
   ``fraction * <a_i, b_i>`` through bilinear (nonconvex quadratic) equalities.
 
+The misreport space is small (``m`` dimensions), so the certifier also splits it: the
+bidder's support is bisected (widest side first) until every sub-box leaves at most
+``split_binaries`` ReLUs unstable under the bounds above, and one MIP is solved per sub-box.
+The network evaluated at each sub-box's centre gives an incumbent utility; each sub-box's MIP
+gets it as an objective limit, so SCIP prunes a sub-box as soon as its relaxation proves that
+nothing there beats the incumbent (status ``infeasible``: no better point), and a better point
+raises the incumbent for the rest. The maximum over a partition is the maximum over the box,
+so the certificate stays exact; the sub-MIPs have few binaries and tight big-M constants.
+``split_binaries=None`` solves one MIP over the whole support (the paper's formulation).
+
 The solver is SCIP through PySCIPOpt (open source; SOS1 and nonconvex quadratics). A solve that
 stops early (time limit) is reported with its status and the valid upper bound from SCIP's dual
 bound, never as a certificate. Every certificate is cross-checked: the network evaluated by
@@ -30,7 +40,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -63,8 +73,10 @@ class Certificate:
         misreport: that misreport ``(n_items,)``, or None.
         truthful_utility: the bidder's utility when truthful (torch, float64).
         network_utility: the network's utility at ``misreport`` (torch, float64), the cross-check.
-        gap: SCIP's relative gap; seconds: wall time of bounds, model building and solve.
-        binaries: ReLU binaries in the MIP (unstable neurons); relus: all ReLUs encoded.
+        gap: SCIP's relative gap (the largest over the sub-boxes); seconds: wall time of
+            bounds, partition, model building and solves.
+        binaries: ReLU binaries in the largest sub-MIP (unstable neurons); relus: ReLUs encoded
+            per MIP; boxes: sub-boxes (MIPs) the support was split into.
     """
 
     bidder: int
@@ -80,6 +92,7 @@ class Certificate:
     seconds: float
     binaries: int
     relus: int
+    boxes: int = 1
 
     def as_row(self) -> dict[str, Any]:
         row = asdict(self)
@@ -166,11 +179,20 @@ class Certifier:
         check_tolerance: largest allowed difference between the MIP's utility and the network's
             at the optimal misreport (the paper reports ~1e-6).
         feastol: SCIP's feasibility tolerance.
-        threads: not used by SCIP's default build; kept 1 (the MIP is solved sequentially).
+        split_binaries: split the misreport box until each sub-box has at most this many
+            unstable ReLUs (None: one MIP over the whole support). ``"auto"``: 48 when the MIP is
+            linear (``ir="penalty"``), 16 when it has the bilinear IR-by-construction payment,
+            the fastest of 4-80 on the shipped 2x2 networks (``benchmarks/certify_speed.py``).
+        max_boxes: at most this many sub-boxes per certificate (splitting stops there).
+        prune_tolerance: a sub-box is pruned when nothing in it beats the incumbent by more than
+            this; a split certificate is exact up to it (``regret_upper_bound`` adds it).
+
+    ``time_limit`` bounds one certificate: all its sub-box solves together.
     """
 
     def __init__(self, model: CertNet, prior: Prior, *, time_limit: float = 60.0, check_tolerance: float = 1e-5,
-                 feastol: float = 1e-9) -> None:
+                 feastol: float = 1e-9, split_binaries: int | Literal["auto"] | None = "auto", max_boxes: int = 1024,
+                 prune_tolerance: float = 1e-7) -> None:
         if not isinstance(model, CertNet):
             raise ValueError(f"only certifiable networks (certnet) can be certified, not {type(model).__name__}")
         try:
@@ -179,6 +201,15 @@ class Certifier:
             raise ValueError("the certifier needs PySCIPOpt: pip install pyscipopt") from None
         if not time_limit > 0:
             raise ValueError("time_limit must be > 0")
+        if split_binaries == "auto":
+            split_binaries = 16 if model.ir == "construction" else 48
+        if split_binaries is not None and (not isinstance(split_binaries, int) or isinstance(split_binaries, bool) or split_binaries < 0):
+            raise ValueError(f"split_binaries must be >= 0 or None, got {split_binaries}")
+        if max_boxes < 1:
+            raise ValueError(f"max_boxes must be >= 1, got {max_boxes}")
+        if not prune_tolerance >= 0:
+            raise ValueError(f"prune_tolerance must be >= 0, got {prune_tolerance}")
+        self.split_binaries, self.max_boxes, self.prune_tolerance = split_binaries, max_boxes, prune_tolerance
         self.model = model
         self.reference = copy.deepcopy(model).double().eval().requires_grad_(False)  # the float64 cross-check
         self.reference.noise_std = 0.0
@@ -204,6 +235,44 @@ class Certifier:
         return float(alloc @ valuations[bidder] - pay)
 
     # -- certificate ---------------------------------------------------------------------------
+    def _bounds(self, v: np.ndarray, i: int, box_low: np.ndarray, box_high: np.ndarray
+                ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
+        """The profile as features, and the trunk's and heads' (allocation, bidder i's payment)
+        pre-activation bounds while bidder i's bids range over ``[box_low, box_high]``."""
+        m = self.m
+        feat = (v / self.scale).reshape(-1)
+        in_low, in_high = feat.copy(), feat.copy()
+        own = slice(i * m, (i + 1) * m)
+        in_low[own] = box_low / self.scale[i]
+        in_high[own] = box_high / self.scale[i]
+        pay_head = _Affine(self.model.payment_head, [i])
+        trunk_bounds, head_bounds = network_bounds(self.trunk, [self.allocation, pay_head], in_low, in_high)
+        return feat, trunk_bounds, head_bounds
+
+    def partition(self, valuations: np.ndarray, bidder: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Split bidder ``bidder``'s support into sub-boxes ``(low, high)`` with at most
+        ``split_binaries`` unstable trunk ReLUs each (bisecting the widest side first, at most
+        ``max_boxes`` boxes); the whole support when ``split_binaries`` is None."""
+        root = (self.low[bidder].copy(), self.high[bidder].copy())
+        if self.split_binaries is None:
+            return [root]
+        span = np.where(root[1] > root[0], root[1] - root[0], 1.0)
+        done: list[tuple[np.ndarray, np.ndarray]] = []
+        todo = [root]
+        while todo:
+            low, high = todo.pop()
+            _, trunk_bounds, _ = self._bounds(valuations, bidder, low, high)
+            unstable = sum(int(((l < 0) & (u > 0)).sum()) for l, u in trunk_bounds)
+            if unstable <= self.split_binaries or len(done) + len(todo) + 2 > self.max_boxes:
+                done.append((low, high))
+                continue
+            k = int(np.argmax((high - low) / span))
+            mid = (low[k] + high[k]) / 2
+            left_high, right_low = high.copy(), low.copy()
+            left_high[k], right_low[k] = mid, mid
+            todo += [(low, left_high), (right_low, high)]
+        return done
+
     def build(self, valuations: Tensor | np.ndarray, bidder: int, box: tuple[np.ndarray, np.ndarray] | None = None) -> Program:
         """The MIP of bidder ``bidder``'s best misreport at the profile ``valuations`` ``(n, m)``,
         over the misreports in ``box`` (``(low, high)``, default the whole support)."""
@@ -216,15 +285,8 @@ class Certifier:
             raise ValueError(f"bidder must be in [0, {self.n - 1}], got {bidder}")
         n, m, i = self.n, self.m, bidder
         box_low, box_high = box if box is not None else (self.low[i], self.high[i])
-
-        # Input box in feature space: bidder i's scaled bids range over the box.
-        feat = (v / self.scale).reshape(-1)
-        in_low, in_high = feat.copy(), feat.copy()
-        own = slice(i * m, (i + 1) * m)
-        in_low[own] = box_low / self.scale[i]
-        in_high[own] = box_high / self.scale[i]
+        feat, trunk_bounds, (alloc_bounds, pay_bounds) = self._bounds(v, i, box_low, box_high)
         pay_head = _Affine(self.model.payment_head, [i])
-        trunk_bounds, (alloc_bounds, pay_bounds) = network_bounds(self.trunk, [self.allocation, pay_head], in_low, in_high)
 
         mip = pyscipopt.Model()
         mip.hideOutput()
@@ -301,39 +363,92 @@ class Certifier:
         return Program(mip, bids, v, i, binaries, relus)
 
     def certify(self, valuations: Tensor | np.ndarray, bidder: int) -> Certificate:
-        """Solve bidder ``bidder``'s best-misreport MIP at the profile ``valuations`` ``(n, m)``.
+        """Bidder ``bidder``'s exact best misreport at the profile ``valuations`` ``(n, m)``:
+        one MIP per sub-box of :meth:`partition`, all within ``time_limit`` seconds.
 
         Raises:
-            CertificationError: the network does not reproduce the MIP's optimum.
+            CertificationError: the network does not reproduce a MIP's optimum.
         """
         start = time.perf_counter()
-        program = self.build(valuations, bidder)
-        mip, v, i = program.mip, program.valuations, program.bidder
+        v = np.asarray(valuations.detach().cpu().numpy() if isinstance(valuations, Tensor) else valuations, dtype=np.float64)
+        if v.shape != (self.n, self.m):
+            raise ValueError(f"valuations must have shape ({self.n}, {self.m}), got {v.shape}")
+        if not 0 <= bidder < self.n:
+            raise ValueError(f"bidder must be in [0, {self.n - 1}], got {bidder}")
+        i = bidder
         truthful = self.utility(v, i, v[i])
-        mip.optimize()
-        status = mip.getStatus()
-        dual = mip.getDualbound()
-        upper = float(dual) - truthful if np.isfinite(dual) and abs(dual) < 1e19 else float("inf")
-        misreport = found = net_utility = None
-        if mip.getNSols() > 0:
-            solution = mip.getBestSol()
-            misreport = [float(np.clip(mip.getSolVal(solution, b), self.low[i, j], self.high[i, j])) for j, b in enumerate(program.bids)]
-            mip_utility = float(mip.getSolObjVal(solution))
-            net_utility = self.utility(v, i, np.asarray(misreport))
-            if abs(net_utility - mip_utility) > self.check_tolerance:
-                raise CertificationError(
-                    f"bidder {i}: the MIP's utility {mip_utility:.8f} at misreport {misreport} differs from the network's "
-                    f"{net_utility:.8f} by more than {self.check_tolerance:g}: the encoding is wrong"
-                )
-            found = net_utility - truthful
+        boxes = self.partition(v, i)
+        # Incumbent: the truthful report and every sub-box's centre, by the float64 network;
+        # the sub-boxes are solved best centre first, so good points raise the limit early.
+        centres = [(low + high) / 2 for low, high in boxes]
+        values = self._utilities(v, i, centres)
+        best_value, best_report = truthful, v[i].copy()
+        if len(boxes) > 1 and max(values) > best_value:
+            k = int(np.argmax(values))
+            best_value, best_report = float(values[k]), centres[k]
+        order = sorted(range(len(boxes)), key=lambda k: -values[k])
+        status, upper, gap, binaries, relus, solved_any = "optimal", best_value, 0.0, 0, 0, False
+        for k in order:
+            remaining = self.time_limit - (time.perf_counter() - start)
+            program = self.build(v, i, box=boxes[k])
+            binaries, relus = max(binaries, program.binaries), program.relus
+            if remaining <= 0:  # no time left: this box stays open with its bound unknown
+                status, upper = "timelimit", float("inf")
+                continue
+            mip = program.mip
+            mip.setParam("limits/time", remaining)
+            if len(boxes) > 1:
+                # Only points better than the incumbent by more than the tolerance: with the limit
+                # at the incumbent itself, a box whose maximum equals it (a flat region, a shared
+                # face) can be neither pruned nor improved, and SCIP branches until the time limit.
+                mip.setObjlimit(best_value + self.prune_tolerance)
+            mip.optimize()
+            box_status = mip.getStatus()
+            if mip.getNSols() > 0:
+                solution = mip.getBestSol()
+                report = np.array([float(np.clip(mip.getSolVal(solution, b), self.low[i, j], self.high[i, j]))
+                                   for j, b in enumerate(program.bids)])
+                mip_utility = float(mip.getSolObjVal(solution))
+                net_utility = self.utility(v, i, report)
+                if abs(net_utility - mip_utility) > self.check_tolerance:
+                    raise CertificationError(
+                        f"bidder {i}: the MIP's utility {mip_utility:.8f} at misreport {report.tolist()} differs from the "
+                        f"network's {net_utility:.8f} by more than {self.check_tolerance:g}: the encoding is wrong"
+                    )
+                solved_any = True
+                if net_utility > best_value or len(boxes) == 1:
+                    best_value, best_report = net_utility, report
+            if box_status in SOLVED:
+                continue
+            if box_status == "infeasible" and len(boxes) > 1:
+                continue  # the objective limit: nothing in this box beats the incumbent
+            dual = mip.getDualbound()
+            status = box_status
+            upper = max(upper, float(dual) if np.isfinite(dual) and abs(dual) < 1e19 else float("inf"))
+            gap = max(gap, float(mip.getGap()) if mip.getNSols() > 0 else float("inf"))
         certified = status in SOLVED
-        gap = float(mip.getGap()) if mip.getNSols() > 0 else float("inf")
+        if len(boxes) == 1 and not solved_any:
+            found, report_out, net_out = None, None, None
+        else:
+            found, report_out, net_out = best_value - truthful, [float(x) for x in best_report], best_value
         regret = max(found, 0.0) if certified and found is not None else None
+        slack = self.prune_tolerance if len(boxes) > 1 else 0.0
+        upper_regret = (best_value + slack if certified else max(upper, best_value + slack)) - truthful
         return Certificate(
-            bidder=i, status=status, certified=certified, regret=regret, regret_upper_bound=max(upper, 0.0),
-            regret_found=found, misreport=misreport, truthful_utility=truthful, network_utility=net_utility,
-            gap=gap, seconds=time.perf_counter() - start, binaries=program.binaries, relus=program.relus,
+            bidder=i, status=status, certified=certified, regret=regret, regret_upper_bound=max(upper_regret, 0.0),
+            regret_found=found, misreport=report_out, truthful_utility=truthful, network_utility=net_out,
+            gap=gap if not certified else 0.0, seconds=time.perf_counter() - start, binaries=binaries, relus=relus,
+            boxes=len(boxes),
         )
+
+    def _utilities(self, v: np.ndarray, i: int, reports: list[np.ndarray]) -> list[float]:
+        """Bidder i's utility at each report (others truthful), by the float64 network, batched."""
+        bids = np.repeat(v[None], len(reports), axis=0)
+        bids[:, i] = np.stack(reports)
+        with torch.no_grad():
+            out = self.reference.run(torch.from_numpy(bids), check=False)
+        alloc, pay = out.allocation[:, i].numpy(), out.payments[:, i].numpy()
+        return [float(x) for x in alloc @ v[i] - pay]
 
 
 @dataclass

@@ -127,6 +127,50 @@ def test_certificate_equals_grid_search_on_random_networks(ir):
             assert c.network_utility == pytest.approx(c.truthful_utility + c.regret, abs=1e-5)
 
 
+@pytest.mark.parametrize("ir", ["construction", "penalty"])
+def test_split_certificate_equals_the_single_mip(ir):
+    """Splitting the misreport box into sub-MIPs (pruned against the incumbent) certifies the
+    same regret as one MIP over the whole support."""
+    net, prior = certnet(2, 2, ir, hidden=24, layers=3, seed=5)
+    whole, split = Certifier(net, prior, split_binaries=None), Certifier(net, prior, split_binaries=4)
+    for v in np.random.default_rng(5).random((3, 2, 2)):
+        a, b = whole.certify(v, 1), split.certify(v, 1)
+        assert a.certified and b.certified and a.boxes == 1 and b.boxes > 1
+        assert b.regret == pytest.approx(a.regret, abs=1e-6)
+        assert b.regret_upper_bound >= b.regret and b.regret_upper_bound - b.regret <= 1e-6
+        assert b.network_utility == pytest.approx(b.truthful_utility + b.regret, abs=1e-9)
+
+
+def test_partition_covers_the_support_with_few_unstable_relus():
+    """The sub-boxes tile the bidder's support (volumes sum to its volume, every point is in
+    one) and each leaves at most split_binaries ReLUs unstable."""
+    net, prior = certnet(2, 2, "penalty", hidden=24, layers=3, seed=5)
+    cert = Certifier(net, prior, split_binaries=4)
+    v = np.array([[0.3, 0.8], [0.6, 0.2]])
+    boxes = cert.partition(v, 0)
+    assert len(boxes) > 1
+    assert sum(float(np.prod(high - low)) for low, high in boxes) == pytest.approx(1.0)
+    points = np.random.default_rng(0).random((500, 2))
+    inside = [sum(bool(np.all((low <= p) & (p <= high))) for low, high in boxes) for p in points]
+    assert min(inside) >= 1
+    for low, high in boxes:
+        _, trunk_bounds, _ = cert._bounds(v, 0, low, high)
+        assert sum(int(((l < 0) & (u > 0)).sum()) for l, u in trunk_bounds) <= 4
+    (whole,) = Certifier(net, prior, split_binaries=None).partition(v, 0)
+    np.testing.assert_array_equal(whole[0], cert.low[0])
+    np.testing.assert_array_equal(whole[1], cert.high[0])
+    assert len(Certifier(net, prior, split_binaries=4, max_boxes=3).partition(v, 0)) <= 3
+
+
+def test_bad_split_settings_are_refused():
+    net, prior = certnet(1, 2, "penalty")
+    for bad in (-1, "many", 2.5):
+        with pytest.raises(ValueError, match="split_binaries"):
+            Certifier(net, prior, split_binaries=bad)
+    with pytest.raises(ValueError, match="max_boxes"):
+        Certifier(net, prior, max_boxes=0)
+
+
 @pytest.fixture(scope="module")
 def trained_1x2(tmp_path_factory):
     """A 1x2 certnet trained for a few hundred iterations (card path)."""
@@ -183,4 +227,6 @@ def test_certify_cli_writes_certificates(trained_1x2, tmp_path, capsys):
     assert len((tmp_path / "out" / "certificates.csv").read_text().splitlines()) == 4
     assert main(["certify", "regretnet_2x2", "--profiles", "1", "--out", str(tmp_path / "bad")]) == 2
     assert "only certnet" in capsys.readouterr().err
+    assert main(["certify", str(trained_1x2), "--profiles", "1", "--split-binaries", "lots", "--out", str(tmp_path / "bad")]) == 2
+    assert "--split-binaries" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
