@@ -273,9 +273,11 @@ class Certifier:
             todo += [(low, left_high), (right_low, high)]
         return done
 
-    def build(self, valuations: Tensor | np.ndarray, bidder: int, box: tuple[np.ndarray, np.ndarray] | None = None) -> Program:
+    def build(self, valuations: Tensor | np.ndarray, bidder: int, box: tuple[np.ndarray, np.ndarray] | None = None,
+              feastol: float | None = None) -> Program:
         """The MIP of bidder ``bidder``'s best misreport at the profile ``valuations`` ``(n, m)``,
-        over the misreports in ``box`` (``(low, high)``, default the whole support)."""
+        over the misreports in ``box`` (``(low, high)``, default the whole support), with SCIP's
+        feasibility tolerance ``feastol`` (default the certifier's)."""
         import pyscipopt
 
         v = np.asarray(valuations.detach().cpu().numpy() if isinstance(valuations, Tensor) else valuations, dtype=np.float64)
@@ -291,7 +293,7 @@ class Certifier:
         mip = pyscipopt.Model()
         mip.hideOutput()
         mip.setParam("limits/time", self.time_limit)
-        mip.setParam("numerics/feastol", self.feastol)
+        mip.setParam("numerics/feastol", self.feastol if feastol is None else feastol)
         mip.setParam("limits/gap", 0.0)
         # No cutting planes: with a 2-4 dimensional misreport the bounds already make the LP
         # tight enough, and SCIP's separation rounds cost more than the nodes they save
@@ -395,14 +397,16 @@ class Certifier:
             if remaining <= 0:  # no time left: this box stays open with its bound unknown
                 status, upper = "timelimit", float("inf")
                 continue
+            limit = best_value + self.prune_tolerance if len(boxes) > 1 else None
+            error = self._optimize(program, remaining, limit)
+            if error is not None:  # SCIP's LP failed: retry once with a looser feasibility tolerance
+                remaining = self.time_limit - (time.perf_counter() - start)
+                program = self.build(v, i, box=boxes[k], feastol=max(self.feastol, 1e-7))
+                error = self._optimize(program, remaining, limit) if remaining > 0 else "no time left to retry"
+            if error is not None:  # reported, never a certificate
+                status, upper, gap = f"error: {error}", float("inf"), float("inf")
+                continue
             mip = program.mip
-            mip.setParam("limits/time", remaining)
-            if len(boxes) > 1:
-                # Only points better than the incumbent by more than the tolerance: with the limit
-                # at the incumbent itself, a box whose maximum equals it (a flat region, a shared
-                # face) can be neither pruned nor improved, and SCIP branches until the time limit.
-                mip.setObjlimit(best_value + self.prune_tolerance)
-            mip.optimize()
             box_status = mip.getStatus()
             if mip.getNSols() > 0:
                 solution = mip.getBestSol()
@@ -440,6 +444,21 @@ class Certifier:
             gap=gap if not certified else 0.0, seconds=time.perf_counter() - start, binaries=binaries, relus=relus,
             boxes=len(boxes),
         )
+
+    @staticmethod
+    def _optimize(program: Program, seconds: float, objective_limit: float | None) -> str | None:
+        """Solve ``program`` within ``seconds``; only points better than ``objective_limit``
+        count (a box whose maximum equals the incumbent, a flat region or a shared face, could
+        otherwise be neither pruned nor improved). Returns SCIP's error message, or None."""
+        mip = program.mip
+        mip.setParam("limits/time", seconds)
+        if objective_limit is not None:
+            mip.setObjlimit(objective_limit)
+        try:
+            mip.optimize()
+        except Exception as err:  # PySCIPOpt raises a bare Exception on SCIP errors (e.g. LP failures)
+            return str(err).strip() or type(err).__name__
+        return None
 
     def _utilities(self, v: np.ndarray, i: int, reports: list[np.ndarray]) -> list[float]:
         """Bidder i's utility at each report (others truthful), by the float64 network, batched."""

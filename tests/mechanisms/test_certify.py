@@ -204,6 +204,31 @@ def test_time_out_is_reported_not_certified():
         assert c.regret_upper_bound >= c.regret_found - 1e-6
 
 
+def test_solver_error_is_reported_not_certified(monkeypatch):
+    """A SCIP failure (e.g. unresolved LP numerics) is retried once with a looser tolerance, then
+    reported as an error status: not certified, infinite upper bound, and no exception."""
+    from mechanisms.certify import Program
+
+    class FailingModel:
+        def setParam(self, *args): pass
+        def setObjlimit(self, *args): pass
+        def optimize(self): raise Exception("SCIP: error in LP solver!")
+
+    net, prior = certnet(1, 2, "penalty")
+    cert = Certifier(net, prior, split_binaries=None)
+    tolerances = []
+
+    def build(v, bidder, box=None, feastol=None):
+        tolerances.append(feastol)
+        return Program(FailingModel(), [], np.asarray(v), bidder, 0, 0)
+
+    monkeypatch.setattr(cert, "build", build)
+    c = cert.certify(np.array([[0.4, 0.7]]), 0)
+    assert not c.certified and c.regret is None and c.status == "error: SCIP: error in LP solver!"
+    assert c.regret_upper_bound == float("inf")
+    assert tolerances == [None, 1e-7]  # the retry loosens the feasibility tolerance
+
+
 def test_attack_above_certificate_fails_loudly(monkeypatch):
     """If an attack finds more regret than the certificate, certification raises."""
     net, prior = certnet(1, 2, "penalty")
