@@ -1,0 +1,86 @@
+"""The README's certification table (the certifying paper's Table 1) from `auction-env certify` runs.
+
+    .venv/bin/python scripts/certification_table.py DIR [DIR ...]
+
+Each DIR is the ``--out`` folder of ``auction-env certify CHECKPOINT --profiles N --out DIR``
+(its ``summary.json``). Prints one Markdown row per certified bidder: the checkpoint's revenue
+and empirical regret from its model card (10,000 profiles, default attack), the certified regret,
+how much of it the ``default`` and ``weak`` attacks find at the same profiles (their mean over
+the certified mean, and the share of profiles where they miss more than 1e-4), the time per
+certificate, and the paper's Table 1 row (ReLU-regularised networks) beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from auction_env.errors import CheckpointError
+from mechanisms.results import load_checkpoint
+
+#: Curry et al. 2020, Table 1 (ReLU regularised): (setting, ir, bidder) -> solve time mean (std), revenue, empirical, certified.
+PAPER = {
+    ("1x2", "construction", 0): "7.2 s (17.5), 0.569, 0.003, 0.004",
+    ("1x2", "penalty", 0): "0.034 s (0.007), 0.568, 0.009, 0.011",
+    ("2x2", "construction", 0): "5.8 s (16.3), 0.874, 0.008, 0.013",
+    ("2x2", "construction", 1): "7.52 s (24.2), —, 0.008, 0.012",
+    ("2x2", "penalty", 0): "5.48 s (5.58), 0.882, 0.006, 0.011",
+    ("2x2", "penalty", 1): "2.50 s (2.27), —, 0.011, 0.017",
+}
+
+HEADER = ("| checkpoint | IR | revenue | empirical regret (default, 10k) | certified regret: mean (std), profiles "
+          "| default / certified (missed) | weak / certified (missed) | time per certificate: mean (std), median "
+          "| paper (Table 1): time, revenue, empirical, certified |\n|---|---|---:|---:|---:|---:|---:|---:|---|")
+
+
+def rows(run_dir: Path) -> list[str]:
+    """The table rows of one certification run folder."""
+    path = run_dir / "summary.json"
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise SystemExit(f"certification_table: {path}: {err}") from None
+    name = summary["checkpoint"]
+    try:
+        model, _, _, card = load_checkpoint(name)
+    except CheckpointError as err:
+        raise SystemExit(f"certification_table: {run_dir}: {err}") from None
+    setting = f"{model.n_bidders}x{model.n_items}"
+    evaluation = card.get("evaluation") or {}
+    revenue = evaluation.get("revenue_mean", float("nan"))
+    empirical = evaluation.get("regret_mean", float("nan"))
+    out = []
+    for b in summary["per_bidder"]:
+        label = name if model.n_bidders == 1 else f"{name}, bidder {b['bidder']}"
+        total = b["certificates"] + b["not_certified"]
+        cert, secs = b["certified_regret"], b["solve_seconds"]
+        certified = f"{cert['mean']:.5f} ({cert['std']:.5f}), {b['certificates']} of {total}"
+        if b["not_certified"]:
+            certified += f" ({b['not_certified']} not certified: {', '.join(s for s in b['statuses'] if s != 'optimal')})"
+        attacks = []
+        for attack in ("default", "weak"):
+            if f"ratio_{attack}" in b:
+                attacks.append(f"{b[f'ratio_{attack}']:.3f} ({100 * b[f'missed_{attack}']:.0f}%)")
+            else:
+                attacks.append("—")
+        paper = PAPER.get((setting, model.ir, b["bidder"]), "—")
+        out.append(f"| {label} | {model.ir} | {revenue:.4f} | {empirical:.5f} | {certified} | {attacks[0]} | {attacks[1]} | "
+                   f"{secs['mean']:.2f} s ({secs['std']:.2f}), {secs['median']:.2f} s | {paper} |")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="auction-env certify --out folders")
+    args = parser.parse_args(argv)
+    lines = [HEADER]
+    for run_dir in args.dirs:
+        lines += rows(run_dir)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
