@@ -369,7 +369,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 
     from auction_env.atomic import write_text_atomic
     from mechanisms.certification import certify_profiles
-    from mechanisms.certify import CertificationError
+    from mechanisms.certify import CertificationError, parse_split_binaries
     from mechanisms.learned.certnet import CertNet
     from mechanisms.results import load_checkpoint
 
@@ -380,10 +380,10 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     except ValueError:
         raise _BadInput(f"--bidders: give comma-separated bidder indices, got {args.bidders!r}") from None
     attacks = [a.strip() for a in args.attacks.split(",") if a.strip()]
-    split = args.split_binaries.strip().lower()
-    if split not in ("auto", "none") and not (split.isdigit()):
-        raise _BadInput(f"--split-binaries: give a non-negative integer, 'auto' or 'none', got {args.split_binaries!r}")
-    split_binaries = None if split == "none" else split if split == "auto" else int(split)
+    try:
+        split_binaries = parse_split_binaries(args.split_binaries)
+    except ValueError as err:
+        raise _BadInput(f"--split-binaries: {err}") from None
     torch.set_num_threads(1)
     model, prior, _, card = load_checkpoint(args.checkpoint)
     if not isinstance(model, CertNet):

@@ -21,21 +21,10 @@ import torch
 from tqdm.auto import tqdm
 
 from auction_env.seeding import make_generators
-from mechanisms.certify import Certifier
+from mechanisms.certify import Certifier, parse_split_binaries
 from mechanisms.results import load_checkpoint
 
 GOAL_SECONDS = 5.5
-
-
-def _split(text: str) -> int | str | None:
-    text = text.strip().lower()
-    if text == "none":
-        return None
-    if text == "auto":
-        return "auto"
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"--split: give 'auto', 'none' or a non-negative integer, got {text!r}")
-    return int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     args = parser.parse_args(argv)
     try:
-        splits = [_split(s) for s in args.split.split(",") if s.strip()]
-    except argparse.ArgumentTypeError as err:
-        parser.error(str(err))
+        splits = [parse_split_binaries(s) for s in args.split.split(",") if s.strip()]
+    except ValueError as err:
+        parser.error(f"--split: {err}")
     torch.set_num_threads(1)
     rows = []
     for name in [c.strip() for c in args.checkpoints.split(",") if c.strip()]:

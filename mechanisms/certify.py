@@ -49,7 +49,7 @@ from torch import Tensor, nn
 from mechanisms.learned.certnet import CertNet
 from mechanisms.priors import Prior
 
-__all__ = ["Certificate", "CertificationError", "Certifier", "Program", "network_bounds"]
+__all__ = ["Certificate", "CertificationError", "Certifier", "Program", "network_bounds", "parse_split_binaries"]
 
 #: SCIP statuses that are certificates (solved to global optimality within the gap limit).
 SOLVED = ("optimal", "gaplimit")
@@ -75,8 +75,8 @@ class Certificate:
         network_utility: the network's utility at ``misreport`` (torch, float64), the cross-check.
         gap: SCIP's relative gap (the largest over the sub-boxes); seconds: wall time of
             bounds, partition, model building and solves.
-        binaries: ReLU binaries in the largest sub-MIP (unstable neurons); relus: ReLUs encoded
-            per MIP; boxes: sub-boxes (MIPs) the support was split into.
+        binaries: ReLU binaries in the largest sub-MIP built (unstable neurons); relus: ReLUs
+            encoded per MIP; boxes: sub-boxes (MIPs) the support was split into.
     """
 
     bidder: int
@@ -218,7 +218,7 @@ class Certifier:
         layers = [layer for layer in model.trunk if isinstance(layer, nn.Linear)]
         self.trunk = [_Affine(layer) for layer in layers]
         self.allocation = _Affine(model.allocation_head)
-        self.payment = _Affine(model.payment_head)
+        self.payments = [_Affine(model.payment_head, [i]) for i in range(n)]  # bidder i's payment logit
         self.scale = model.scale.double().cpu().numpy()
         self.low, self.high = (t.double().cpu().numpy() for t in prior.bounds("cpu"))
         self.n, self.m = n, m
@@ -235,6 +235,15 @@ class Certifier:
         return float(alloc @ valuations[bidder] - pay)
 
     # -- certificate ---------------------------------------------------------------------------
+    def _profile(self, valuations: Tensor | np.ndarray, bidder: int) -> np.ndarray:
+        """``valuations`` as a float64 ``(n, m)`` array, after checking its shape and ``bidder``."""
+        v = np.asarray(valuations.detach().cpu().numpy() if isinstance(valuations, Tensor) else valuations, dtype=np.float64)
+        if v.shape != (self.n, self.m):
+            raise ValueError(f"valuations must have shape ({self.n}, {self.m}), got {v.shape}")
+        if not 0 <= bidder < self.n:
+            raise ValueError(f"bidder must be in [0, {self.n - 1}], got {bidder}")
+        return v
+
     def _bounds(self, v: np.ndarray, i: int, box_low: np.ndarray, box_high: np.ndarray
                 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
         """The profile as features, and the trunk's and heads' (allocation, bidder i's payment)
@@ -245,8 +254,7 @@ class Certifier:
         own = slice(i * m, (i + 1) * m)
         in_low[own] = box_low / self.scale[i]
         in_high[own] = box_high / self.scale[i]
-        pay_head = _Affine(self.model.payment_head, [i])
-        trunk_bounds, head_bounds = network_bounds(self.trunk, [self.allocation, pay_head], in_low, in_high)
+        trunk_bounds, head_bounds = network_bounds(self.trunk, [self.allocation, self.payments[i]], in_low, in_high)
         return feat, trunk_bounds, head_bounds
 
     def partition(self, valuations: np.ndarray, bidder: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -280,15 +288,11 @@ class Certifier:
         feasibility tolerance ``feastol`` (default the certifier's)."""
         import pyscipopt
 
-        v = np.asarray(valuations.detach().cpu().numpy() if isinstance(valuations, Tensor) else valuations, dtype=np.float64)
-        if v.shape != (self.n, self.m):
-            raise ValueError(f"valuations must have shape ({self.n}, {self.m}), got {v.shape}")
-        if not 0 <= bidder < self.n:
-            raise ValueError(f"bidder must be in [0, {self.n - 1}], got {bidder}")
+        v = self._profile(valuations, bidder)
         n, m, i = self.n, self.m, bidder
         box_low, box_high = box if box is not None else (self.low[i], self.high[i])
         feat, trunk_bounds, (alloc_bounds, pay_bounds) = self._bounds(v, i, box_low, box_high)
-        pay_head = _Affine(self.model.payment_head, [i])
+        pay_head = self.payments[i]
 
         mip = pyscipopt.Model()
         mip.hideOutput()
@@ -372,12 +376,7 @@ class Certifier:
             CertificationError: the network does not reproduce a MIP's optimum.
         """
         start = time.perf_counter()
-        v = np.asarray(valuations.detach().cpu().numpy() if isinstance(valuations, Tensor) else valuations, dtype=np.float64)
-        if v.shape != (self.n, self.m):
-            raise ValueError(f"valuations must have shape ({self.n}, {self.m}), got {v.shape}")
-        if not 0 <= bidder < self.n:
-            raise ValueError(f"bidder must be in [0, {self.n - 1}], got {bidder}")
-        i = bidder
+        v, i = self._profile(valuations, bidder), bidder
         truthful = self.utility(v, i, v[i])
         boxes = self.partition(v, i)
         # Incumbent: the truthful report and every sub-box's centre, by the float64 network;
@@ -392,11 +391,11 @@ class Certifier:
         status, upper, gap, binaries, relus, solved_any = "optimal", best_value, 0.0, 0, 0, False
         for k in order:
             remaining = self.time_limit - (time.perf_counter() - start)
-            program = self.build(v, i, box=boxes[k])
-            binaries, relus = max(binaries, program.binaries), program.relus
-            if remaining <= 0:  # no time left: this box stays open with its bound unknown
+            if remaining <= 0:  # no time left: this box stays open with its bound unknown (not built)
                 status, upper = "timelimit", float("inf")
                 continue
+            program = self.build(v, i, box=boxes[k])
+            binaries, relus = max(binaries, program.binaries), program.relus
             limit = best_value + self.prune_tolerance if len(boxes) > 1 else None
             error = self._optimize(program, remaining, limit)
             if error is not None:  # SCIP's LP failed: retry once with a looser feasibility tolerance
@@ -468,6 +467,20 @@ class Certifier:
             out = self.reference.run(torch.from_numpy(bids), check=False)
         alloc, pay = out.allocation[:, i].numpy(), out.payments[:, i].numpy()
         return [float(x) for x in alloc @ v[i] - pay]
+
+
+def parse_split_binaries(text: str) -> int | Literal["auto"] | None:
+    """A command-line ``split_binaries`` setting: ``auto``, ``none`` (one MIP) or an integer >= 0.
+
+    Raises:
+        ValueError: anything else.
+    """
+    value = text.strip().lower()
+    if value in ("auto", "none"):
+        return None if value == "none" else "auto"
+    if not value.isdigit():
+        raise ValueError(f"give a non-negative integer, 'auto' or 'none', got {text!r}")
+    return int(value)
 
 
 @dataclass
