@@ -33,7 +33,7 @@ from mechanisms.misreports import deviation_utilities, keep_best, pgd_ascent, re
 from mechanisms.noise import ExpectedOutcome, is_noisy
 from mechanisms.priors import Prior
 
-__all__ = ["AttackProtocol", "PROTOCOLS", "EvaluationResult", "evaluate", "attack_regrets", "protocol"]
+__all__ = ["AttackProtocol", "PROTOCOLS", "EvaluationResult", "evaluate", "evaluation_profiles", "attack_regrets", "protocol"]
 
 
 @dataclass(frozen=True)
@@ -199,6 +199,31 @@ def attack_regrets(mechanism: Mechanism, prior: Prior, valuations: Tensor, *, pr
         mechanism.train(was_training)
 
 
+def evaluation_profiles(
+    prior: Prior,
+    profiles: int,
+    seed: int,
+    *,
+    participation: Participation | None = None,
+    device: torch.device | str | None = None,
+    valuations: Tensor | None = None,
+) -> tuple[Tensor, Tensor, torch.Generator]:
+    """The profiles :func:`evaluate` scores for ``seed``: values ``(profiles, n, m)`` with absent
+    bidders' zeroed, the ``(profiles, n)`` participation mask, and the generator its attacks and
+    tie-breaking draw from next (``valuations``, if given, replaces the sampled values)."""
+    n, m = prior.n_bidders, prior.n_items
+    sample_gen, attack_gen = make_generators(seed, 2, device)
+    if valuations is not None:
+        if valuations.dim() != 3 or tuple(valuations.shape[1:]) != (n, m):
+            raise ValueError(f"valuations must have shape (profiles, {n}, {m}), got {tuple(valuations.shape)}")
+        profiles = valuations.shape[0]
+        v = valuations.to(device)
+    else:
+        v = prior.sample(profiles, sample_gen, device)
+    present = torch.ones(profiles, n, dtype=torch.bool, device=device) if participation is None else participation.sample(profiles, sample_gen, device)
+    return v * present.unsqueeze(-1).to(v.dtype), present, attack_gen
+
+
 def evaluate(
     mechanism: Mechanism,
     prior: Prior,
@@ -242,16 +267,8 @@ def evaluate(
     mechanism.eval()
     n, m = prior.n_bidders, prior.n_items
     low, high = (t.to(device) for t in prior.bounds(device))
-    sample_gen, attack_gen = make_generators(seed, 2, device)
-    if valuations is not None:
-        if valuations.dim() != 3 or tuple(valuations.shape[1:]) != (n, m):
-            raise ValueError(f"valuations must have shape (profiles, {n}, {m}), got {tuple(valuations.shape)}")
-        profiles = valuations.shape[0]
-        v = valuations.to(device)
-    else:
-        v = prior.sample(profiles, sample_gen, device)
-    present = torch.ones(profiles, n, dtype=torch.bool, device=device) if participation is None else participation.sample(profiles, sample_gen, device)
-    v = v * present.unsqueeze(-1).to(v.dtype)
+    v, present, attack_gen = evaluation_profiles(prior, profiles, seed, participation=participation, device=device, valuations=valuations)
+    profiles = v.shape[0]
     start = time.perf_counter()
     with torch.no_grad():
         out = mechanism.run(v, generator=attack_gen, check=False)

@@ -26,8 +26,7 @@ import mechanisms
 from auction_env.errors import CheckpointError
 from auction_env.catalog import load_scenario
 from auction_env import participation as participation_models
-from auction_env.seeding import make_generators
-from mechanisms.evaluation import evaluate
+from mechanisms.evaluation import evaluate, evaluation_profiles
 from mechanisms.results import load_checkpoint
 
 #: Table 1 (tweaked) and Table 2 (untweaked): aggregated revenue, regret.
@@ -117,10 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _revenues(mechanism, prior, participation, profiles: int, seed: int) -> torch.Tensor:
     """Revenue per profile on the profiles and participation draws :func:`evaluate` uses for ``seed``."""
-    sample_gen, attack_gen = make_generators(seed, 2)
-    v = prior.sample(profiles, sample_gen)
-    present = participation.sample(profiles, sample_gen)
-    v = v * present.unsqueeze(-1).to(v.dtype)
+    v, _, attack_gen = evaluation_profiles(prior, profiles, seed, participation=participation)
     with torch.no_grad():
         return mechanism.run(v, generator=attack_gen, check=False).payments.sum(-1).double()
 
