@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     certify.add_argument("--split-binaries", default="auto", metavar="N",
                          help="split the misreport box until each sub-box's MIP has at most N ReLU binaries; "
                               "'auto' (default: 48 for linear MIPs, 16 with bilinear IR payments) or 'none' (one MIP)")
+    certify.add_argument("--tolerance", type=float, default=1e-6, metavar="T",
+                         help="absolute tolerance of a certificate in utility (default 1e-6): a solve stops once nothing "
+                              "can beat the best misreport found by more than T, and the reported upper bound adds T")
     certify.add_argument("--bidders", metavar="I,I", help="bidders to certify (default all)")
     certify.add_argument("--attacks", default="default,weak", metavar="P,P", help="attack protocols to compare with (default default,weak)")
     certify.add_argument("--seed", type=_non_negative, default=0, metavar="N")
@@ -375,6 +378,8 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 
     if not (math.isfinite(args.time_limit) and args.time_limit > 0):
         raise _BadInput(f"--time-limit must be a positive number of seconds, got {args.time_limit}")
+    if not (math.isfinite(args.tolerance) and args.tolerance >= 0):
+        raise _BadInput(f"--tolerance must be a number >= 0, got {args.tolerance}")
     try:
         bidders = [int(x) for x in args.bidders.split(",")] if args.bidders else None
     except ValueError:
@@ -392,7 +397,7 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     bar = tqdm(total=args.profiles * n_bidders, desc="certify", unit="solve", disable=args.no_progress)
     try:
         study = certify_profiles(model, prior, profiles=args.profiles, seed=args.seed, bidders=bidders, time_limit=args.time_limit,
-                                 split_binaries=split_binaries,
+                                 split_binaries=split_binaries, tolerance=args.tolerance,
                                  attacks=attacks, on_certificate=lambda c: bar.update(1))
     except CertificationError as err:  # a wrong certificate: nothing is written
         bar.close()

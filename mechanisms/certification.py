@@ -54,11 +54,13 @@ def certify_profiles(
     bidders: Sequence[int] | None = None,
     time_limit: float = 60.0,
     split_binaries: int | Literal["auto"] | None = "auto",
+    tolerance: float = 1e-6,
     attacks: Sequence[str] = ("default", "weak"),
     on_certificate: Callable[[Certificate], None] | None = None,
 ) -> CertificationStudy:
     """Certify ``bidders`` (default: all) at ``profiles`` profiles drawn from ``prior`` with ``seed``
-    (``time_limit`` seconds per certificate; ``split_binaries`` as in :class:`Certifier`).
+    (``time_limit`` seconds per certificate; ``split_binaries`` and ``tolerance`` as in
+    :class:`Certifier`).
 
     Raises:
         CertificationError: a certificate contradicts the network or an attack.
@@ -75,7 +77,7 @@ def certify_profiles(
         outcome = model.run(valuations, check=False)
     revenue = outcome.payments.sum(-1).double()
     found = {p.name: attack_regrets(model, prior, valuations, protocol=p, seed=seed) for p in protocols}
-    certifier = Certifier(model, prior, time_limit=time_limit, split_binaries=split_binaries)
+    certifier = Certifier(model, prior, time_limit=time_limit, split_binaries=split_binaries, tolerance=tolerance)
     rows: list[dict[str, Any]] = []
     for k in range(profiles):
         for i in bidders:
@@ -94,6 +96,7 @@ def certify_profiles(
                 on_certificate(cert)
     summary = _summary(rows, bidders, [p.name for p in protocols], revenue, time_limit, seed)
     summary["split_binaries"] = certifier.split_binaries
+    summary["tolerance"] = certifier.tolerance
     return CertificationStudy(rows, summary)
 
 

@@ -5,8 +5,8 @@ For a valuation profile ``v`` and bidder ``i`` the certifier solves
     max_{b_i in supp(P_i)}  u_i(b_i, v_-i) = <v_i, a_i(b_i, v_-i)> - p_i(b_i, v_-i)
 
 exactly (Curry et al. 2020, eq. 1 and §2.3), so the certified regret is that maximum minus the
-truthful utility: not an attack's lower bound but the true number, up to the solver's
-tolerances. The network (:class:`mechanisms.learned.certnet.CertNet`) is written as a MIP:
+truthful utility: not an attack's lower bound but the true number, up to ``tolerance``. The
+network (:class:`mechanisms.learned.certnet.CertNet`) is written as a MIP:
 
 * every trunk ReLU with pre-activation bounds ``l < 0 < u`` gets a binary and the big-M
   constraints of eq. 4 (Tjeng et al.); stable ReLUs (``u <= 0`` or ``l >= 0``) need none. The
@@ -25,6 +25,9 @@ gets it as an objective limit, so SCIP prunes a sub-box as soon as its relaxatio
 nothing there beats the incumbent (status ``infeasible``: no better point), and a better point
 raises the incumbent for the rest. The maximum over a partition is the maximum over the box,
 so the certificate stays exact; the sub-MIPs have few binaries and tight big-M constants.
+Every solve stops once SCIP proves nothing beats the best point by more than ``tolerance``
+(1e-6 in utility, about 1e-5 relative at these utilities; Gurobi's default relative gap, which
+the paper's certificates used, is 1e-4), and the reported upper bound adds it.
 ``split_binaries=None`` solves one MIP over the whole support (the paper's formulation).
 
 The solver is SCIP through PySCIPOpt (open source; SOS1 and nonconvex quadratics). A solve that
@@ -37,8 +40,13 @@ profile would be a wrong certificate; both raise :class:`CertificationError`.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import ctypes
+import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -184,15 +192,18 @@ class Certifier:
             linear (``ir="penalty"``), 16 when it has the bilinear IR-by-construction payment,
             the fastest of 4-80 on the shipped 2x2 networks (``benchmarks/certify_speed.py``).
         max_boxes: at most this many sub-boxes per certificate (splitting stops there).
-        prune_tolerance: a sub-box is pruned when nothing in it beats the incumbent by more than
-            this; a split certificate is exact up to it (``regret_upper_bound`` adds it).
+        tolerance: absolute tolerance of a certificate (utility units): a (sub-)MIP stops once
+            SCIP proves nothing in it beats the best point found by more than this (SCIP's
+            ``limits/absgap``, and the incumbent + tolerance as objective limit of a sub-box);
+            ``regret_upper_bound`` adds it. Without it the bilinear IR-by-construction MIPs can
+            spend minutes closing gaps of 1e-8.
 
     ``time_limit`` bounds one certificate: all its sub-box solves together.
     """
 
     def __init__(self, model: CertNet, prior: Prior, *, time_limit: float = 60.0, check_tolerance: float = 1e-5,
                  feastol: float = 1e-9, split_binaries: int | Literal["auto"] | None = "auto", max_boxes: int = 1024,
-                 prune_tolerance: float = 1e-7) -> None:
+                 tolerance: float = 1e-6) -> None:
         if not isinstance(model, CertNet):
             raise ValueError(f"only certifiable networks (certnet) can be certified, not {type(model).__name__}")
         try:
@@ -207,9 +218,9 @@ class Certifier:
             raise ValueError(f"split_binaries must be >= 0 or None, got {split_binaries}")
         if max_boxes < 1:
             raise ValueError(f"max_boxes must be >= 1, got {max_boxes}")
-        if not prune_tolerance >= 0:
-            raise ValueError(f"prune_tolerance must be >= 0, got {prune_tolerance}")
-        self.split_binaries, self.max_boxes, self.prune_tolerance = split_binaries, max_boxes, prune_tolerance
+        if not tolerance >= 0:
+            raise ValueError(f"tolerance must be >= 0, got {tolerance}")
+        self.split_binaries, self.max_boxes, self.tolerance = split_binaries, max_boxes, tolerance
         self.model = model
         self.reference = copy.deepcopy(model).double().eval().requires_grad_(False)  # the float64 cross-check
         self.reference.noise_std = 0.0
@@ -299,6 +310,7 @@ class Certifier:
         mip.setParam("limits/time", self.time_limit)
         mip.setParam("numerics/feastol", self.feastol if feastol is None else feastol)
         mip.setParam("limits/gap", 0.0)
+        mip.setParam("limits/absgap", self.tolerance)
         # No cutting planes: with a 2-4 dimensional misreport the bounds already make the LP
         # tight enough, and SCIP's separation rounds cost more than the nodes they save
         # (2.7x faster on the certnet 1x2 and 2x2 models, the same optima).
@@ -396,7 +408,7 @@ class Certifier:
                 continue
             program = self.build(v, i, box=boxes[k])
             binaries, relus = max(binaries, program.binaries), program.relus
-            limit = best_value + self.prune_tolerance if len(boxes) > 1 else None
+            limit = best_value + self.tolerance if len(boxes) > 1 else None
             error = self._optimize(program, remaining, limit)
             if error is not None:  # SCIP's LP failed: retry once with a looser feasibility tolerance
                 remaining = self.time_limit - (time.perf_counter() - start)
@@ -435,8 +447,7 @@ class Certifier:
         else:
             found, report_out, net_out = best_value - truthful, [float(x) for x in best_report], best_value
         regret = max(found, 0.0) if certified and found is not None else None
-        slack = self.prune_tolerance if len(boxes) > 1 else 0.0
-        upper_regret = (best_value + slack if certified else max(upper, best_value + slack)) - truthful
+        upper_regret = (best_value + self.tolerance if certified else max(upper, best_value + self.tolerance)) - truthful
         return Certificate(
             bidder=i, status=status, certified=certified, regret=regret, regret_upper_bound=max(upper_regret, 0.0),
             regret_found=found, misreport=report_out, truthful_utility=truthful, network_utility=net_out,
@@ -454,7 +465,8 @@ class Certifier:
         if objective_limit is not None:
             mip.setObjlimit(objective_limit)
         try:
-            mip.optimize()
+            with _silence_stderr():
+                mip.optimize()
         except Exception as err:  # PySCIPOpt raises a bare Exception on SCIP errors (e.g. LP failures)
             return str(err).strip() or type(err).__name__
         return None
@@ -467,6 +479,32 @@ class Certifier:
             out = self.reference.run(torch.from_numpy(bids), check=False)
         alloc, pay = out.allocation[:, i].numpy(), out.payments[:, i].numpy()
         return [float(x) for x in alloc @ v[i] - pay]
+
+
+@contextlib.contextmanager
+def _silence_stderr() -> Iterator[None]:
+    """Send the process's standard error to /dev/null for the duration: on hard solves SoPlex
+    warns on every LP resolve ("Cannot set feasibility tolerance to small value 1e-12 without
+    GMP"), thousands of lines per certificate over the progress bar, and ``hideOutput`` does not
+    stop it. A SCIP error still raises, and is reported as the certificate's status."""
+    try:
+        fd = sys.__stderr__.fileno() if sys.__stderr__ is not None else 2
+        saved = os.dup(fd)
+    except (OSError, ValueError):  # no real standard output (e.g. an embedded interpreter)
+        yield
+        return
+    libc = ctypes.CDLL(None)
+    try:
+        with open(os.devnull, "w") as null:
+            libc.fflush(None)
+            os.dup2(null.fileno(), fd)
+            try:
+                yield
+            finally:
+                libc.fflush(None)
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
 
 
 def parse_split_binaries(text: str) -> int | Literal["auto"] | None:
