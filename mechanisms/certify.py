@@ -490,18 +490,23 @@ def _silence_stderr() -> Iterator[None]:
     try:
         fd = sys.__stderr__.fileno() if sys.__stderr__ is not None else 2
         saved = os.dup(fd)
-    except (OSError, ValueError):  # no real standard output (e.g. an embedded interpreter)
+    except (OSError, ValueError):  # no real standard error (e.g. an embedded interpreter)
         yield
         return
-    libc = ctypes.CDLL(None)
+    try:
+        flush = ctypes.CDLL(None).fflush  # C's buffered stderr, written before the switch back
+    except (OSError, TypeError, AttributeError):  # no C library handle (e.g. Windows)
+        flush = None
     try:
         with open(os.devnull, "w") as null:
-            libc.fflush(None)
+            if flush is not None:
+                flush(None)
             os.dup2(null.fileno(), fd)
             try:
                 yield
             finally:
-                libc.fflush(None)
+                if flush is not None:
+                    flush(None)
                 os.dup2(saved, fd)
     finally:
         os.close(saved)
