@@ -447,7 +447,8 @@ class Certifier:
         else:
             found, report_out, net_out = best_value - truthful, [float(x) for x in best_report], best_value
         regret = max(found, 0.0) if certified and found is not None else None
-        upper_regret = (best_value + self.tolerance if certified else max(upper, best_value + self.tolerance)) - truthful
+        # upper only exceeds the incumbent for a box left open, i.e. when not certified
+        upper_regret = max(upper, best_value + self.tolerance) - truthful
         return Certificate(
             bidder=i, status=status, certified=certified, regret=regret, regret_upper_bound=max(upper_regret, 0.0),
             regret_found=found, misreport=report_out, truthful_utility=truthful, network_utility=net_out,
