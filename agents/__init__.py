@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.base import BidderPolicy, ResponsePolicy
-from auction_env.registry import Registry
+from mechanisms.common.registry import Registry
 
 __all__ = ["BidderPolicy", "ResponsePolicy", "make", "available", "registry", "CONTEXT"]
 

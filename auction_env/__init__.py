@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from auction_env.errors import AuctionEnvError, CheckpointError, ConfigError, UnknownComponentError
+from mechanisms.common.errors import AuctionEnvError, CheckpointError, ConfigError, UnknownComponentError
 
 if TYPE_CHECKING:
     from auction_env.catalog import Scenario

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from auction_env.config import ScenarioConfig, load_yaml, parse
-from auction_env.errors import ConfigError
-from auction_env.registry import suggest
+from mechanisms.common.errors import ConfigError
+from mechanisms.common.registry import suggest
 
 __all__ = ["Scenario", "shipped_scenarios", "find_scenario", "load_scenario"]
 

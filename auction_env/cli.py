@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from auction_env.errors import AuctionEnvError
+from mechanisms.common.errors import AuctionEnvError
 
 __all__ = ["main", "build_parser"]
 
@@ -256,7 +256,7 @@ def _cmd_train_bidder(args: argparse.Namespace) -> int:
 
     import torch
 
-    from agents.train_bidder import train_bidder
+    from auction_env.experiments.bidder_training import train_bidder
 
     kwargs = None
     if args.algo_kwargs:
@@ -282,7 +282,8 @@ def _cmd_privacy(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from auction_env.privacy import privacy_sweep, write_sweep
-    from mechanisms.results import load_checkpoint, myerson_uniform_revenue
+    from mechanisms.learned.checkpoints import load_checkpoint
+    from mechanisms.reference import myerson_uniform_revenue
 
     try:
         sigmas = [float(x) for x in args.sigmas.split(",") if x.strip()]
@@ -319,7 +320,7 @@ def _cmd_train_inverter(args: argparse.Namespace) -> int:
     import math
 
     from agents.observers.train_inverter import save_inverter, score_inverter, train_inverter
-    from mechanisms.results import load_checkpoint
+    from mechanisms.learned.checkpoints import load_checkpoint
 
     if not (math.isfinite(args.sigma) and args.sigma >= 0):
         raise _BadInput(f"--sigma must be a finite number >= 0, got {args.sigma}")
@@ -341,8 +342,9 @@ def _cmd_train_inverter(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from auction_env.atomic import write_text_atomic
-    from mechanisms.results import evaluate_named, format_result, results_table
+    from mechanisms.common.io import write_text_atomic
+    from auction_env.experiments.evaluation import evaluate_named, results_table
+    from mechanisms.evaluation import format_result
 
     if args.shipped:
         rows, table = results_table(profiles=args.profiles, protocol=args.protocol, seed=args.seed, device=_device(args.device),
@@ -370,11 +372,11 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     import torch
     from tqdm.auto import tqdm
 
-    from auction_env.atomic import write_text_atomic
+    from mechanisms.common.io import write_text_atomic
     from mechanisms.certification import certify_profiles
     from mechanisms.certify import CertificationError, parse_split_binaries
     from mechanisms.learned.certnet import CertNet
-    from mechanisms.results import load_checkpoint
+    from mechanisms.learned.checkpoints import load_checkpoint
 
     if not (math.isfinite(args.time_limit) and args.time_limit > 0):
         raise _BadInput(f"--time-limit must be a positive number of seconds, got {args.time_limit}")

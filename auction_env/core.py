@@ -1,13 +1,14 @@
-"""The batched auction round: prior -> participation -> bids -> mechanism -> outcome.
+"""The batched auction round with players: a setting, a mechanism and the bidders' policies.
 
-Everything that plays auctions (the PettingZoo environment, the scenario runner, training
-data) goes through :class:`AuctionCore`, so they share one definition of a round.
+:class:`AuctionCore` joins a :class:`mechanisms.setting.Setting` (prior, participation,
+valuation kind) to one mechanism and adds what needs policies: collecting bids and playing
+whole batches. The PettingZoo environments and the scenario runner all play through it, so they
+share one definition of a round.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,67 +16,17 @@ import torch
 from torch import Tensor
 
 from agents.base import BidderPolicy
-from auction_env.observation import bidder_observations
-from auction_env.participation import Always, Participation
-from mechanisms.base import Mechanism, Outcome
+from agents.observation import bidder_observations
+from mechanisms.base import Mechanism
+from mechanisms.participation import Participation
 from mechanisms.priors import Prior
+from mechanisms.setting import RoundArrays, RoundBatch, Setting
 
 __all__ = ["AuctionCore", "RoundBatch", "RoundArrays"]
 
 
-@dataclass(frozen=True)
-class RoundBatch:
-    """A batch of played rounds.
-
-    Attributes:
-        valuations: ``(batch, n_bidders, n_items)`` private values.
-        participation: ``(batch, n_bidders)`` bool.
-        bids: ``(batch, n_bidders, n_items)`` bids the mechanism saw (absent bidders' are 0).
-        outcome: allocation ``(batch, n_bidders, n_items)`` and payments ``(batch, n_bidders)``;
-            absent bidders get nothing and pay nothing.
-        utilities: ``(batch, n_bidders)`` ``<v_i, a_i> - p_i`` (0 for absent bidders).
-    """
-
-    valuations: Tensor
-    participation: Tensor
-    bids: Tensor
-    outcome: Outcome
-    utilities: Tensor
-
-    @property
-    def revenue(self) -> Tensor:
-        """``(batch,)`` total payments."""
-        return self.outcome.revenue
-
-    @property
-    def welfare(self) -> Tensor:
-        """``(batch,)`` total value of the allocated items."""
-        return self.outcome.welfare(self.valuations)
-
-
-@dataclass(frozen=True)
-class RoundArrays:
-    """A small batch of played rounds as NumPy arrays (:meth:`AuctionCore.resolve_numpy`);
-    the fields and shapes of :class:`RoundBatch`, with the outcome unpacked."""
-
-    valuations: np.ndarray
-    participation: np.ndarray
-    bids: np.ndarray
-    allocation: np.ndarray
-    payments: np.ndarray
-    item_payments: np.ndarray | None
-    utilities: np.ndarray
-
-    def to_batch(self) -> RoundBatch:
-        """The same rounds as a :class:`RoundBatch` of CPU tensors (sharing memory)."""
-        t = torch.from_numpy
-        items = None if self.item_payments is None else t(self.item_payments)
-        outcome = Outcome(t(self.allocation), t(self.payments), items)
-        return RoundBatch(t(self.valuations), t(self.participation), t(self.bids), outcome, t(self.utilities))
-
-
 class AuctionCore:
-    """One auction setting: a prior, a participation model and a mechanism.
+    """One auction setting with its mechanism: a prior, a participation model and a mechanism.
 
     Args:
         mechanism: the auction run each round.
@@ -90,32 +41,21 @@ class AuctionCore:
     def __init__(
         self, mechanism: Mechanism, prior: Prior, participation: Participation | None = None, valuation: str = "additive"
     ) -> None:
-        if valuation not in mechanism.valuations:
-            raise ValueError(
-                f"mechanism {type(mechanism).__name__} supports {', '.join(mechanism.valuations)} valuations, not {valuation}"
-            )
-        self.valuation = valuation
+        self.setting = Setting(prior, participation, valuation)
+        self.setting.check(mechanism)
         self.mechanism = mechanism
-        self.prior = prior
-        self.n_bidders, self.n_items = prior.n_bidders, prior.n_items
-        self.participation = participation if participation is not None else Always(self.n_bidders)
-        if self.participation.n_bidders != self.n_bidders:
-            raise ValueError(
-                f"participation model is for {self.participation.n_bidders} bidders, prior for {self.n_bidders}"
-            )
-        for what, want, got in (("bidders", self.n_bidders, mechanism.n_bidders), ("items", self.n_items, mechanism.n_items)):
-            if got is not None and got != want:
-                raise ValueError(f"mechanism {type(mechanism).__name__} is built for {got} {what}, the setting has {want}")
+        self.prior, self.participation, self.valuation = prior, self.setting.participation, valuation
+        self.n_bidders, self.n_items = self.setting.n_bidders, self.setting.n_items
 
-    def sample(self, batch: int, generator: torch.Generator | None, device: torch.device | str | None = None) -> tuple[Tensor, Tensor]:
+    def sample(
+        self, batch: int, generator: torch.Generator | None, device: torch.device | str | None = None
+    ) -> tuple[Tensor, Tensor]:
         """Draw valuations ``(batch, n_bidders, n_items)`` and participation ``(batch, n_bidders)``."""
-        valuations = self.prior.sample(batch, generator, device)
-        return valuations, self.participation.sample(batch, generator, valuations.device)
+        return self.setting.sample(batch, generator, device)
 
     def bid_bounds(self, device: torch.device | str) -> tuple[Tensor, Tensor]:
         """``(low, high)`` of the bid space, each ``(n_bidders, n_items)``: 0 and the upper support."""
-        _, high = self.prior.bounds(device)
-        return torch.zeros_like(high), high
+        return self.setting.bid_bounds(device)
 
     def resolve(
         self,
@@ -126,60 +66,18 @@ class AuctionCore:
         *,
         check: bool = True,
     ) -> RoundBatch:
-        """Run the mechanism on ``bids`` and score the outcome.
-
-        Args:
-            valuations: ``(batch, n_bidders, n_items)``.
-            participation: ``(batch, n_bidders)`` bool.
-            bids: ``(batch, n_bidders, n_items)``; absent bidders' bids are zeroed here.
-            generator: randomness for the mechanism (tie-breaking, noise).
-            check: validate the bids (shape, finite, >= 0) before running.
-        """
-        if self.participation.always:
-            outcome = self.mechanism.run(bids, generator=generator, check=check)
-        else:
-            present = participation.unsqueeze(-1).to(bids.dtype)
-            bids = bids * present
-            raw = self.mechanism.run(bids, generator=generator, check=check)
-            # An item allocated to an absent bidder goes unsold; absent bidders pay nothing.
-            items = raw.item_payments * present if raw.item_payments is not None else None
-            outcome = Outcome(raw.allocation * present, raw.payments * present.squeeze(-1), items)
-        return RoundBatch(valuations, participation, bids, outcome, outcome.utilities(valuations))
+        """Run the mechanism on ``bids`` and score the outcome (:meth:`Setting.resolve`)."""
+        return self.setting.resolve(self.mechanism, valuations, participation, bids, generator, check=check)
 
     def resolve_numpy(
         self, valuations: np.ndarray, participation: np.ndarray, bids: np.ndarray, generator: torch.Generator | None
     ) -> RoundArrays:
-        """:meth:`resolve` for a small CPU batch of validated NumPy bids (the PettingZoo step).
-
-        The same round: absent bidders' bids are zeroed, they get nothing and pay nothing. The
-        mechanism runs through :meth:`Mechanism.run_numpy` (NumPy twins of the exact
-        mechanisms, bit for bit; others through :meth:`Mechanism.run`), and utilities are
-        summed in NumPy, so they may differ from :meth:`resolve`'s in the last bit.
-
-        Args:
-            valuations: ``(batch, n_bidders, n_items)``.
-            participation: ``(batch, n_bidders)`` bool.
-            bids: ``(batch, n_bidders, n_items)`` within the bid space.
-            generator: randomness for the mechanism (tie-breaking, noise).
-        """
-        if self.participation.always:
-            allocation, payments, items = self.mechanism.run_numpy(bids, generator=generator)
-        else:
-            present = participation.astype(bids.dtype)
-            bids = bids * present[..., None]
-            allocation, payments, items = self.mechanism.run_numpy(bids, generator=generator)
-            allocation, payments = allocation * present[..., None], payments * present
-            items = items * present[..., None] if items is not None else None
-        utilities = (valuations * allocation).sum(-1) - payments
-        return RoundArrays(valuations, participation, bids, allocation, payments, items, utilities)
+        """:meth:`resolve` for a small CPU batch of validated NumPy bids (:meth:`Setting.resolve_numpy`)."""
+        return self.setting.resolve_numpy(self.mechanism, valuations, participation, bids, generator)
 
     def truthful_utility(self, played: RoundBatch, bidder: int, generator: torch.Generator | None) -> Tensor:
-        """``(batch,)`` what ``bidder`` would have earned bidding its values in the rounds ``played``
-        (the others' bids unchanged): the baseline of a strategic bidder's gain over truthful bidding."""
-        low, high = self.bid_bounds(played.valuations.device)
-        bids = played.bids.clone()
-        bids[:, bidder] = played.valuations[:, bidder].clamp(low[bidder], high[bidder])
-        return self.resolve(played.valuations, played.participation, bids, generator, check=False).utilities[:, bidder]
+        """``(batch,)`` what ``bidder`` would have earned bidding its values in the rounds ``played``."""
+        return self.setting.truthful_utility(self.mechanism, played, bidder, generator)
 
     def play(
         self,

@@ -22,44 +22,18 @@ import torch
 from torch import Tensor
 
 from agents import observers
-from auction_env.atomic import atomic_path, write_text_atomic
-from auction_env.errors import ConfigError
+from mechanisms.common.io import atomic_path, write_text_atomic
+from mechanisms.common.errors import ConfigError
 from auction_env.runner import rows_to_csv
-from auction_env.seeding import make_generators
+from mechanisms.common.seeding import make_generators
 from mechanisms.base import Mechanism
 from mechanisms.evaluation import evaluate
+from agents.observers.scoring import ReconstructionScore, score_reconstruction
 from mechanisms.priors import Prior
 
 __all__ = ["ReconstructionScore", "score_reconstruction", "privacy_sweep", "THREAT_MODELS", "plot_sweep"]
 
 THREAT_MODELS = ("without_bids", "with_bids")
-
-
-@dataclass(frozen=True)
-class ReconstructionScore:
-    """How close a reconstruction is: recovery rate within a tolerance and mean absolute error."""
-
-    recovery_rate: float
-    recovery_stderr: float
-    mae: float
-    mae_stderr: float
-    entries: int
-
-    def to_dict(self) -> dict[str, float]:
-        return dict(vars(self))
-
-
-def score_reconstruction(guess: Tensor, truth: Tensor, *, tolerance: float = 0.02, exclude_bidder: int | None = None) -> ReconstructionScore:
-    """Score ``guess`` against ``truth`` (both ``(batch, n, m)``), optionally leaving out one bidder's row."""
-    err = (guess - truth).abs()
-    if exclude_bidder is not None:
-        keep = [i for i in range(truth.shape[1]) if i != exclude_bidder]
-        err = err[:, keep]
-    err = err.reshape(-1).double()
-    hits = (err <= tolerance).double()
-    k = err.numel()
-    se = lambda x: x.std().item() / math.sqrt(k) if k > 1 else float("nan")  # noqa: E731
-    return ReconstructionScore(hits.mean().item(), se(hits), err.mean().item(), se(err), k)
 
 
 def privacy_sweep(

@@ -22,12 +22,12 @@ import torch
 import yaml
 from tqdm.auto import tqdm
 
-from auction_env.atomic import write_text_atomic
+from mechanisms.common.io import write_text_atomic
 from auction_env.catalog import Scenario, load_scenario
 from auction_env.config import ScenarioConfig, parse, sweep_cells
 from agents.bidders.scripted import Truthful
-from auction_env.errors import ConfigError
-from auction_env.seeding import make_generators
+from mechanisms.common.errors import ConfigError
+from mechanisms.common.seeding import make_generators
 from auction_env.setting import build_policies, build_setting
 
 __all__ = ["RunResult", "run_scenario", "play", "default_device"]

@@ -12,13 +12,13 @@ from typing import Any
 import agents as agent_registry
 import mechanisms
 from agents.base import BidderPolicy
-from auction_env import participation as participation_models
 from auction_env.config import AgentConfig, EnvConfig, ScenarioConfig, parse, sweep_cells
 from auction_env.core import AuctionCore
-from auction_env.errors import ConfigError, join_path
-from auction_env.participation import Participation
-from auction_env.registry import Registry
+from mechanisms import participation as participation_models
 from mechanisms.base import Mechanism
+from mechanisms.common.errors import ConfigError
+from mechanisms.common.registry import build_named
+from mechanisms.participation import Participation
 from mechanisms.priors import Prior
 
 __all__ = ["Setting", "build_setting", "build_policies", "validate_scenario", "build_named"]
@@ -153,20 +153,3 @@ def validate_scenario(config: ScenarioConfig, *, source: str = "") -> int:
                 raise ConfigError(f"{err.message} (in sweep cell {cell_name})", err.path, source) from None
             raise err.in_file(source) from None
     return len(cells)
-
-
-def build_named(path: str, registry: Registry[Any], name: str, name_key: str, /, *, params_key: str = "", **kwargs: Any) -> Any:
-    """Build ``name`` from ``registry``, locating any error under ``path``.
-
-    An unknown name is reported at ``path.name_key``; a parameter error at
-    ``path.params_key.<param>`` (the registry reports the parameter as the error's path).
-    """
-    try:
-        registry.canonical(name)
-    except ConfigError as err:
-        raise err.replace(path=join_path(path, name_key)) from None
-    try:
-        return registry.make(name, **kwargs)
-    except ConfigError as err:
-        inner = join_path(params_key, err.path) if err.path else ""
-        raise err.replace(path=join_path(path, inner)) from None

@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from auction_env.atomic import write_text_atomic
+from mechanisms.common.io import write_text_atomic
 from auction_env.config import ScenarioConfig, parse
-from auction_env.errors import AuctionEnvError, ConfigError
+from mechanisms.common.errors import AuctionEnvError, ConfigError
 
 __all__ = ["BACKENDS", "run_cells", "play_cell"]
 

@@ -17,8 +17,8 @@ from agents.base import BidderPolicy
 from auction_env.catalog import Scenario, load_scenario
 from auction_env.core import AuctionCore
 from auction_env.envs.sealed_bid import SealedBidAuctionEnv
-from auction_env.observation import participating, values
-from auction_env.seeding import make_generators
+from agents.observation import participating, values
+from mechanisms.common.seeding import make_generators
 from auction_env.setting import build_policies
 
 __all__ = ["act", "record_trajectory"]

@@ -20,9 +20,9 @@ import statistics
 import torch
 from tqdm.auto import tqdm
 
-from auction_env.seeding import make_generators
+from mechanisms.common.seeding import make_generators
 from mechanisms.certify import Certifier, parse_split_binaries
-from mechanisms.results import load_checkpoint
+from mechanisms.learned.checkpoints import load_checkpoint
 
 GOAL_SECONDS = 5.5
 

@@ -23,7 +23,7 @@ import torch
 from stable_baselines3 import PPO
 
 from agents.bidders.sb3 import SB3Policy
-from agents.train_bidder import default_algo_kwargs, score_bidder
+from auction_env.experiments.bidder_training import default_algo_kwargs, score_bidder
 from auction_env.wrappers import AuctionVecEnv, SingleLearnerEnv
 
 REGRETNET = {"name": "regretnet", "params": {"checkpoint": "2x2"}}

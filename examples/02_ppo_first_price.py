@@ -15,7 +15,7 @@ import argparse
 
 import torch
 
-from agents.train_bidder import train_bidder
+from auction_env.experiments.bidder_training import train_bidder
 
 OPPONENTS = {
     "equilibrium": {"policy": "shading", "params": {"factor": 0.5}},

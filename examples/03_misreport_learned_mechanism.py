@@ -21,8 +21,8 @@ import argparse
 import torch
 
 from agents.bidders.sb3 import SB3Policy
-from agents.comparison import compare_bidders
-from agents.train_bidder import train_bidder
+from auction_env.experiments.comparison import compare_bidders
+from auction_env.experiments.bidder_training import train_bidder
 from mechanisms import make_prior
 
 SETTING = {"n_bidders": 2, "n_items": 2, "mechanism": {"name": "regretnet", "params": {"checkpoint": "2x2"}}, "rounds": 100}

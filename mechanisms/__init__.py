@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from auction_env.registry import Registry
 from mechanisms.base import Mechanism, Outcome, check_bids
-from mechanisms.priors import Prior, UniformPrior
+from mechanisms.common.registry import Registry
+from mechanisms.priors import Prior, UniformPrior, prior_registry
 
 __all__ = [
     "Mechanism",
@@ -25,6 +25,7 @@ __all__ = [
     "registry",
     "prior_registry",
     "make_prior",
+    "load",
 ]
 
 #: Parameters the environment injects: ``prior`` (Myerson), the setting's size and valuation kind.
@@ -48,8 +49,6 @@ registry.register(
     description="item-wise first price (pay your bid), optional reserve; not truthful",
 )
 
-prior_registry: Registry[Prior] = Registry("prior", context_params=("n_bidders", "n_items"))
-prior_registry.register("uniform", "mechanisms.priors:UniformPrior", description="independent U[low, high]")
 
 
 def make(name: str, /, context: dict[str, Any] | None = None, **params: Any) -> Mechanism:
@@ -68,32 +67,47 @@ def available() -> list[str]:
     return registry.available()
 
 
+def load(name_or_path: str, **params: Any) -> Mechanism:
+    """A shipped or saved learned mechanism, ready to run, its setting from the model card.
+
+    >>> mech = load("regretnet_2x2")              # doctest: +SKIP
+    >>> mech.setting.prior, mech.card["evaluation"]["revenue_mean"]  # doctest: +SKIP
+
+    Args:
+        name_or_path: a shipped checkpoint (``mechanisms.learned.checkpoints.shipped()``) or a card path.
+        **params: the mechanism's other parameters, e.g. ``noise_std=0.1``.
+    """
+    from mechanisms.learned.checkpoints import load as load_checkpoint
+
+    return load_checkpoint(name_or_path, **params)
+
+
 def make_prior(n_bidders: int, n_items: int, type: str = "uniform", **params: Any) -> Prior:
     """Build a registered prior, e.g. ``make_prior(2, 2, low=0, high={"per_bidder": [1, 2]})``."""
     return prior_registry.make(type, context={"n_bidders": n_bidders, "n_items": n_items}, **params)
 
 registry.register(
     "regretnet",
-    "mechanisms.learned.loading:make_regretnet",
+    "mechanisms.learned.factories:make_regretnet",
     description="RegretNet (Dütting et al.): MLP, softmax allocation, sigmoid payment fraction",
 )
 registry.register(
     "algnet",
-    "mechanisms.learned.loading:make_algnet",
+    "mechanisms.learned.factories:make_algnet",
     description="ALGNet (Rahme et al.): sell probability x softmax allocation, separate payment net",
 )
 registry.register(
     "certnet",
-    "mechanisms.learned.loading:make_certnet",
+    "mechanisms.learned.factories:make_certnet",
     description="certifiable RegretNet (Curry et al.): shared trunk, sparsemax allocation, piecewise-linear payment",
 )
 registry.register(
     "rochetnet",
-    "mechanisms.learned.loading:make_rochetnet",
+    "mechanisms.learned.factories:make_rochetnet",
     description="RochetNet (Dütting et al.): learned menu for one bidder; DSIC and IR by construction",
 )
 registry.register(
     "lottery_ama",
-    "mechanisms.learned.loading:make_lottery_ama",
+    "mechanisms.learned.factories:make_lottery_ama",
     description="Lottery AMA (Curry et al.): learned affine maximizer over lottery allocations; DSIC and IR",
 )

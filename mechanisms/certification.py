@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import torch
 
-from auction_env.seeding import make_generators
+from mechanisms.common.seeding import make_generators
 from mechanisms.certify import Certificate, CertificationError, Certifier
 from mechanisms.evaluation import attack_regrets, protocol as lookup_protocol
 from mechanisms.learned.certnet import CertNet

@@ -24,16 +24,25 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from auction_env.errors import ConfigError
-from auction_env.participation import Participation
-from auction_env.registry import suggest
-from auction_env.seeding import make_generators
+from mechanisms.common.errors import ConfigError
+from mechanisms.participation import Participation
+from mechanisms.common.registry import suggest
+from mechanisms.common.seeding import make_generators
 from mechanisms.base import Mechanism, frozen_parameters
 from mechanisms.misreports import deviation_utilities, keep_best, pgd_ascent, report_grid, truthful_utilities
 from mechanisms.noise import ExpectedOutcome, is_noisy
 from mechanisms.priors import Prior
 
-__all__ = ["AttackProtocol", "PROTOCOLS", "EvaluationResult", "evaluate", "evaluation_profiles", "attack_regrets", "protocol"]
+__all__ = [
+    "AttackProtocol",
+    "PROTOCOLS",
+    "EvaluationResult",
+    "evaluate",
+    "evaluation_profiles",
+    "attack_regrets",
+    "protocol",
+    "format_result",
+]
 
 
 @dataclass(frozen=True)
@@ -320,3 +329,22 @@ def evaluate(
         profiles_per_second=profiles / wall,
         seed=seed,
     )
+
+
+def format_result(r: EvaluationResult) -> str:
+    """A few aligned lines for the terminal."""
+    lines = [
+        f"{r.mechanism}  ({r.n_bidders} bidders x {r.n_items} items, {r.profiles:,} profiles, seed {r.seed})",
+        f"  revenue        {r.revenue_mean:.4f} +/- {r.revenue_stderr:.4f}",
+        f"  welfare        {r.welfare_mean:.4f}",
+        f"  IR violations  {100 * r.ir_violation_rate:.2f}% of (profile, bidder)",
+        f"  regret         {r.regret_mean:.5f} +/- {r.regret_stderr:.5f} (mean per bidder), max {r.regret_max:.4f}",
+    ]
+    for i, b in enumerate(r.regret_per_bidder):
+        lines.append(f"    bidder {i}     mean {b['mean']:.5f}  max {b['max']:.4f}  95% CI [{b['ci95'][0]:.5f}, {b['ci95'][1]:.5f}]")
+    lines += [
+        f"  score          {r.score:.4f}  ((sqrt(rev) - sqrt(total regret))^2)",
+        f"  attack         {r.protocol}",
+        f"  time           {r.wall_time_s:.1f} s ({r.profiles_per_second:,.0f} profiles/s)",
+    ]
+    return "\n".join(lines)

@@ -14,7 +14,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["Prior", "UniformPrior", "expand_table"]
+from mechanisms.common.registry import Registry
+
+__all__ = ["Prior", "UniformPrior", "expand_table", "prior_registry"]
 
 #: A tensor, or a NumPy array for the batch-1 path; functions return what they were given.
 ArrayT = TypeVar("ArrayT", Tensor, np.ndarray)
@@ -188,3 +190,7 @@ class UniformPrior(Prior):
         if bool((self.low == self.low.flatten()[0]).all()) and bool((self.high == self.high.flatten()[0]).all()):
             return f"UniformPrior(U[{self.low.flatten()[0].item():g}, {self.high.flatten()[0].item():g}], {self.n_bidders}x{self.n_items})"
         return f"UniformPrior(low={self.low.tolist()}, high={self.high.tolist()})"
+
+
+prior_registry: Registry[Prior] = Registry("prior", context_params=("n_bidders", "n_items"))
+prior_registry.register("uniform", UniformPrior, description="independent U[low, high]")

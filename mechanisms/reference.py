@@ -43,3 +43,8 @@ PAPER_BY_CHECKPOINT: dict[str, tuple[float, float | None]] = {
 
 #: Known optimal revenues with one unit-demand U[0,1] bidder: a posted price 1/sqrt(3) per item.
 OPTIMUM_UNIT_DEMAND: dict[str, float] = {"1x2": 2 / (3 * math.sqrt(3))}
+
+
+def myerson_uniform_revenue(n_bidders: int, n_items: int) -> float:
+    """Item-wise Myerson revenue with additive U[0,1] values: m x ((n-1)/(n+1) + 0.5^n/(n+1))."""
+    return n_items * ((n_bidders - 1) / (n_bidders + 1) + 0.5**n_bidders / (n_bidders + 1))

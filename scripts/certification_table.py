@@ -17,8 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-from auction_env.errors import CheckpointError
-from mechanisms.results import load_checkpoint
+from mechanisms.common.errors import CheckpointError
+from mechanisms.learned.checkpoints import load_checkpoint
 
 #: Curry et al. 2020, Table 1 (ReLU regularised): (setting, ir, bidder) -> solve time mean (std), revenue, empirical, certified.
 PAPER = {

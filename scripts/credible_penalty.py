@@ -13,7 +13,7 @@ import argparse
 
 import mechanisms
 from agents import auctioneers
-from auction_env.atomic import atomic_path
+from mechanisms.common.io import atomic_path
 from auction_env.core import AuctionCore
 from auction_env.credible.protocol import regret_bound, simulate_protocol
 

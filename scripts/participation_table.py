@@ -23,11 +23,11 @@ import argparse
 import torch
 
 import mechanisms
-from auction_env.errors import CheckpointError
+from mechanisms.common.errors import CheckpointError
 from auction_env.catalog import load_scenario
-from auction_env import participation as participation_models
+from mechanisms import participation as participation_models
 from mechanisms.evaluation import evaluate, evaluation_profiles
-from mechanisms.results import load_checkpoint
+from mechanisms.learned.checkpoints import load_checkpoint
 
 #: Table 1 (tweaked) and Table 2 (untweaked): aggregated revenue, regret.
 PAPER_AGG = {1: ((0.470, 5e-3), (0.279, 9e-4)), 2: ((0.580, 9e-3), (0.422, 3e-3)), 3: ((0.765, 0.013), (0.615, 4e-3))}

@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from auction_env.atomic import write_text_atomic
+from mechanisms.common.io import write_text_atomic
 from auction_env.catalog import shipped_scenarios
 from auction_env.trajectory import record_trajectory
 

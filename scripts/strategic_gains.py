@@ -18,9 +18,9 @@ import torch
 from tqdm.auto import tqdm
 
 from agents.bidders.sb3 import SB3Policy
-from agents.comparison import compare_bidders
-from agents.train_bidder import train_bidder
-from auction_env.atomic import write_text_atomic
+from auction_env.experiments.comparison import compare_bidders
+from auction_env.experiments.bidder_training import train_bidder
+from mechanisms.common.io import write_text_atomic
 from mechanisms import make_prior
 
 MECHANISMS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.auctioneers.scripted import AuctioneerPolicy
-from auction_env.registry import Registry
+from mechanisms.common.registry import Registry
 
 __all__ = ["AuctioneerPolicy", "registry", "make", "available"]
 

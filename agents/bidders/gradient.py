@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from agents.base import ResponsePolicy
-from auction_env.observation import participating, values
+from agents.observation import participating, values
 from mechanisms.base import Mechanism, frozen_parameters
 from mechanisms.best_response import best_response, candidate_utilities
 from mechanisms.evaluation import AttackProtocol, protocol as lookup_protocol

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from agents.actions import to_bids
 from agents.base import BidderPolicy
-from auction_env.wrappers.learner import to_bids
 from mechanisms.priors import Prior
 
 __all__ = ["SB3Policy", "ALGORITHMS", "algorithm"]

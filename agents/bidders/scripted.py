@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from agents.base import BidderPolicy
-from auction_env.observation import values
+from agents.observation import values
 from mechanisms.base import random_uniform
 from mechanisms.priors import Prior
 

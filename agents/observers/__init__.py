@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.observers.base import ObserverPolicy
-from auction_env.registry import Registry
+from mechanisms.common.registry import Registry
 
 __all__ = ["ObserverPolicy", "registry", "make", "available", "CONTEXT"]
 

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from agents.observers.base import ObserverPolicy
-from auction_env.errors import CheckpointError
+from mechanisms.common.errors import CheckpointError
 from mechanisms import checkpoints
 from mechanisms.priors import Prior
 

@@ -15,7 +15,8 @@ from typing import Any
 import torch
 
 from agents.observers.learned import InverterNet
-from auction_env.seeding import make_generators
+from agents.observers.scoring import score_reconstruction
+from mechanisms.common.seeding import make_generators
 from mechanisms import checkpoints
 from mechanisms.base import Mechanism
 from mechanisms.priors import Prior
@@ -74,8 +75,6 @@ def train_inverter(
 def score_inverter(net: InverterNet, mechanism: Mechanism, prior: Prior, *, profiles: int = 10_000, seed: int = 1,
                    tolerance: float = 0.02) -> dict[str, float]:
     """Recovery rate and MAE on fresh profiles (without bids), as in the privacy sweep."""
-    from auction_env.privacy import score_reconstruction
-
     sample_gen, noise_gen = make_generators(seed, 2)
     v = prior.sample(profiles, sample_gen)
     with torch.no_grad():

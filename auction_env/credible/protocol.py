@@ -20,7 +20,7 @@ import torch
 from agents.auctioneers.deviations import DEVIATIONS, auctioneer_regret, deviate
 from agents.auctioneers.scripted import AuctioneerPolicy
 from auction_env.core import AuctionCore
-from auction_env.seeding import make_generators
+from mechanisms.common.seeding import make_generators
 
 __all__ = ["CredibleOptions", "ProtocolResult", "simulate_protocol", "regret_bound"]
 

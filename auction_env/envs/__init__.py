@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auction_env.registry import Registry
+from mechanisms.common.registry import Registry
 
 __all__ = ["registry"]
 

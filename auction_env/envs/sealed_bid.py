@@ -14,9 +14,9 @@ from pettingzoo.utils import OrderEnforcingWrapper, parallel_to_aec
 
 from auction_env.config import EnvConfig, parse
 from auction_env.core import RoundArrays, RoundBatch
-from auction_env.observation import EXTRA
-from auction_env.participation import Participation
-from auction_env.seeding import make_generators
+from agents.observation import EXTRA
+from mechanisms.participation import Participation
+from mechanisms.common.seeding import make_generators
 from auction_env.setting import build_setting
 from mechanisms.base import Mechanism
 from mechanisms.priors import Prior

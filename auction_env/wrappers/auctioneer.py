@@ -22,9 +22,9 @@ from gymnasium import spaces
 from agents.auctioneers.deviations import auctioneer_regret, deviate
 from auction_env.catalog import load_scenario
 from auction_env.credible.protocol import CredibleOptions
-from auction_env.errors import ConfigError
-from auction_env.observation import bidder_observations
-from auction_env.seeding import make_generators
+from mechanisms.common.errors import ConfigError
+from agents.observation import bidder_observations
+from mechanisms.common.seeding import make_generators
 from auction_env.setting import build_policies
 from auction_env.wrappers.learner import OpponentSpec, build_learner_setup, build_policy
 

@@ -14,9 +14,10 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
+from agents.actions import to_actions, to_bids  # noqa: F401 (re-exported)
 from agents.base import BidderPolicy
 from auction_env.config import AgentConfig, EnvConfig, parse
-from auction_env.errors import ConfigError
+from mechanisms.common.errors import ConfigError
 from auction_env.setting import Setting, build_policies, build_setting
 
 __all__ = ["LearnerSetup", "build_learner_setup", "build_policy", "OpponentSpec", "opponent_bids", "to_bids", "to_actions"]
@@ -64,17 +65,6 @@ class LearnerSetup:
             np.concatenate([high, [1.0, 1.0]]).astype(np.float32),
             dtype=np.float32,
         )
-
-
-def to_bids(actions: Any, high: Any) -> Any:
-    """Map actions in ``[-1, 1]`` (clipped) to bids in ``[0, high]``; tensors or NumPy arrays."""
-    clipped = actions.clamp(-1.0, 1.0) if isinstance(actions, torch.Tensor) else np.clip(actions, -1.0, 1.0)
-    return (clipped + 1.0) * 0.5 * high
-
-
-def to_actions(bids: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`to_bids` (bids clipped to ``[0, high]``)."""
-    return bids.clamp(torch.zeros_like(high), high) / high * 2.0 - 1.0
 
 
 def build_learner_setup(

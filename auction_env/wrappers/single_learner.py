@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from agents.base import BidderPolicy
-from auction_env.observation import bidder_observations
-from auction_env.seeding import make_generators
+from agents.observation import bidder_observations
+from mechanisms.common.seeding import make_generators
 from auction_env.wrappers.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
 
 __all__ = ["SingleLearnerEnv"]

@@ -15,8 +15,8 @@ import torch
 from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
-from auction_env.observation import bidder_observations
-from auction_env.seeding import make_generators
+from agents.observation import bidder_observations
+from mechanisms.common.seeding import make_generators
 from auction_env.wrappers.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
 
 __all__ = ["AuctionVecEnv"]

@@ -21,33 +21,24 @@ Schema::
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
-from auction_env.config import MechanismConfig, ParticipationConfig, PriorConfig, _Strict
+from mechanisms.common.config import Strict
+from mechanisms.setting import MechanismConfig, SettingConfig
 
 __all__ = ["SettingConfig", "TrainerConfig", "EvaluationConfig", "TrainingConfig"]
 
 
-class SettingConfig(_Strict):
-    """The auction a mechanism is trained for."""
-
-    n_bidders: int = Field(2, ge=1, le=1024)
-    n_items: int = Field(2, ge=1, le=1024)
-    prior: PriorConfig = Field(default_factory=PriorConfig)
-    participation: ParticipationConfig = Field(default_factory=ParticipationConfig)
-    valuation: Literal["additive", "unit_demand"] = "additive"
-
-
-class TrainerConfig(_Strict):
+class TrainerConfig(Strict):
     """Trainer ``name`` (``regretnet`` or ``algnet``) and its ``params``."""
 
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class EvaluationConfig(_Strict):
+class EvaluationConfig(Strict):
     """The evaluation written into the model card after training."""
 
     profiles: int = Field(10_000, ge=1)
@@ -55,7 +46,7 @@ class EvaluationConfig(_Strict):
     seed: int = Field(12345, ge=0)
 
 
-class TrainingConfig(_Strict):
+class TrainingConfig(Strict):
     """A whole training config file."""
 
     name: str

@@ -1,4 +1,4 @@
-"""Training profiles drawn through the core's prior and participation samplers.
+"""Training profiles drawn through the setting's prior and participation samplers.
 
 With a participation model, absent bidders' values are zeroed: the "tweaked dataset" of the
 credible-auctions paper (§5.1), with no extra code.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from auction_env.core import AuctionCore
+from mechanisms.setting import Setting
 
 __all__ = ["ProfileDataset"]
 
@@ -18,16 +18,16 @@ class ProfileDataset:
     """A fixed set of valuation profiles, served in shuffled mini-batches.
 
     Args:
-        core: the setting (prior and participation).
+        setting: the prior and participation model.
         size: number of profiles.
         generator: draws the profiles and the shuffling.
         device: where the profiles live.
     """
 
-    def __init__(self, core: AuctionCore, size: int, generator: torch.Generator, device: torch.device | str = "cpu") -> None:
+    def __init__(self, setting: Setting, size: int, generator: torch.Generator, device: torch.device | str = "cpu") -> None:
         if size < 1:
             raise ValueError("dataset size must be >= 1")
-        valuations, participation = core.sample(size, generator, device)
+        valuations, participation = setting.sample(size, generator, device)
         self.valuations: Tensor = valuations * participation.unsqueeze(-1).to(valuations.dtype)
         self.participation: Tensor = participation
         self.generator = generator

@@ -23,20 +23,16 @@ import torch
 import yaml
 from tqdm.auto import tqdm
 
-from auction_env import participation as participation_models
-from auction_env.atomic import write_text_atomic
-from auction_env.config import load_yaml, parse
-from auction_env.core import AuctionCore
-from auction_env.errors import CheckpointError, ConfigError
-from auction_env.registry import Registry
-from auction_env.runner import default_device
-from auction_env.seeding import make_generators
-from auction_env.setting import build_named
 from mechanisms import checkpoints
-from mechanisms import prior_registry
 from mechanisms import registry as mechanism_registry
+from mechanisms.common.config import load_yaml, parse
+from mechanisms.common.device import resolve_device
+from mechanisms.common.errors import CheckpointError, ConfigError
+from mechanisms.common.io import save_torch_atomic, write_text_atomic
+from mechanisms.common.registry import Registry, build_named
+from mechanisms.common.seeding import make_generators
 from mechanisms.learned.base import init_weights
-from mechanisms.learned.loading import setting_of
+from mechanisms.setting import Setting
 from mechanisms.training.config import TrainingConfig
 from mechanisms.training.data import ProfileDataset
 from mechanisms.training.distributed import Distributed, from_environment
@@ -66,21 +62,24 @@ class TrainingRun:
                  parallel: Distributed | None = None) -> None:
         self.config = config
         self.parallel = parallel
-        self.device = torch.device(device) if device is not None else default_device()
+        self.device = resolve_device(device)
         if parallel is not None and self.device.type == "cuda":
             self.device = torch.device("cuda", parallel.local_rank)
         s = config.setting
         size = {"n_bidders": s.n_bidders, "n_items": s.n_items}
         try:
-            self.prior = build_named("setting.prior", prior_registry, s.prior.type, "type", context=size, **s.prior.params)
-            self.participation = build_named("setting.participation", participation_models.registry, s.participation.model, "model", context={"n_bidders": s.n_bidders}, **s.participation.params)
+            self.setting = Setting.from_config(s)
+            self.prior, self.participation = self.setting.prior, self.setting.participation
             if "checkpoint" in config.mechanism.params:
                 raise ConfigError("train a fresh network: remove 'checkpoint'", "mechanism.params.checkpoint")
             self.model = build_named("mechanism", mechanism_registry, config.mechanism.name, "name", context={"prior": self.prior, "valuation": s.valuation, **size}, params_key="params", **config.mechanism.params)
             if not list(self.model.parameters()):
                 raise ConfigError(f"'{config.mechanism.name}' has no trainable parameters", "mechanism.name")
             self.model.to(self.device)
-            self.core = AuctionCore(self.model, self.prior, self.participation, s.valuation)
+            try:
+                self.setting.check(self.model)
+            except ValueError as err:
+                raise ConfigError(str(err), "mechanism") from None
             self.data_gen, self.train_gen, self.init_gen = make_generators(config.seed, 3, self.device)
             dataset_size = config.dataset_size
             if parallel is not None:  # every rank draws its own shard of profiles and misreports
@@ -89,7 +88,7 @@ class TrainingRun:
             init_weights(self.model, self.init_gen)
             if config.init_from is not None:
                 self._load_initial_weights(config.init_from)
-            self.data = ProfileDataset(self.core, dataset_size, self.data_gen, self.device)
+            self.data = ProfileDataset(self.setting, dataset_size, self.data_gen, self.device)
             low, high = (t.to(self.device) for t in self.prior.bounds(self.device))
             if parallel is not None and "parallel" not in trainers.signature_params(config.trainer.name):
                 raise ConfigError(f"trainer '{config.trainer.name}' runs in one process; use the regretnet trainer under torchrun", "trainer.name")
@@ -118,8 +117,7 @@ class TrainingRun:
 
     def card(self, wall_time: float, evaluation: dict[str, Any] | None) -> dict[str, Any]:
         """The model card of the trained mechanism."""
-        setting = setting_of(self.config.setting.n_bidders, self.config.setting.n_items, self.prior, getattr(self.model, "valuation", "additive"))
-        setting["participation"] = self.participation.spec()
+        setting = Setting(self.prior, self.participation, getattr(self.model, "valuation", "additive")).spec()
         return {
             "name": self.config.name,
             "mechanism": self.config.mechanism.name,
@@ -166,7 +164,7 @@ def train(
         The path of the model card (``out/NAME.json``).
     """
     out = Path(out)
-    parallel = from_environment((torch.device(device) if device is not None else default_device()).type)
+    parallel = from_environment(resolve_device(device).type)
     try:
         return _train(config, out, device, progress, iterations, source, parallel)
     finally:
@@ -206,7 +204,7 @@ def _train(config: TrainingConfig, out: Path, device: torch.device | str | None,
                 mine = {"trainer": run.trainer.state_dict(), "generator": run.train_gen.get_state()}
                 ranks = [mine] if parallel is None else parallel.gather(mine)  # every rank's shard state
                 if main:
-                    checkpoints.save_torch_atomic({"ranks": ranks, "elapsed": time.perf_counter() - start}, state_path)
+                    save_torch_atomic({"ranks": ranks, "elapsed": time.perf_counter() - start}, state_path)
     finally:
         if log is not None:
             log.close()

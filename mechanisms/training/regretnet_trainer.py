@@ -239,7 +239,7 @@ def _load_teacher(name: str, student: LearnedMechanism, prior: Prior | None) -> 
     """An exact registered mechanism (e.g. ``myerson``) or a shipped (or saved) checkpoint for
     the student's setting, frozen, on its device."""
     import mechanisms
-    from mechanisms.results import load_checkpoint
+    from mechanisms.learned.checkpoints import load_checkpoint
 
     if name in mechanisms.registry:  # a registered name or alias, e.g. myerson or vcg
         teacher = mechanisms.make(name, context={"n_bidders": student.n_bidders, "n_items": student.n_items, "prior": prior})

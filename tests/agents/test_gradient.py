@@ -80,7 +80,7 @@ def test_oracle_gain_matches_evaluator_regret() -> None:
     with torch.inference_mode():
         v, part = core.sample(300, gen)
     policy = _misreporter(p, mech, **SMALL)
-    from auction_env.observation import bidder_observations
+    from agents.observation import bidder_observations
 
     obs = bidder_observations(v, part, 0.0)
     with torch.inference_mode():

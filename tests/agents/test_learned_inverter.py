@@ -13,7 +13,7 @@ from agents import observers
 from agents.observers.learned import load_inverter
 from agents.observers.train_inverter import save_inverter, score_inverter, train_inverter
 from auction_env.cli import main
-from auction_env.errors import CheckpointError
+from mechanisms.common.errors import CheckpointError
 from mechanisms.base import Mechanism, Outcome
 
 PRIOR = mechanisms.make_prior(2, 2)

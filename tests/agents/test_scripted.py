@@ -6,7 +6,7 @@ import torch
 
 import agents
 import mechanisms
-from auction_env.observation import bidder_observations
+from agents.observation import bidder_observations
 
 
 def test_scripted_policies_on_a_batch():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from auction_env.catalog import load_scenario
-from auction_env.errors import ConfigError
+from mechanisms.common.errors import ConfigError
 from auction_env.setting import validate_scenario
 
 

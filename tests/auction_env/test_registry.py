@@ -6,8 +6,8 @@ import pytest
 
 import agents
 import mechanisms
-from auction_env.errors import ConfigError, UnknownComponentError
-from auction_env.registry import Registry
+from mechanisms.common.errors import ConfigError, UnknownComponentError
+from mechanisms.common.registry import Registry
 
 
 def test_unknown_name_suggests_and_lists():

@@ -68,7 +68,7 @@ def test_sweep_csv_has_one_row_per_cell(tmp_path):
 
 def test_interrupted_write_leaves_no_partial_file(tmp_path, monkeypatch):
     """If writing fails midway, the old file stays whole and no temporary file is left."""
-    from auction_env.atomic import write_text_atomic
+    from mechanisms.common.io import write_text_atomic
 
     target = tmp_path / "summary.json"
     write_text_atomic(target, "old\n")

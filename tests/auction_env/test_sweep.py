@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from auction_env.cli import main
-from auction_env.errors import ConfigError
+from mechanisms.common.errors import ConfigError
 from auction_env.runner import run_scenario
 
 

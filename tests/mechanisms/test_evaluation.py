@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import mechanisms
-from auction_env.errors import ConfigError
+from mechanisms.common.errors import ConfigError
 from mechanisms.evaluation import PROTOCOLS, evaluate
 
 
@@ -81,9 +81,9 @@ def test_shipped_checkpoints_table(capsys):
 def test_shipped_checkpoints_load_by_short_name_and_fit_their_setting():
     """Every shipped checkpoint loads by name, is IR on truthful bids (networks that learn IR through
     a penalty: mean violation below 5e-4, the paper reports < 2e-4), and refuses another size."""
-    from auction_env.errors import CheckpointError
+    from mechanisms.common.errors import CheckpointError
     from mechanisms import checkpoints
-    from mechanisms.results import load_checkpoint
+    from mechanisms.learned.checkpoints import load_checkpoint
 
     for name in checkpoints.shipped():
         mech, prior, _, card = load_checkpoint(name)
@@ -102,7 +102,7 @@ def test_shipped_checkpoints_load_by_short_name_and_fit_their_setting():
 def test_evaluation_breaks_down_by_participation_profile():
     """With a participation model, each profile's share, revenue and regret are reported and add up."""
     import mechanisms
-    from auction_env.participation import registry as participation_models
+    from mechanisms.participation import registry as participation_models
     from mechanisms.evaluation import evaluate
 
     prior = mechanisms.make_prior(2, 2)

@@ -7,7 +7,7 @@ import torch
 
 import mechanisms
 from auction_env.core import AuctionCore
-from auction_env.participation import Profiles
+from mechanisms.participation import Profiles
 
 
 def T(x):

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mechanisms
-from auction_env.errors import CheckpointError
+from mechanisms.common.errors import CheckpointError
 from mechanisms import checkpoints
 from mechanisms.learned.base import Logits
 
@@ -116,7 +116,7 @@ def test_weights_of_another_architecture_are_rejected(tmp_path):
 def test_unit_demand_is_a_setting_the_env_and_checkpoints_check(tmp_path):
     """The env injects valuation=unit_demand; item-wise mechanisms are refused; cards must match."""
     import auction_env
-    from auction_env.errors import ConfigError
+    from mechanisms.common.errors import ConfigError
 
     env = auction_env.parallel_env(n_bidders=2, n_items=2, valuation="unit_demand", mechanism={"name": "regretnet", "params": {"hidden": 8, "layers": 1}})
     assert env.mechanism.valuation == "unit_demand"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import mechanisms
-from auction_env import participation as participation_models
+from mechanisms import participation as participation_models
 from auction_env.core import AuctionCore
 
 SIZES = st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(1, 5))  # batch, n, m

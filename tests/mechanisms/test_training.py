@@ -88,7 +88,7 @@ def test_shipped_training_configs_build():
 def test_init_from_starts_at_a_checkpoints_weights() -> None:
     """`init_from` fine-tunes: the network starts with the checkpoint's weights; a checkpoint of
     another size or architecture is refused with the config path."""
-    from auction_env.errors import ConfigError
+    from mechanisms.common.errors import ConfigError
 
     base = {"name": "ft", "setting": {"n_bidders": 2, "n_items": 2}, "mechanism": {"name": "regretnet", "params": {"hidden": 100, "layers": 3}},
             "trainer": {"name": "regretnet", "params": {"batch_size": 8}}, "iterations": 1, "dataset_size": 64, "init_from": "regretnet_2x2"}

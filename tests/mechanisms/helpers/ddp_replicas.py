@@ -9,7 +9,7 @@ import sys
 import torch
 import torch.distributed as dist
 
-from auction_env.errors import ConfigError
+from mechanisms.common.errors import ConfigError
 from mechanisms.training.distributed import from_environment
 from mechanisms.training.loop import TrainingRun, load_training_config
 

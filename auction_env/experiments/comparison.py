@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agents.base import BidderPolicy
-from agents.train_bidder import score_bidder, scored_profiles
+from auction_env.experiments.bidder_training import score_bidder, scored_profiles
 from auction_env.wrappers.learner import OpponentSpec, build_learner_setup
 from mechanisms.evaluation import evaluate, protocol as lookup_protocol
 

@@ -29,9 +29,9 @@ from tqdm.auto import tqdm
 
 from agents.base import BidderPolicy
 from agents.bidders.sb3 import SB3Policy, algorithm
-from auction_env.atomic import atomic_path, write_text_atomic
-from auction_env.errors import ConfigError
-from auction_env.seeding import make_generators
+from mechanisms.common.io import atomic_path, write_text_atomic
+from mechanisms.common.errors import ConfigError
+from mechanisms.common.seeding import make_generators
 from auction_env.wrappers.learner import OpponentSpec, build_learner_setup, build_policy
 from auction_env.wrappers.vector import AuctionVecEnv
 

@@ -1,0 +1,22 @@
+"""The unit action space of RL bidders: actions in ``[-1, 1]`` per item map to bids in
+``[0, upper support]`` (symmetric boxes suit SB3's Gaussian policies better than ``Box(0, high)``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["to_bids", "to_actions"]
+
+
+def to_bids(actions: Any, high: Any) -> Any:
+    """Map actions in ``[-1, 1]`` (clipped) to bids in ``[0, high]``; tensors or NumPy arrays."""
+    clipped = actions.clamp(-1.0, 1.0) if isinstance(actions, torch.Tensor) else np.clip(actions, -1.0, 1.0)
+    return (clipped + 1.0) * 0.5 * high
+
+
+def to_actions(bids: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`to_bids` (bids clipped to ``[0, high]``)."""
+    return bids.clamp(torch.zeros_like(high), high) / high * 2.0 - 1.0

@@ -1,0 +1,100 @@
+"""Writing results: atomic files (a reader sees the old file or the whole new one, never half of
+it), CSV text from rows, and ``torch.save`` through the same temporary-file-and-rename."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from collections.abc import Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_text_atomic", "temporary_sibling", "atomic_path", "save_torch_atomic", "rows_to_csv", "flatten_row"]
+
+
+def _default_mode() -> int:
+    """The mode a plain ``open()`` would give a new file (0o666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def temporary_sibling(path: Path) -> str:
+    """A new empty temporary file next to ``path`` with ordinary permissions (mkstemp's are 0600)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, _default_mode())
+    return tmp
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_sibling(path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[str]:
+    """Yield a temporary path next to ``path``; on success it replaces ``path``, on error it is removed.
+
+    For writers that take a path or a file (a plot, a model zip)::
+
+        with atomic_path("out/curve.png") as tmp:
+            fig.savefig(tmp, format="png")
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_sibling(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_torch_atomic(obj: Any, path: str | Path) -> None:
+    """``torch.save`` through a temporary file and ``os.replace``."""
+    import torch
+
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def flatten_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Expand list values into numbered columns (``utility_mean`` -> ``utility_mean_0`` ...)."""
+    flat: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, (list, tuple)):
+            flat.update({f"{key}_{i}": v for i, v in enumerate(value)})
+        else:
+            flat[key] = value
+    return flat
+
+
+def rows_to_csv(rows: list[Mapping[str, Any]]) -> str:
+    """CSV text with one line per row (``\\n`` endings); columns in first-seen order."""
+    flat = [flatten_row(r) for r in rows]
+    columns: list[str] = []
+    for row in flat:
+        columns.extend(k for k in row if k not in columns)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+    return buffer.getvalue()
