@@ -1,19 +1,32 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11 and pip:
 #   make run    runs the quickstart scenario on a shipped mechanism
-#   make test   runs the test suite
+#   make test   lints (ruff) and runs the whole test suite (what CI runs)
+# For everyday work: make test-fast (the suite without slow, solver, distributed and rllib
+# tests) and make lint / make format.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/quickstart.yaml
 
-.PHONY: run test install bench clean-venv
+.PHONY: run test test-fast lint format install bench clean-venv
 
 run: $(STAMP)
 	$(VENV)/bin/auction-env run $(SCENARIO)
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not solver and not distributed and not rllib"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 install: $(STAMP)
 

@@ -18,17 +18,13 @@ CONTEXT = ("bidder", "n_bidders", "n_items", "prior", "mechanism")
 
 registry: Registry[BidderPolicy] = Registry("agent", context_params=CONTEXT)
 registry.register("truthful", "agents.bidders.scripted:Truthful", description="bid your value")
-registry.register(
-    "shading", "agents.bidders.scripted:Shading", description="bid factor x value"
-)
+registry.register("shading", "agents.bidders.scripted:Shading", description="bid factor x value")
 registry.register(
     "gradient",
     "agents.bidders.gradient:GradientMisreporter",
     description="white-box PGD on own utility (mode oracle | bayesian)",
 )
-registry.register(
-    "sb3", "agents.bidders.sb3:SB3Policy", description="a saved stable-baselines3 model (algo, path)"
-)
+registry.register("sb3", "agents.bidders.sb3:SB3Policy", description="a saved stable-baselines3 model (algo, path)")
 registry.register(
     "random", "agents.bidders.scripted:RandomBidder", description="uniform random bid in [0, upper support]"
 )

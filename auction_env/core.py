@@ -39,7 +39,11 @@ class AuctionCore:
     """
 
     def __init__(
-        self, mechanism: Mechanism, prior: Prior, participation: Participation | None = None, valuation: str = "additive"
+        self,
+        mechanism: Mechanism,
+        prior: Prior,
+        participation: Participation | None = None,
+        valuation: str = "additive",
     ) -> None:
         self.setting = Setting(prior, participation, valuation)
         self.setting.check(mechanism)
@@ -125,7 +129,9 @@ class AuctionCore:
             if getattr(policy, "sees_reports", False):
                 responders.append(i)
                 continue
-            bids[:, i] = self._checked(i, policy, policy.act(observations[:, i], generator=generator), valuations.shape[0])
+            bids[:, i] = self._checked(
+                i, policy, policy.act(observations[:, i], generator=generator), valuations.shape[0]
+            )
         if responders:
             reports = bids.clamp(low, high) * participation.unsqueeze(-1).to(bids.dtype)
             for i in responders:

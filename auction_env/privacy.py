@@ -14,32 +14,40 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
 
 from agents import observers
-from mechanisms.common.io import atomic_path, write_text_atomic
-from mechanisms.common.errors import ConfigError
-from auction_env.runner import rows_to_csv
-from mechanisms.common.seeding import make_generators
-from mechanisms.base import Mechanism
-from mechanisms.evaluation import evaluate
 from agents.observers.scoring import ReconstructionScore, score_reconstruction
+from mechanisms.base import Mechanism
+from mechanisms.common.errors import ConfigError
+from mechanisms.common.io import atomic_path, rows_to_csv, write_text_atomic
+from mechanisms.common.seeding import make_generators
+from mechanisms.common.stats import standard_error
+from mechanisms.evaluation import evaluate
 from mechanisms.priors import Prior
 
-__all__ = ["ReconstructionScore", "score_reconstruction", "privacy_sweep", "THREAT_MODELS", "plot_sweep"]
+__all__ = [
+    "ReconstructionScore",
+    "score_reconstruction",
+    "privacy_sweep",
+    "THREAT_MODELS",
+    "DEFAULT_SIGMAS",
+    "plot_sweep",
+]
 
 THREAT_MODELS = ("without_bids", "with_bids")
+#: Output-noise levels swept by default: from small ones that barely cost revenue to a "wide view"
+#: (Stein et al., Figs. 1 and 5).
+DEFAULT_SIGMAS = (0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 def privacy_sweep(
     mechanism: Mechanism,
     prior: Prior,
-    sigmas: Sequence[float],
+    sigmas: Sequence[float] = DEFAULT_SIGMAS,
     *,
     profiles: int = 1000,
     seed: int = 0,
@@ -72,7 +80,9 @@ def privacy_sweep(
     """
     noisy = mechanism.output_noise
     if not noisy and any(s != 0 for s in sigmas):
-        raise ConfigError(f"{type(mechanism).__name__} has no output noise (noise_std); it can only be inverted at sigma 0", "sigmas")
+        raise ConfigError(
+            f"{type(mechanism).__name__} has no output noise (noise_std); it can only be inverted at sigma 0", "sigmas"
+        )
     for model in threat_models:
         if model not in THREAT_MODELS:
             raise ConfigError(f"unknown threat model '{model}'; one of {', '.join(THREAT_MODELS)}", "threat_models")
@@ -96,22 +106,35 @@ def privacy_sweep(
             revenue = out.payments.sum(-1).double()
             regret = None
             if regret_profiles:
-                regret = evaluate(mechanism, prior, profiles=regret_profiles, protocol=regret_protocol, seed=seed, noise_draws=noise_draws)
+                regret = evaluate(
+                    mechanism,
+                    prior,
+                    profiles=regret_profiles,
+                    protocol=regret_protocol,
+                    seed=seed,
+                    noise_draws=noise_draws,
+                )
             for model in threat_models:
                 bidder = 0 if model == "with_bids" else None
                 own = v[:, 0] if bidder is not None else None
-                guess = inverter.reconstruct(out.allocation, out.payments, own_bids=own, bidder=bidder, generator=observer_gen)
+                guess = inverter.reconstruct(
+                    out.allocation, out.payments, own_bids=own, bidder=bidder, generator=observer_gen
+                )
                 score = score_reconstruction(guess, v, tolerance=tolerance, exclude_bidder=bidder)
                 baseline = score_reconstruction(
-                    guesser.reconstruct(out.allocation, out.payments, own_bids=own, bidder=bidder, generator=observer_gen), v,
-                    tolerance=tolerance, exclude_bidder=bidder,
+                    guesser.reconstruct(
+                        out.allocation, out.payments, own_bids=own, bidder=bidder, generator=observer_gen
+                    ),
+                    v,
+                    tolerance=tolerance,
+                    exclude_bidder=bidder,
                 )
                 row = {
                     "sigma": float(sigma),
                     "threat_model": model,
                     "profiles": profiles,
                     "revenue_mean": revenue.mean().item(),
-                    "revenue_stderr": revenue.std().item() / math.sqrt(profiles) if profiles > 1 else float("nan"),
+                    "revenue_stderr": standard_error(revenue),
                     "regret_mean": regret.regret_mean if regret else None,
                     "regret_protocol": regret.protocol if regret else None,
                     "recovery_rate": score.recovery_rate,
@@ -132,7 +155,9 @@ def privacy_sweep(
     return rows
 
 
-def write_sweep(rows: list[dict[str, Any]], out: str | Path, *, title: str, reference_revenue: float | None = None) -> list[Path]:
+def write_sweep(
+    rows: list[dict[str, Any]], out: str | Path, *, title: str, reference_revenue: float | None = None
+) -> list[Path]:
     """Write ``privacy.csv`` and the plots (recovery and revenue against sigma; MAE against sigma)."""
     out = Path(out)
     written = [write_text_atomic(out / "privacy.csv", rows_to_csv(rows))]
@@ -140,7 +165,9 @@ def write_sweep(rows: list[dict[str, Any]], out: str | Path, *, title: str, refe
     return written
 
 
-def plot_sweep(rows: list[dict[str, Any]], out: Path, *, title: str, reference_revenue: float | None = None) -> list[Path]:
+def plot_sweep(
+    rows: list[dict[str, Any]], out: Path, *, title: str, reference_revenue: float | None = None
+) -> list[Path]:
     """PNG plots like the paper's Figures 1, 2 and 5: recovery & revenue vs sigma, MAE vs sigma."""
     import matplotlib
 
@@ -155,8 +182,14 @@ def plot_sweep(rows: list[dict[str, Any]], out: Path, *, title: str, reference_r
     twin = ax.twinx()
     for model in models:
         sel = sorted((r for r in rows if r["threat_model"] == model), key=lambda r: r["sigma"])
-        ax.errorbar([r["sigma"] for r in sel], [100 * r["recovery_rate"] for r in sel], [100 * r["recovery_stderr"] for r in sel],
-                    marker="o", color=colors[model], label=f"recovery ({model.replace('_', ' ')})")
+        ax.errorbar(
+            [r["sigma"] for r in sel],
+            [100 * r["recovery_rate"] for r in sel],
+            [100 * r["recovery_stderr"] for r in sel],
+            marker="o",
+            color=colors[model],
+            label=f"recovery ({model.replace('_', ' ')})",
+        )
     first = sorted((r for r in rows if r["threat_model"] == models[0]), key=lambda r: r["sigma"])
     twin.plot([r["sigma"] for r in first], [r["revenue_mean"] for r in first], "s-", color="tab:red", label="revenue")
     if reference_revenue is not None:
@@ -175,7 +208,14 @@ def plot_sweep(rows: list[dict[str, Any]], out: Path, *, title: str, reference_r
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for model in models:
         sel = sorted((r for r in rows if r["threat_model"] == model), key=lambda r: r["sigma"])
-        ax.errorbar([r["sigma"] for r in sel], [r["mae"] for r in sel], [r["mae_stderr"] for r in sel], marker="o", color=colors[model], label=f"MAE ({model.replace('_', ' ')})")
+        ax.errorbar(
+            [r["sigma"] for r in sel],
+            [r["mae"] for r in sel],
+            [r["mae_stderr"] for r in sel],
+            marker="o",
+            color=colors[model],
+            label=f"MAE ({model.replace('_', ' ')})",
+        )
     ax.axhline(first[0]["prior_guess_mae"], color="gray", ls=":", lw=1, label="random guess")
     _sigma_axis(ax, sigmas)
     ax.set_ylabel("mean absolute error")

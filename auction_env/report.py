@@ -18,7 +18,8 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     ]
     if "regret_mean" in summary:
         lines.append(
-            f"  regret   {summary['regret_mean']:.5f} +/- {summary['regret_stderr']:.5f} per bidder, max {summary['regret_max']:.4f}"
+            f"  regret   {summary['regret_mean']:.5f} +/- {summary['regret_stderr']:.5f} per bidder, "
+            f"max {summary['regret_max']:.4f}"
             f"  ({summary['regret_profiles']:,} profiles; {summary['regret_protocol']})"
         )
     gains = summary.get("gain_over_truthful") or [None] * len(summary["utility_mean"])
@@ -34,9 +35,14 @@ def format_sweep(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> str:
     """One line per sweep cell: its grid values, revenue and welfare (or the cell's error)."""
     headers = [*keys, "revenue", "+/-", "welfare"]
     table = [
-        [*(str(r.get(k, "")) for k in keys),
-         *((f"{r['revenue_mean']:.4f}", f"{r['revenue_stderr']:.4f}", f"{r['welfare_mean']:.4f}") if "error" not in r
-           else (f"error: {r['error']}", "", ""))]
+        [
+            *(str(r.get(k, "")) for k in keys),
+            *(
+                (f"{r['revenue_mean']:.4f}", f"{r['revenue_stderr']:.4f}", f"{r['welfare_mean']:.4f}")
+                if "error" not in r
+                else (f"error: {r['error']}", "", "")
+            ),
+        ]
         for r in rows
     ]
     widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]

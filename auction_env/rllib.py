@@ -56,8 +56,9 @@ def policy_mapping(shared: bool) -> Callable[..., str]:
     return lambda agent_id, *args, **kwargs: str(agent_id)
 
 
-def ppo_config(env_config: Mapping[str, Any], *, shared: bool = True, env_runners: int = 2, seed: int = 0,
-               **training: Any) -> Any:
+def ppo_config(
+    env_config: Mapping[str, Any], *, shared: bool = True, env_runners: int = 2, seed: int = 0, **training: Any
+) -> Any:
     """A multi-agent PPO config (RLlib's new API stack) on our environment.
 
     Args:

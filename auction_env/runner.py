@@ -7,10 +7,7 @@ so the runner plays, for each round index, all episodes at once in batches of
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,13 +19,15 @@ import torch
 import yaml
 from tqdm.auto import tqdm
 
-from mechanisms.common.io import write_text_atomic
+from agents.bidders.scripted import Truthful
 from auction_env.catalog import Scenario, load_scenario
 from auction_env.config import ScenarioConfig, parse, sweep_cells
-from agents.bidders.scripted import Truthful
-from mechanisms.common.errors import ConfigError
-from mechanisms.common.seeding import make_generators
 from auction_env.setting import build_policies, build_setting
+from mechanisms.common.device import default_device
+from mechanisms.common.errors import ConfigError
+from mechanisms.common.io import flatten_row, rows_to_csv, write_text_atomic  # noqa: F401 (flatten_row re-exported)
+from mechanisms.common.seeding import make_generators
+from mechanisms.common.stats import standard_error_from_sums
 
 __all__ = ["RunResult", "run_scenario", "play", "default_device"]
 
@@ -53,11 +52,6 @@ class RunResult:
     def summary(self) -> dict[str, Any]:
         """The single cell's summary, or ``{"cells": rows}`` for a sweep."""
         return self.rows[0] if self.config.sweep is None else {"cells": self.rows}
-
-
-def default_device() -> torch.device:
-    """CUDA when available, else CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def play(
@@ -114,11 +108,24 @@ def play(
     if config.run.regret is not None:
         from mechanisms.evaluation import evaluate
 
-        result = evaluate(mechanism, setting.prior, participation=setting.participation, profiles=config.run.regret.profiles,
-                          protocol=config.run.regret.protocol, seed=config.run.seed, device=device, progress=progress)
-        regret = {"regret_mean": result.regret_mean, "regret_stderr": result.regret_stderr, "regret_max": result.regret_max,
-                  "regret_per_bidder": [b["mean"] for b in result.regret_per_bidder], "regret_profiles": result.profiles,
-                  "regret_protocol": result.protocol}
+        result = evaluate(
+            mechanism,
+            setting.prior,
+            participation=setting.participation,
+            profiles=config.run.regret.profiles,
+            protocol=config.run.regret.protocol,
+            seed=config.run.seed,
+            device=device,
+            progress=progress,
+        )
+        regret = {
+            "regret_mean": result.regret_mean,
+            "regret_stderr": result.regret_stderr,
+            "regret_max": result.regret_max,
+            "regret_per_bidder": [b["mean"] for b in result.regret_per_bidder],
+            "regret_profiles": result.profiles,
+            "regret_protocol": result.protocol,
+        }
     return {
         "scenario": config.name,
         "mechanism": config.env.mechanism.name,
@@ -129,25 +136,20 @@ def play(
         "rounds": total,
         "seed": config.run.seed,
         "revenue_mean": rev_sum / total,
-        "revenue_stderr": _stderr(rev_sum, rev_sq, total),
+        "revenue_stderr": standard_error_from_sums(rev_sum, rev_sq, total),
         "welfare_mean": wel_sum / total,
-        "welfare_stderr": _stderr(wel_sum, wel_sq, total),
+        "welfare_stderr": standard_error_from_sums(wel_sum, wel_sq, total),
         "utility_mean": (utility / total).tolist(),
         "gain_over_truthful": [gains[0, i].item() / total if i in strategic else None for i in range(n)],
-        "gain_stderr": [_stderr(gains[0, i].item(), gains[1, i].item(), total) if i in strategic else None for i in range(n)],
+        "gain_stderr": [
+            standard_error_from_sums(gains[0, i].item(), gains[1, i].item(), total) if i in strategic else None
+            for i in range(n)
+        ],
         "participation_rate": (present / total).tolist(),
         **regret,
         "device": str(device),
         "wall_time_s": time.perf_counter() - start,
     }
-
-
-def _stderr(total: float, squares: float, count: int) -> float:
-    if count < 2:
-        return float("nan")
-    mean = total / count
-    var = max(squares / count - mean * mean, 0.0) * count / (count - 1)
-    return math.sqrt(var / count)
 
 
 def run_scenario(
@@ -200,8 +202,15 @@ def run_scenario(
     out_dir = _out_dir(loaded.name, out) if write else None
     if config.sweep is not None:
         with tqdm(total=len(cells), unit="cell", disable=not progress, desc=loaded.name) as bar:
-            rows = run_cells(cells, backend=backend, workers=workers, address=address, out=out_dir,
-                             device=str(device) if device is not None else None, on_cell=lambda: bar.update(1))
+            rows = run_cells(
+                cells,
+                backend=backend,
+                workers=workers,
+                address=address,
+                out=out_dir,
+                device=str(device) if device is not None else None,
+                on_cell=lambda: bar.update(1),
+            )
     else:
         total = config.env.rounds * config.run.episodes
         with tqdm(total=total, unit="round", unit_scale=True, disable=not progress, desc=loaded.name) as bar:
@@ -225,27 +234,3 @@ def _write(result: RunResult, out_dir: Path) -> Path:
     if result.config.sweep is not None:
         write_text_atomic(out_dir / "sweep.csv", rows_to_csv(result.rows))
     return out_dir
-
-
-def flatten_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """Expand list values into numbered columns (``utility_mean`` -> ``utility_mean_0`` ...)."""
-    flat: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, (list, tuple)):
-            flat.update({f"{key}_{i}": v for i, v in enumerate(value)})
-        else:
-            flat[key] = value
-    return flat
-
-
-def rows_to_csv(rows: list[Mapping[str, Any]]) -> str:
-    """CSV text with one line per row; columns in first-seen order."""
-    flat = [flatten_row(r) for r in rows]
-    columns: list[str] = []
-    for row in flat:
-        columns.extend(k for k in row if k not in columns)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(flat)
-    return buffer.getvalue()

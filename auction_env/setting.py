@@ -65,7 +65,9 @@ def build_setting(
     n, m = cfg.n_bidders, cfg.n_items
     size = {"n_bidders": n, "n_items": m}
     if prior is None:
-        prior = build_named(f"{prefix}.prior", mechanisms.prior_registry, cfg.prior.type, "type", context=size, **cfg.prior.params)
+        prior = build_named(
+            f"{prefix}.prior", mechanisms.prior_registry, cfg.prior.type, "type", context=size, **cfg.prior.params
+        )
     if (prior.n_bidders, prior.n_items) != (n, m):
         raise ConfigError(f"prior is for {prior.n_bidders}x{prior.n_items}, env is {n}x{m}", f"{prefix}.prior")
     if participation is None:
@@ -94,9 +96,7 @@ def build_setting(
     return Setting(cfg, prior, participation, mechanism, core)
 
 
-def build_policies(
-    entries: Sequence[AgentConfig], setting: Setting, *, prefix: str = "agents"
-) -> list[BidderPolicy]:
+def build_policies(entries: Sequence[AgentConfig], setting: Setting, *, prefix: str = "agents") -> list[BidderPolicy]:
     """One policy per bidder from the ``agents`` entries.
 
     An entry with ``bidders`` covers those bidders; the (single) entry without covers the rest.
@@ -118,7 +118,9 @@ def build_policies(
             if not 0 <= i < n:
                 raise ConfigError(f"bidder {i} does not exist (n_bidders = {n})", f"{prefix}[{k}].bidders")
             if i in owner:
-                raise ConfigError(f"bidder {i} is already given a policy by agents[{owner[i]}]", f"{prefix}[{k}].bidders")
+                raise ConfigError(
+                    f"bidder {i} is already given a policy by agents[{owner[i]}]", f"{prefix}[{k}].bidders"
+                )
             owner[i] = k
     missing = [i for i in range(n) if i not in owner]
     if missing and default is None:
@@ -129,9 +131,23 @@ def build_policies(
     for i in range(n):
         k = owner[i]
         entry = entries[k]
-        context = {"bidder": i, "n_bidders": n, "n_items": setting.n_items, "prior": setting.prior, "mechanism": setting.mechanism}
+        context = {
+            "bidder": i,
+            "n_bidders": n,
+            "n_items": setting.n_items,
+            "prior": setting.prior,
+            "mechanism": setting.mechanism,
+        }
         policies.append(
-            build_named(f"{prefix}[{k}]", agent_registry.registry, entry.policy, "policy", context=context, params_key="params", **entry.params)
+            build_named(
+                f"{prefix}[{k}]",
+                agent_registry.registry,
+                entry.policy,
+                "policy",
+                context=context,
+                params_key="params",
+                **entry.params,
+            )
         )
     return policies
 

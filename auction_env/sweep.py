@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mechanisms.common.io import write_text_atomic
 from auction_env.config import ScenarioConfig, parse
 from mechanisms.common.errors import AuctionEnvError, ConfigError
+from mechanisms.common.io import write_text_atomic
 
 __all__ = ["BACKENDS", "run_cells", "play_cell"]
 
@@ -45,7 +45,11 @@ def play_cell(config: dict[str, Any], device: str | None = None) -> dict[str, An
     try:
         return play(parse(ScenarioConfig, config), device=device)
     except Exception as err:  # a failing cell is a row, not a crash of the sweep
-        message = str(err) if isinstance(err, AuctionEnvError) else "".join(traceback.format_exception_only(type(err), err)).strip()
+        message = (
+            str(err)
+            if isinstance(err, AuctionEnvError)
+            else "".join(traceback.format_exception_only(type(err), err)).strip()
+        )
         return {"error": message}
     finally:
         torch.set_num_threads(threads)
@@ -69,7 +73,9 @@ def _finished(out: Path | None, cells: Sequence[Cell]) -> dict[int, dict[str, An
         except (OSError, json.JSONDecodeError) as err:
             raise ConfigError(f"{path}: unreadable cell record ({err}); delete it to rerun the cell") from None
         if record.get("overrides") != _jsonable(overrides):
-            raise ConfigError(f"{out}: holds the cells of another sweep ({path.name}: {record.get('overrides')}); use a new --out")
+            raise ConfigError(
+                f"{out}: holds the cells of another sweep ({path.name}: {record.get('overrides')}); use a new --out"
+            )
         if "error" not in record["row"]:
             done[index] = record["row"]
     return done
@@ -121,7 +127,9 @@ def run_cells(
         overrides = cells[index][0]
         row = {**overrides, **summary}
         if out is not None:
-            write_text_atomic(_cell_path(out, index), json.dumps({"overrides": _jsonable(overrides), "row": row}, indent=1) + "\n")
+            write_text_atomic(
+                _cell_path(out, index), json.dumps({"overrides": _jsonable(overrides), "row": row}, indent=1) + "\n"
+            )
         rows[index] = row
         if on_cell is not None:
             on_cell()
@@ -136,13 +144,20 @@ def run_cells(
     return [rows[i] for i in range(len(cells))]
 
 
-def _run_pool(pending: list[int], configs: dict[int, dict], device: str | None, workers: int,
-              finish: Callable[[int, dict[str, Any]], None]) -> None:
+def _run_pool(
+    pending: list[int],
+    configs: dict[int, dict],
+    device: str | None,
+    workers: int,
+    finish: Callable[[int, dict[str, Any]], None],
+) -> None:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     # Spawned (not forked) workers: forking a process that holds torch threads can deadlock.
-    with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(pending)), mp_context=multiprocessing.get_context("spawn")
+    ) as pool:
         futures = {pool.submit(play_cell, configs[i], device): i for i in pending}
         remaining = set(futures)
         while remaining:
@@ -155,12 +170,21 @@ def _run_pool(pending: list[int], configs: dict[int, dict], device: str | None, 
                 finish(futures[future], summary)
 
 
-def _run_ray(pending: list[int], configs: dict[int, dict], device: str | None, workers: int | None, address: str | None,
-             ray_init: dict[str, Any], finish: Callable[[int, dict[str, Any]], None]) -> None:
+def _run_ray(
+    pending: list[int],
+    configs: dict[int, dict],
+    device: str | None,
+    workers: int | None,
+    address: str | None,
+    ray_init: dict[str, Any],
+    finish: Callable[[int, dict[str, Any]], None],
+) -> None:
     try:
         import ray
     except ImportError:
-        raise ConfigError("--backend ray needs Ray: pip install 'auction-env[distributed]' (or pip install 'ray>=2.9')", "--backend") from None
+        raise ConfigError(
+            "--backend ray needs Ray: pip install 'auction-env[distributed]' (or pip install 'ray>=2.9')", "--backend"
+        ) from None
     started = not ray.is_initialized()
     if started:
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, **ray_init}

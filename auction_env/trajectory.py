@@ -14,12 +14,12 @@ import numpy as np
 import torch
 
 from agents.base import BidderPolicy
+from agents.observation import participating, values
 from auction_env.catalog import Scenario, load_scenario
 from auction_env.core import AuctionCore
 from auction_env.envs.sealed_bid import SealedBidAuctionEnv
-from agents.observation import participating, values
-from mechanisms.common.seeding import make_generators
 from auction_env.setting import build_policies
+from mechanisms.common.seeding import make_generators
 
 __all__ = ["act", "record_trajectory"]
 

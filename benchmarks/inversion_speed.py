@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--auctions", type=int, default=1000, help="auctions to invert (default 1000)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    parser.add_argument("--adam-iterations", type=int, default=3000, help="step cap of the paper's Adam solver (default 3000)")
+    parser.add_argument(
+        "--adam-iterations", type=int, default=3000, help="step cap of the paper's Adam solver (default 3000)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -46,17 +48,34 @@ def main(argv: list[str] | None = None) -> int:
     context = {**context, "mechanism": mechanism}
     contenders = [
         ("inversion, Levenberg-Marquardt (default)", observers.make("inversion", context=context)),
-        (f"inversion, projected Adam on eq. 5 (<= {args.adam_iterations} steps)",
-         observers.make("inversion", context=context, solver="adam", objective="outcome", candidates=0, iterations=args.adam_iterations)),
-        ("learned_inverter (shipped regretnet_2x2)", observers.make("learned_inverter", context=context, checkpoint="regretnet_2x2")),
+        (
+            f"inversion, projected Adam on eq. 5 (<= {args.adam_iterations} steps)",
+            observers.make(
+                "inversion",
+                context=context,
+                solver="adam",
+                objective="outcome",
+                candidates=0,
+                iterations=args.adam_iterations,
+            ),
+        ),
+        (
+            "learned_inverter (shipped regretnet_2x2)",
+            observers.make("learned_inverter", context=context, checkpoint="regretnet_2x2"),
+        ),
         ("random guess from the prior", observers.make("prior_guess", context=context)),
     ]
-    print(f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__}; "
-          f"{args.auctions:,} RegretNet 2x2 auctions, sigma 0, without bids")
+    print(
+        f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread(s), "
+        f"torch {torch.__version__}; "
+        f"{args.auctions:,} RegretNet 2x2 auctions, sigma 0, without bids"
+    )
     rows = []
     for name, observer in contenders:
         start = time.perf_counter()
-        guess = observer.reconstruct(out.allocation, out.payments, generator=torch.Generator().manual_seed(args.seed + 1))
+        guess = observer.reconstruct(
+            out.allocation, out.payments, generator=torch.Generator().manual_seed(args.seed + 1)
+        )
         seconds = time.perf_counter() - start
         rows.append((name, seconds, score_reconstruction(guess, v)))
     width = max(len(r[0]) for r in rows)
@@ -67,9 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name:<{width}} | {seconds:8.2f} | {rate:>17} | {s.mae:7.4f} |")
     lm_seconds, lm = rows[0][1], rows[0][2]
     learned_seconds = rows[2][1]
-    print(f"\ninversion: {100 * lm.recovery_rate:.2f}% in {lm_seconds:.1f} s (goal: >= {100 * PAPER_RECOVERY:.2f}% in < 60 s: "
-          f"{'met' if lm.recovery_rate >= PAPER_RECOVERY and lm_seconds < 60 else 'NOT met'});  "
-          f"learned_inverter: {learned_seconds:.3f} s (goal < 1 s: {'met' if learned_seconds < 1 else 'NOT met'})")
+    print(
+        f"\ninversion: {100 * lm.recovery_rate:.2f}% in {lm_seconds:.1f} s "
+        f"(goal: >= {100 * PAPER_RECOVERY:.2f}% in < 60 s: "
+        f"{'met' if lm.recovery_rate >= PAPER_RECOVERY and lm_seconds < 60 else 'NOT met'});  "
+        f"learned_inverter: {learned_seconds:.3f} s (goal < 1 s: {'met' if learned_seconds < 1 else 'NOT met'})"
+    )
     return 0
 
 

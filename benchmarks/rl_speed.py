@@ -31,7 +31,9 @@ FIRST_PRICE = {"n_bidders": 2, "n_items": 1, "mechanism": "first_price", "rounds
 EQUILIBRIUM = {"policy": "shading", "params": {"factor": 0.5}}
 
 
-def ppo_time_to_target(target: float = 0.9 / 6, check_every: int = 10_000, budget: int = 1_000_000, seed: int = 0) -> tuple[float, int, float]:
+def ppo_time_to_target(
+    target: float = 0.9 / 6, check_every: int = 10_000, budget: int = 1_000_000, seed: int = 0
+) -> tuple[float, int, float]:
     """Seconds of training (checks excluded) and steps until the utility reaches ``target``."""
     venv = AuctionVecEnv(64, opponents=EQUILIBRIUM, **FIRST_PRICE)
     model = PPO("MlpPolicy", venv, seed=seed, device="cpu", **default_algo_kwargs("PPO", 64))
@@ -41,7 +43,9 @@ def ppo_time_to_target(target: float = 0.9 / 6, check_every: int = 10_000, budge
         start = time.perf_counter()
         model.learn(check_every, reset_num_timesteps=False)
         trained += time.perf_counter() - start
-        utility = score_bidder(policy, opponents=EQUILIBRIUM, n_rounds=20_000, seed=seed + 1, **FIRST_PRICE).utility_mean
+        utility = score_bidder(
+            policy, opponents=EQUILIBRIUM, n_rounds=20_000, seed=seed + 1, **FIRST_PRICE
+        ).utility_mean
         if utility >= target:
             break
     return trained, model.num_timesteps, utility
@@ -94,8 +98,10 @@ def main() -> None:
     print(f"|{'-' * (width + 2)}|{'-' * (value_width + 2)}|")
     for what, value in rows:
         print(f"| {what:<{width}} | {value:>{value_width}} |")
-    print(f"\nPPO: {wall / 60:.2f} min (goal < 5)   single-learner: {single:,.0f} steps/s (goal >= 5,000)   "
-          f"vector: {vector:,.0f} steps/s (goal >= 100,000)")
+    print(
+        f"\nPPO: {wall / 60:.2f} min (goal < 5)   single-learner: {single:,.0f} steps/s (goal >= 5,000)   "
+        f"vector: {vector:,.0f} steps/s (goal >= 100,000)"
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ def numpy_second_price_rounds(batch: int, rng: np.random.Generator) -> tuple[np.
     """Reference: ``batch`` item-wise second-price rounds in plain NumPy (truthful bids)."""
     values = rng.random((batch, N_BIDDERS, N_ITEMS), dtype=np.float32)
     bids = values
-    winner = bids.argmax(axis=1)                                    # (batch, items)
-    price = np.sort(bids, axis=1)[:, -2, :]                         # second-highest bid
+    winner = bids.argmax(axis=1)  # (batch, items)
+    price = np.sort(bids, axis=1)[:, -2, :]  # second-highest bid
     allocation = np.zeros_like(bids)
     np.put_along_axis(allocation, winner[:, None, :], 1.0, axis=1)
     payments = (allocation * price[:, None, :]).sum(axis=2)
@@ -112,8 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="measuring time per row (default 2)")
     args = parser.parse_args(argv)
-    print(f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
-          f"torch {torch.__version__}, numpy {np.__version__}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+        f"torch {torch.__version__}, numpy {np.__version__}"
+    )
     rows = []
     results = {}
     for batch in (1, 1024, 100_000):
@@ -131,8 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in rows:
         print(f"| {name:<{width}} | {value:>14,.0f} |")
     ratio = results[("core", 100_000)] / results[("numpy", 100_000)]
-    print(f"\ncore / NumPy at batch 100,000: {ratio:.2f}x (goal >= 1)   "
-          f"PettingZoo steps/s: {pz:,.0f} (goal >= 20,000)")
+    print(f"\ncore / NumPy at batch 100,000: {ratio:.2f}x (goal >= 1)   PettingZoo steps/s: {pz:,.0f} (goal >= 20,000)")
     return 0
 
 

@@ -36,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads < 1:
         parser.error("--threads must be >= 1")
     torch.set_num_threads(args.threads)
-    print(f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+        f"torch {torch.__version__}"
+    )
     run = TrainingRun(load_training_config(args.config), device="cpu")
     trained, reached = 0.0, None
     while trained < args.max_minutes * 60:
@@ -45,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
             metrics = run.trainer.step()
         trained += time.perf_counter() - start
         check = evaluate(run.model, run.prior, profiles=1000, seed=run.trainer.iteration)
-        print(f"iteration {run.trainer.iteration:>6}  {trained / 60:5.1f} min  train rev {metrics['revenue']:.4f}  "
-              f"check rev {check.revenue_mean:.4f} rgt {check.regret_mean:.5f}", flush=True)
+        print(
+            f"iteration {run.trainer.iteration:>6}  {trained / 60:5.1f} min  train rev {metrics['revenue']:.4f}  "
+            f"check rev {check.revenue_mean:.4f} rgt {check.regret_mean:.5f}",
+            flush=True,
+        )
         if check.revenue_mean >= REVENUE and check.regret_mean <= REGRET:
             confirm = evaluate(run.model, run.prior, profiles=10_000, seed=999)
             print(f"  confirm on 10,000 profiles: rev {confirm.revenue_mean:.4f} rgt {confirm.regret_mean:.5f}")
@@ -61,10 +67,19 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|")
     if reached:
         it, seconds, confirm = reached
-        print(f"| RegretNet 2x2 training to rev >= {REVENUE}, regret <= {REGRET} | {seconds / 60:.1f} min ({it:,} iterations; rev {confirm.revenue_mean:.4f}, regret {confirm.regret_mean:.5f}) | < 30 min |")
+        print(
+            f"| RegretNet 2x2 training to rev >= {REVENUE}, regret <= {REGRET} | {seconds / 60:.1f} min "
+            f"({it:,} iterations; rev {confirm.revenue_mean:.4f}, regret {confirm.regret_mean:.5f}) | < 30 min |"
+        )
     else:
-        print(f"| RegretNet 2x2 training to rev >= {REVENUE}, regret <= {REGRET} | not reached in {trained / 60:.1f} min | < 30 min |")
-    print(f"| evaluator, 10,000 2x2 profiles, default protocol | {eval_seconds:.0f} s ({10_000 / eval_seconds:,.0f} profiles/s) | < 300 s |")
+        print(
+            f"| RegretNet 2x2 training to rev >= {REVENUE}, regret <= {REGRET} | "
+            f"not reached in {trained / 60:.1f} min | < 30 min |"
+        )
+    print(
+        "| evaluator, 10,000 2x2 profiles, default protocol | "
+        f"{eval_seconds:.0f} s ({10_000 / eval_seconds:,.0f} profiles/s) | < 300 s |"
+    )
     print(f"\nattack: {timing.protocol}")
     return 0 if reached else 1
 

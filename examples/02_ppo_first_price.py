@@ -23,17 +23,39 @@ OPPONENTS = {
 }
 
 
-def main(steps: int = 100_000, opponent: str = "equilibrium", out: str = "runs/example_02", seed: int = 0,
-         eval_rounds: int = 100_000, algo_kwargs: dict | None = None) -> dict:
+def main(
+    steps: int = 100_000,
+    opponent: str = "equilibrium",
+    out: str = "runs/example_02",
+    seed: int = 0,
+    eval_rounds: int = 100_000,
+    algo_kwargs: dict | None = None,
+) -> dict:
     torch.set_num_threads(1)  # small networks: one thread is fastest
     summary = train_bidder(
-        None, out, algo="PPO", steps=steps, seed=seed, opponents=OPPONENTS[opponent], eval_rounds=eval_rounds,
-        algo_kwargs=algo_kwargs, n_bidders=2, n_items=1, mechanism="first_price", rounds=100,
+        None,
+        out,
+        algo="PPO",
+        steps=steps,
+        seed=seed,
+        opponents=OPPONENTS[opponent],
+        eval_rounds=eval_rounds,
+        algo_kwargs=algo_kwargs,
+        n_bidders=2,
+        n_items=1,
+        mechanism="first_price",
+        rounds=100,
     )
     equilibrium = 1 / 6
     print(f"PPO vs {opponent} opponent, {steps:,} steps in {summary['wall_time_s']:.0f} s")
-    print(f"  utility per round {summary['utility_mean']:.4f} +/- {summary['utility_stderr']:.4f}"
-          + (f"  ({summary['utility_mean'] / equilibrium:.1%} of the equilibrium 1/6)" if opponent == "equilibrium" else ""))
+    print(
+        f"  utility per round {summary['utility_mean']:.4f} +/- {summary['utility_stderr']:.4f}"
+        + (
+            f"  ({summary['utility_mean'] / equilibrium:.1%} of the equilibrium 1/6)"
+            if opponent == "equilibrium"
+            else ""
+        )
+    )
     print(f"  bid = {summary['slope'][0]:.3f} x value {summary['intercept'][0]:+.3f}   (equilibrium: 0.5 x value)")
     print(f"  learning curve and bid plot in {out}/curve.png, {out}/bids.png")
     return summary

@@ -21,18 +21,39 @@ import argparse
 import torch
 
 from agents.bidders.sb3 import SB3Policy
-from auction_env.experiments.comparison import compare_bidders
 from auction_env.experiments.bidder_training import train_bidder
+from auction_env.experiments.comparison import compare_bidders
 from mechanisms import make_prior
 
-SETTING = {"n_bidders": 2, "n_items": 2, "mechanism": {"name": "regretnet", "params": {"checkpoint": "2x2"}}, "rounds": 100}
+SETTING = {
+    "n_bidders": 2,
+    "n_items": 2,
+    "mechanism": {"name": "regretnet", "params": {"checkpoint": "2x2"}},
+    "rounds": 100,
+}
 
 
-def main(profiles: int = 300, ppo_steps: int = 100_000, seed: int = 0, protocol: str = "default",
-         out: str = "runs/example_03", algo_kwargs: dict | None = None) -> list[dict]:
+def main(
+    profiles: int = 300,
+    ppo_steps: int = 100_000,
+    seed: int = 0,
+    protocol: str = "default",
+    out: str = "runs/example_03",
+    algo_kwargs: dict | None = None,
+) -> list[dict]:
     torch.set_num_threads(1)  # small batches: one thread is fastest
-    train_bidder(None, out, algo="PPO", steps=ppo_steps, seed=seed, opponents="truthful", eval_rounds=10_000,
-                 progress=False, algo_kwargs=algo_kwargs, **SETTING)
+    train_bidder(
+        None,
+        out,
+        algo="PPO",
+        steps=ppo_steps,
+        seed=seed,
+        opponents="truthful",
+        eval_rounds=10_000,
+        progress=False,
+        algo_kwargs=algo_kwargs,
+        **SETTING,
+    )
     policies = {
         "gradient (oracle)": {"policy": "gradient", "params": {"mode": "oracle", "protocol": protocol}},
         "gradient (bayesian)": {"policy": "gradient", "params": {"mode": "bayesian"}},

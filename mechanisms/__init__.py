@@ -50,7 +50,6 @@ registry.register(
 )
 
 
-
 def make(name: str, /, context: dict[str, Any] | None = None, **params: Any) -> Mechanism:
     """Build the registered mechanism ``name`` (see :func:`available`).
 
@@ -85,6 +84,7 @@ def load(name_or_path: str, **params: Any) -> Mechanism:
 def make_prior(n_bidders: int, n_items: int, type: str = "uniform", **params: Any) -> Prior:
     """Build a registered prior, e.g. ``make_prior(2, 2, low=0, high={"per_bidder": [1, 2]})``."""
     return prior_registry.make(type, context={"n_bidders": n_bidders, "n_items": n_items}, **params)
+
 
 registry.register(
     "regretnet",

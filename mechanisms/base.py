@@ -11,10 +11,9 @@ The device of every output follows the input bids.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,9 +73,7 @@ def check_bids(bids: object, n_bidders: int | None = None, n_items: int | None =
     if not bids.is_floating_point():
         raise ValueError(f"bids must be a floating tensor, got dtype {bids.dtype}")
     if bids.dim() != 3:
-        raise ValueError(
-            f"bids must have shape (batch, n_bidders, n_items), got {tuple(bids.shape)}"
-        )
+        raise ValueError(f"bids must have shape (batch, n_bidders, n_items), got {tuple(bids.shape)}")
     expected = (n_bidders, n_items)
     for axis, (want, got) in enumerate(zip(expected, bids.shape[1:]), start=1):
         if want is not None and want != got:
@@ -142,9 +139,7 @@ class Mechanism(nn.Module, ABC):
         self.n_bidders = n_bidders
         self.n_items = n_items
 
-    def run(
-        self, bids: Tensor, *, generator: torch.Generator | None = None, check: bool = True
-    ) -> Outcome:
+    def run(self, bids: Tensor, *, generator: torch.Generator | None = None, check: bool = True) -> Outcome:
         """Run a batch of auctions.
 
         Args:

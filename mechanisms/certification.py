@@ -11,8 +11,6 @@ regret below an attack's is a wrong certificate and raises :class:`Certification
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import statistics
 from collections.abc import Callable, Sequence
@@ -21,9 +19,11 @@ from typing import Any, Literal
 
 import torch
 
-from mechanisms.common.seeding import make_generators
 from mechanisms.certify import Certificate, CertificationError, Certifier
-from mechanisms.evaluation import attack_regrets, protocol as lookup_protocol
+from mechanisms.common.io import rows_to_csv
+from mechanisms.common.seeding import make_generators
+from mechanisms.evaluation import attack_regrets
+from mechanisms.evaluation import protocol as lookup_protocol
 from mechanisms.learned.certnet import CertNet
 from mechanisms.priors import Prior
 
@@ -38,11 +38,7 @@ class CertificationStudy:
     summary: dict[str, Any]
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(self.rows[0]))
-        writer.writeheader()
-        writer.writerows(self.rows)
-        return out.getvalue()
+        return rows_to_csv(self.rows)
 
 
 def certify_profiles(
@@ -82,7 +78,11 @@ def certify_profiles(
     for k in range(profiles):
         for i in bidders:
             cert = certifier.certify(valuations[k], i)
-            row = {"profile": k, "values": " ".join(f"{x:.6f}" for x in valuations[k].flatten().tolist()), **cert.as_row()}
+            row = {
+                "profile": k,
+                "values": " ".join(f"{x:.6f}" for x in valuations[k].flatten().tolist()),
+                **cert.as_row(),
+            }
             for name, regrets in found.items():
                 empirical = float(regrets[k, i])
                 row[f"regret_{name}"] = empirical
@@ -106,8 +106,14 @@ def _stats(xs: list[float]) -> dict[str, float]:
     return {"mean": statistics.fmean(xs), "std": statistics.pstdev(xs), "median": statistics.median(xs), "max": max(xs)}
 
 
-def _summary(rows: list[dict[str, Any]], bidders: list[int], attacks: list[str], revenue: torch.Tensor,
-             time_limit: float, seed: int) -> dict[str, Any]:
+def _summary(
+    rows: list[dict[str, Any]],
+    bidders: list[int],
+    attacks: list[str],
+    revenue: torch.Tensor,
+    time_limit: float,
+    seed: int,
+) -> dict[str, Any]:
     per_bidder = []
     for i in bidders:
         mine = [r for r in rows if r["bidder"] == i]
@@ -127,7 +133,9 @@ def _summary(rows: list[dict[str, Any]], bidders: list[int], attacks: list[str],
             empirical = _stats([r[f"regret_{name}"] for r in solved])
             entry[f"regret_{name}"] = empirical
             entry[f"ratio_{name}"] = empirical["mean"] / certified_mean if certified_mean > 0 else math.nan
-            entry[f"missed_{name}"] = (sum(r["regret"] - r[f"regret_{name}"] > 1e-4 for r in solved) / len(solved)) if solved else math.nan
+            entry[f"missed_{name}"] = (
+                (sum(r["regret"] - r[f"regret_{name}"] > 1e-4 for r in solved) / len(solved)) if solved else math.nan
+            )
         per_bidder.append(entry)
     return {
         "profiles": len({r["profile"] for r in rows}),

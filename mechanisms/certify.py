@@ -129,8 +129,13 @@ def _relu_relaxation(l: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return su, bu, sl
 
 
-def _backsubstitute(target: _Affine, trunk: list[_Affine], bounds: list[tuple[np.ndarray, np.ndarray]],
-                    in_low: np.ndarray, in_high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _backsubstitute(
+    target: _Affine,
+    trunk: list[_Affine],
+    bounds: list[tuple[np.ndarray, np.ndarray]],
+    in_low: np.ndarray,
+    in_high: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds of ``target(relu(trunk[-1](... relu(trunk[0](x)))))`` over the
     input box, with every ReLU replaced by its linear relaxation (CROWN-style)."""
     out = []
@@ -156,8 +161,9 @@ def _interval(layer: _Affine, low: np.ndarray, high: np.ndarray) -> tuple[np.nda
     return c - r, c + r
 
 
-def network_bounds(trunk: list[_Affine], heads: list[_Affine], in_low: np.ndarray, in_high: np.ndarray
-                   ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
+def network_bounds(
+    trunk: list[_Affine], heads: list[_Affine], in_low: np.ndarray, in_high: np.ndarray
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
     """Pre-activation bounds of every trunk layer and of the heads over the input box: the
     intersection of interval arithmetic and back-substituted linear relaxations."""
     bounds: list[tuple[np.ndarray, np.ndarray]] = []
@@ -201,9 +207,18 @@ class Certifier:
     ``time_limit`` bounds one certificate: all its sub-box solves together.
     """
 
-    def __init__(self, model: CertNet, prior: Prior, *, time_limit: float = 60.0, check_tolerance: float = 1e-5,
-                 feastol: float = 1e-9, split_binaries: int | Literal["auto"] | None = "auto", max_boxes: int = 1024,
-                 tolerance: float = 1e-6) -> None:
+    def __init__(
+        self,
+        model: CertNet,
+        prior: Prior,
+        *,
+        time_limit: float = 60.0,
+        check_tolerance: float = 1e-5,
+        feastol: float = 1e-9,
+        split_binaries: int | Literal["auto"] | None = "auto",
+        max_boxes: int = 1024,
+        tolerance: float = 1e-6,
+    ) -> None:
         if not isinstance(model, CertNet):
             raise ValueError(f"only certifiable networks (certnet) can be certified, not {type(model).__name__}")
         try:
@@ -214,7 +229,9 @@ class Certifier:
             raise ValueError("time_limit must be > 0")
         if split_binaries == "auto":
             split_binaries = 16 if model.ir == "construction" else 48
-        if split_binaries is not None and (not isinstance(split_binaries, int) or isinstance(split_binaries, bool) or split_binaries < 0):
+        if split_binaries is not None and (
+            not isinstance(split_binaries, int) or isinstance(split_binaries, bool) or split_binaries < 0
+        ):
             raise ValueError(f"split_binaries must be >= 0 or None, got {split_binaries}")
         if max_boxes < 1:
             raise ValueError(f"max_boxes must be >= 1, got {max_boxes}")
@@ -248,15 +265,18 @@ class Certifier:
     # -- certificate ---------------------------------------------------------------------------
     def _profile(self, valuations: Tensor | np.ndarray, bidder: int) -> np.ndarray:
         """``valuations`` as a float64 ``(n, m)`` array, after checking its shape and ``bidder``."""
-        v = np.asarray(valuations.detach().cpu().numpy() if isinstance(valuations, Tensor) else valuations, dtype=np.float64)
+        v = np.asarray(
+            valuations.detach().cpu().numpy() if isinstance(valuations, Tensor) else valuations, dtype=np.float64
+        )
         if v.shape != (self.n, self.m):
             raise ValueError(f"valuations must have shape ({self.n}, {self.m}), got {v.shape}")
         if not 0 <= bidder < self.n:
             raise ValueError(f"bidder must be in [0, {self.n - 1}], got {bidder}")
         return v
 
-    def _bounds(self, v: np.ndarray, i: int, box_low: np.ndarray, box_high: np.ndarray
-                ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
+    def _bounds(
+        self, v: np.ndarray, i: int, box_low: np.ndarray, box_high: np.ndarray
+    ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
         """The profile as features, and the trunk's and heads' (allocation, bidder i's payment)
         pre-activation bounds while bidder i's bids range over ``[box_low, box_high]``."""
         m = self.m
@@ -292,8 +312,13 @@ class Certifier:
             todo += [(low, left_high), (right_low, high)]
         return done
 
-    def build(self, valuations: Tensor | np.ndarray, bidder: int, box: tuple[np.ndarray, np.ndarray] | None = None,
-              feastol: float | None = None) -> Program:
+    def build(
+        self,
+        valuations: Tensor | np.ndarray,
+        bidder: int,
+        box: tuple[np.ndarray, np.ndarray] | None = None,
+        feastol: float | None = None,
+    ) -> Program:
         """The MIP of bidder ``bidder``'s best misreport at the profile ``valuations`` ``(n, m)``,
         over the misreports in ``box`` (``(low, high)``, default the whole support), with SCIP's
         feasibility tolerance ``feastol`` (default the certifier's)."""
@@ -313,7 +338,7 @@ class Certifier:
         mip.setParam("limits/absgap", self.tolerance)
         # No cutting planes: with a 2-4 dimensional misreport the bounds already make the LP
         # tight enough, and SCIP's separation rounds cost more than the nodes they save
-        # (2.7x faster on the certnet 1x2 and 2x2 models, the same optima).
+        # (benchmarks/certify_speed.py measures it; the optima are the same).
         mip.setParam("separating/maxrounds", 0)
         mip.setParam("separating/maxroundsroot", 0)
         bids = [mip.addVar(f"b{j}", lb=float(box_low[j]), ub=float(box_high[j])) for j in range(m)]
@@ -421,14 +446,19 @@ class Certifier:
             box_status = mip.getStatus()
             if mip.getNSols() > 0:
                 solution = mip.getBestSol()
-                report = np.array([float(np.clip(mip.getSolVal(solution, b), self.low[i, j], self.high[i, j]))
-                                   for j, b in enumerate(program.bids)])
+                report = np.array(
+                    [
+                        float(np.clip(mip.getSolVal(solution, b), self.low[i, j], self.high[i, j]))
+                        for j, b in enumerate(program.bids)
+                    ]
+                )
                 mip_utility = float(mip.getSolObjVal(solution))
                 net_utility = self.utility(v, i, report)
                 if abs(net_utility - mip_utility) > self.check_tolerance:
                     raise CertificationError(
-                        f"bidder {i}: the MIP's utility {mip_utility:.8f} at misreport {report.tolist()} differs from the "
-                        f"network's {net_utility:.8f} by more than {self.check_tolerance:g}: the encoding is wrong"
+                        f"bidder {i}: the MIP's utility {mip_utility:.8f} at misreport {report.tolist()} "
+                        f"differs from the network's {net_utility:.8f} "
+                        f"by more than {self.check_tolerance:g}: the encoding is wrong"
                     )
                 solved_any = True
                 if net_utility > best_value or len(boxes) == 1:
@@ -450,9 +480,19 @@ class Certifier:
         # upper only exceeds the incumbent for a box left open, i.e. when not certified
         upper_regret = max(upper, best_value + self.tolerance) - truthful
         return Certificate(
-            bidder=i, status=status, certified=certified, regret=regret, regret_upper_bound=max(upper_regret, 0.0),
-            regret_found=found, misreport=report_out, truthful_utility=truthful, network_utility=net_out,
-            gap=gap if not certified else 0.0, seconds=time.perf_counter() - start, binaries=binaries, relus=relus,
+            bidder=i,
+            status=status,
+            certified=certified,
+            regret=regret,
+            regret_upper_bound=max(upper_regret, 0.0),
+            regret_found=found,
+            misreport=report_out,
+            truthful_utility=truthful,
+            network_utility=net_out,
+            gap=gap if not certified else 0.0,
+            seconds=time.perf_counter() - start,
+            binaries=binaries,
+            relus=relus,
             boxes=len(boxes),
         )
 

@@ -24,14 +24,15 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from mechanisms.base import Mechanism, frozen_parameters
 from mechanisms.common.errors import ConfigError
-from mechanisms.participation import Participation
 from mechanisms.common.registry import suggest
 from mechanisms.common.seeding import make_generators
-from mechanisms.base import Mechanism, frozen_parameters
-from mechanisms.misreports import deviation_utilities, keep_best, pgd_ascent, report_grid, truthful_utilities
+from mechanisms.common.stats import standard_error
 from mechanisms.noise import ExpectedOutcome, is_noisy
+from mechanisms.participation import Participation
 from mechanisms.priors import Prior
+from mechanisms.search import AttackProtocol, deviation_utilities, search, truthful_utilities
 
 __all__ = [
     "AttackProtocol",
@@ -40,50 +41,10 @@ __all__ = [
     "evaluate",
     "evaluation_profiles",
     "attack_regrets",
+    "best_misreports",
     "protocol",
     "format_result",
 ]
-
-
-@dataclass(frozen=True)
-class AttackProtocol:
-    """A misreport search budget.
-
-    Attributes:
-        name: registry name.
-        random_starts: random starting points besides the truthful bid.
-        steps: Adam steps per start (and per refined grid point).
-        lr: Adam learning rate, in units of the value range.
-        grid: points per item axis of the dense grid (0: none); used when n_items <= grid_max_items.
-        grid_refine: how many of the best grid points are refined by PGD.
-        grid_max_items: largest number of items for which the grid is used.
-        random_search: candidates per random-search start for mechanisms without gradients.
-    """
-
-    name: str
-    random_starts: int
-    steps: int
-    lr: float
-    grid: int = 0
-    grid_refine: int = 0
-    grid_max_items: int = 2
-    random_search: int = 64
-
-    def uses_grid(self, n_items: int) -> bool:
-        return self.grid > 0 and n_items <= self.grid_max_items
-
-    def describe(self, n_items: int, differentiable: bool = True) -> str:
-        """One line stating the budget, printed next to every regret."""
-        starts = f"truthful + {self.random_starts} random starts" if self.random_starts else "truthful start"
-        if differentiable:
-            text = f"{self.name}: PGD (Adam, lr {self.lr:g}) from {starts} x {self.steps} steps"
-        else:
-            text = f"{self.name}: random search, {starts} x {self.random_search} samples (no gradients)"
-        if self.uses_grid(n_items):
-            text += f"; grid {self.grid}^{n_items} per bidder"
-            if differentiable and self.grid_refine:
-                text += f", best {self.grid_refine} refined x {self.steps} steps"
-        return text
 
 
 PROTOCOLS: dict[str, AttackProtocol] = {
@@ -98,7 +59,9 @@ def protocol(name: str | AttackProtocol) -> AttackProtocol:
     if isinstance(name, AttackProtocol):
         return name
     if name not in PROTOCOLS:
-        raise ConfigError(f"Unknown attack protocol '{name}'.{suggest(name, PROTOCOLS)} Available: {', '.join(PROTOCOLS)}")
+        raise ConfigError(
+            f"Unknown attack protocol '{name}'.{suggest(name, PROTOCOLS)} Available: {', '.join(PROTOCOLS)}"
+        )
     return PROTOCOLS[name]
 
 
@@ -130,59 +93,74 @@ class EvaluationResult:
 
 
 def _regret_chunk(
-    mechanism: Mechanism, v: Tensor, low: Tensor, high: Tensor, proto: AttackProtocol, gen: torch.Generator, rescore: Mechanism | None = None
-) -> tuple[Tensor, Tensor]:
-    """Truthful utilities ``(c, n)`` and best deviation utilities ``(c, n)`` for a chunk of profiles.
+    mechanism: Mechanism,
+    v: Tensor,
+    low: Tensor,
+    high: Tensor,
+    proto: AttackProtocol,
+    gen: torch.Generator,
+    rescore: Mechanism | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Truthful utilities ``(c, n)``, best deviation utilities ``(c, n)`` and the best misreports
+    ``(c, n, m)`` for a chunk of profiles.
 
     With ``rescore`` (a noisy mechanism's expected outcome), the search's best misreport and the
     truthful bid are scored again with fresh noise, so the max over noisy estimates does not
     bias the regret upward.
     """
-    c, n, m = v.shape
     differentiable = getattr(mechanism, "differentiable", False)
     with torch.no_grad():
         u_true = truthful_utilities(mechanism, v, gen)
-        best_x, best_u = v.unsqueeze(2), u_true.unsqueeze(2)
-        starts = [v.unsqueeze(2)]
-        if proto.uses_grid(m):
-            grid = report_grid(proto.grid, low, high).unsqueeze(0).expand(c, -1, -1, -1)  # (c, n, G, m)
-            u_grid = deviation_utilities(mechanism, v, grid, gen)
-            best_x, best_u = keep_best(best_x, best_u, grid, u_grid)
-            if differentiable and proto.grid_refine:
-                top = u_grid.topk(min(proto.grid_refine, grid.shape[2]), dim=-1).indices  # (c, n, r)
-                starts.append(torch.gather(grid, 2, top.unsqueeze(-1).expand(-1, -1, -1, m)))
-        k = proto.random_starts if differentiable else proto.random_starts * proto.random_search
-        if k:
-            u = torch.rand((c, n, k, m), generator=gen, device=gen.device, dtype=v.dtype).to(v.device)
-            starts.append(low.view(1, n, 1, m) + (high - low).view(1, n, 1, m) * u)
-        candidates = torch.cat(starts, dim=2)
-    if differentiable and proto.steps > 0:
-        with frozen_parameters(mechanism):
-            x, u_found = pgd_ascent(mechanism, v, candidates, low, high, steps=proto.steps, lr=proto.lr, generator=gen)
-    else:
-        with torch.no_grad():
-            x, u_found = candidates, deviation_utilities(mechanism, v, candidates, gen)
-    best_x, best_u = keep_best(best_x, best_u, x, u_found)
+    with frozen_parameters(mechanism):
+        best_x, best_u = search(
+            lambda x: deviation_utilities(mechanism, v, x, gen),
+            v,
+            low,
+            high,
+            proto,
+            differentiable=differentiable,
+            generator=gen,
+            truthful_utility=u_true,
+        )
     if rescore is None:
-        return u_true, best_u[..., 0]
+        return u_true, best_u[..., 0], best_x[..., 0, :]
     with torch.no_grad():
-        return truthful_utilities(rescore, v, gen), deviation_utilities(rescore, v, best_x, gen)[..., 0]
+        u_true, u_best = truthful_utilities(rescore, v, gen), deviation_utilities(rescore, v, best_x, gen)[..., 0]
+    return u_true, u_best, best_x[..., 0, :]
 
 
-def _attack(mechanism: Mechanism, v: Tensor, low: Tensor, high: Tensor, proto: AttackProtocol, gen: torch.Generator,
-            present: Tensor, *, chunk: int | None, progress: bool, noise_draws: int) -> tuple[Tensor, Tensor, int]:
+def _attack(
+    mechanism: Mechanism,
+    v: Tensor,
+    low: Tensor,
+    high: Tensor,
+    proto: AttackProtocol,
+    gen: torch.Generator,
+    present: Tensor,
+    *,
+    chunk: int | None,
+    progress: bool,
+    noise_draws: int,
+) -> tuple[Tensor, Tensor, int]:
     """Truthful utilities and regrets ``(profiles, n)`` (0 for absent bidders) under ``proto``,
     chunked; a noisy mechanism is attacked on expected utilities over ``noise_draws`` draws."""
     profiles, n, m = v.shape
     attacked: Mechanism = ExpectedOutcome(mechanism, noise_draws) if is_noisy(mechanism) else mechanism
-    per_profile = (proto.grid**m if proto.uses_grid(m) else 1) + proto.random_starts * (1 if mechanism.differentiable else proto.random_search) + 1 + proto.grid_refine
+    per_profile = (
+        (proto.grid**m if proto.uses_grid(m) else 1)
+        + proto.random_starts * (1 if mechanism.differentiable else proto.random_search)
+        + 1
+        + proto.grid_refine
+    )
     draws = noise_draws if attacked is not mechanism else 1
     chunk = chunk or max(1, min(4096, (1 << 19) // max(1, n * per_profile * draws)))
     u_true_all, regret = [], []
     bar = tqdm(total=profiles, disable=not progress, desc=f"regret ({proto.name})", unit="profile")
     for first in range(0, profiles, chunk):
         vc = v[first : first + chunk]
-        u_true, u_best = _regret_chunk(attacked, vc, low, high, proto, gen, rescore=attacked if attacked is not mechanism else None)
+        u_true, u_best, _ = _regret_chunk(
+            attacked, vc, low, high, proto, gen, rescore=attacked if attacked is not mechanism else None
+        )
         u_true_all.append(u_true)
         regret.append(torch.clamp(u_best - u_true, min=0.0) * present[first : first + chunk])
         bar.update(vc.shape[0])
@@ -190,8 +168,15 @@ def _attack(mechanism: Mechanism, v: Tensor, low: Tensor, high: Tensor, proto: A
     return torch.cat(u_true_all), torch.cat(regret), draws
 
 
-def attack_regrets(mechanism: Mechanism, prior: Prior, valuations: Tensor, *, protocol: str | AttackProtocol = "default",
-                   seed: int = 0, progress: bool = False) -> Tensor:
+def attack_regrets(
+    mechanism: Mechanism,
+    prior: Prior,
+    valuations: Tensor,
+    *,
+    protocol: str | AttackProtocol = "default",
+    seed: int = 0,
+    progress: bool = False,
+) -> Tensor:
     """``(profiles, n_bidders)`` regret each bidder's best misreport found by ``protocol`` gains
     at each of the given profiles ``(profiles, n_bidders, n_items)`` (the per-profile numbers
     behind :func:`evaluate`'s means; the certifier checks its certificates against them)."""
@@ -203,7 +188,31 @@ def attack_regrets(mechanism: Mechanism, prior: Prior, valuations: Tensor, *, pr
     mechanism.eval()
     present = torch.ones(valuations.shape[:2], dtype=torch.bool, device=device)
     try:
-        return _attack(mechanism, valuations, low, high, proto, gen, present, chunk=None, progress=progress, noise_draws=16)[1]
+        return _attack(
+            mechanism, valuations, low, high, proto, gen, present, chunk=None, progress=progress, noise_draws=16
+        )[1]
+    finally:
+        mechanism.train(was_training)
+
+
+def best_misreports(
+    mechanism: Mechanism,
+    prior: Prior,
+    valuations: Tensor,
+    *,
+    protocol: str | AttackProtocol = "default",
+    seed: int = 0,
+) -> Tensor:
+    """``(profiles, n_bidders, n_items)`` each bidder's best misreport found by ``protocol`` at each
+    of the given profiles, the others truthful (the reports behind :func:`attack_regrets`)."""
+    proto = globals()["protocol"](protocol)
+    device = valuations.device
+    low, high = (t.to(device) for t in prior.bounds(device))
+    (gen,) = make_generators(seed, 1, device)
+    was_training = mechanism.training
+    mechanism.eval()
+    try:
+        return _regret_chunk(mechanism, valuations, low, high, proto, gen)[2]
     finally:
         mechanism.train(was_training)
 
@@ -229,7 +238,11 @@ def evaluation_profiles(
         v = valuations.to(device)
     else:
         v = prior.sample(profiles, sample_gen, device)
-    present = torch.ones(profiles, n, dtype=torch.bool, device=device) if participation is None else participation.sample(profiles, sample_gen, device)
+    present = (
+        torch.ones(profiles, n, dtype=torch.bool, device=device)
+        if participation is None
+        else participation.sample(profiles, sample_gen, device)
+    )
     return v * present.unsqueeze(-1).to(v.dtype), present, attack_gen
 
 
@@ -270,26 +283,34 @@ def evaluate(
         with total regret = sum over bidders of mean regret (Rahme et al.).
     """
     proto = globals()["protocol"](protocol)
-    device = torch.device(device) if device is not None else next((b.device for b in mechanism.buffers()), torch.device("cpu"))
+    device = (
+        torch.device(device)
+        if device is not None
+        else next((b.device for b in mechanism.buffers()), torch.device("cpu"))
+    )
     mechanism = mechanism.to(device)
     was_training = mechanism.training
     mechanism.eval()
     n, m = prior.n_bidders, prior.n_items
     low, high = (t.to(device) for t in prior.bounds(device))
-    v, present, attack_gen = evaluation_profiles(prior, profiles, seed, participation=participation, device=device, valuations=valuations)
+    v, present, attack_gen = evaluation_profiles(
+        prior, profiles, seed, participation=participation, device=device, valuations=valuations
+    )
     profiles = v.shape[0]
     start = time.perf_counter()
     with torch.no_grad():
         out = mechanism.run(v, generator=attack_gen, check=False)
         revenue = out.payments.sum(-1).double()
         welfare = out.welfare(v).double()
-    u_true, rgt, draws = _attack(mechanism, v, low, high, proto, attack_gen, present, chunk=chunk, progress=progress, noise_draws=noise_draws)
+    u_true, rgt, draws = _attack(
+        mechanism, v, low, high, proto, attack_gen, present, chunk=chunk, progress=progress, noise_draws=noise_draws
+    )
     mechanism.train(was_training)
     u_true, rgt = u_true.double(), rgt.double()  # (profiles, n)
     wall = time.perf_counter() - start
     per_bidder = []
     for i in range(n):
-        mean, se = rgt[:, i].mean().item(), rgt[:, i].std().item() / math.sqrt(profiles) if profiles > 1 else float("nan")
+        mean, se = rgt[:, i].mean().item(), standard_error(rgt[:, i])
         per_bidder.append({"mean": mean, "max": rgt[:, i].max().item(), "ci95": [mean - 1.96 * se, mean + 1.96 * se]})
     rev_mean = revenue.mean().item()
     total_regret = sum(b["mean"] for b in per_bidder)
@@ -301,13 +322,15 @@ def evaluate(
         for k, pattern in enumerate(patterns.tolist()):
             sel = index == k
             count = int(sel.sum())
-            per_participation.append({
-                "participation": pattern,
-                "share": count / profiles,
-                "revenue_mean": revenue[sel].mean().item(),
-                "regret_mean": per_profile_regret[sel].mean().item(),
-                "profiles": count,
-            })
+            per_participation.append(
+                {
+                    "participation": pattern,
+                    "share": count / profiles,
+                    "revenue_mean": revenue[sel].mean().item(),
+                    "regret_mean": per_profile_regret[sel].mean().item(),
+                    "profiles": count,
+                }
+            )
     return EvaluationResult(
         mechanism=getattr(mechanism, "checkpoint_name", type(mechanism).__name__),
         n_bidders=n,
@@ -316,11 +339,11 @@ def evaluate(
         protocol=proto.describe(m, mechanism.differentiable)
         + (f"; utilities averaged over {draws} noise draws (sigma {mechanism.noise_std:g})" if draws > 1 else ""),
         revenue_mean=rev_mean,
-        revenue_stderr=revenue.std().item() / math.sqrt(profiles) if profiles > 1 else float("nan"),
+        revenue_stderr=standard_error(revenue),
         welfare_mean=welfare.mean().item(),
         ir_violation_rate=((u_true < -1e-6) & present).double().mean().item(),
         regret_mean=per_profile_regret.mean().item(),
-        regret_stderr=per_profile_regret.std().item() / math.sqrt(profiles) if profiles > 1 else float("nan"),
+        regret_stderr=standard_error(per_profile_regret),
         regret_max=rgt.max().item(),
         regret_per_bidder=per_bidder,
         score=(max(math.sqrt(max(rev_mean, 0.0)) - math.sqrt(total_regret), 0.0)) ** 2,
@@ -341,7 +364,10 @@ def format_result(r: EvaluationResult) -> str:
         f"  regret         {r.regret_mean:.5f} +/- {r.regret_stderr:.5f} (mean per bidder), max {r.regret_max:.4f}",
     ]
     for i, b in enumerate(r.regret_per_bidder):
-        lines.append(f"    bidder {i}     mean {b['mean']:.5f}  max {b['max']:.4f}  95% CI [{b['ci95'][0]:.5f}, {b['ci95'][1]:.5f}]")
+        lines.append(
+            f"    bidder {i}     mean {b['mean']:.5f}  max {b['max']:.4f}  "
+            f"95% CI [{b['ci95'][0]:.5f}, {b['ci95'][1]:.5f}]"
+        )
     lines += [
         f"  score          {r.score:.4f}  ((sqrt(rev) - sqrt(total regret))^2)",
         f"  attack         {r.protocol}",

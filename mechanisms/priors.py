@@ -40,8 +40,7 @@ def expand_table(value: Any, n_bidders: int, n_items: int, name: str) -> Tensor:
             table = [cols for _ in range(n_bidders)]
         else:
             raise ValueError(
-                f"{name}: a mapping must have exactly one key, 'per_bidder' or 'per_item'; "
-                f"got {sorted(value)}"
+                f"{name}: a mapping must have exactly one key, 'per_bidder' or 'per_item'; got {sorted(value)}"
             )
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         table = [[float(value)] * n_items for _ in range(n_bidders)]
@@ -188,7 +187,10 @@ class UniformPrior(Prior):
 
     def __repr__(self) -> str:
         if bool((self.low == self.low.flatten()[0]).all()) and bool((self.high == self.high.flatten()[0]).all()):
-            return f"UniformPrior(U[{self.low.flatten()[0].item():g}, {self.high.flatten()[0].item():g}], {self.n_bidders}x{self.n_items})"
+            return (
+                f"UniformPrior(U[{self.low.flatten()[0].item():g}, {self.high.flatten()[0].item():g}], "
+                f"{self.n_bidders}x{self.n_items})"
+            )
         return f"UniformPrior(low={self.low.tolist()}, high={self.high.tolist()})"
 
 

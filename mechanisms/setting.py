@@ -169,9 +169,7 @@ class Setting:
         """
         cfg = config if isinstance(config, SettingConfig) else parse(SettingConfig, config, prefix=prefix)
         size = {"n_bidders": cfg.n_bidders, "n_items": cfg.n_items}
-        prior = build_named(
-            f"{prefix}.prior", prior_registry, cfg.prior.type, "type", context=size, **cfg.prior.params
-        )
+        prior = build_named(f"{prefix}.prior", prior_registry, cfg.prior.type, "type", context=size, **cfg.prior.params)
         if (prior.n_bidders, prior.n_items) != (cfg.n_bidders, cfg.n_items):
             raise ConfigError(
                 f"prior is for {prior.n_bidders}x{prior.n_items}, the setting is {cfg.n_bidders}x{cfg.n_items}",
@@ -290,6 +288,6 @@ class Setting:
         low, high = self.bid_bounds(played.valuations.device)
         bids = played.bids.clone()
         bids[:, bidder] = played.valuations[:, bidder].clamp(low[bidder], high[bidder])
-        return self.resolve(
-            mechanism, played.valuations, played.participation, bids, generator, check=False
-        ).utilities[:, bidder]
+        return self.resolve(mechanism, played.valuations, played.participation, bids, generator, check=False).utilities[
+            :, bidder
+        ]

@@ -20,7 +20,8 @@ from pathlib import Path
 from mechanisms.common.errors import CheckpointError
 from mechanisms.learned.checkpoints import load_checkpoint
 
-#: Curry et al. 2020, Table 1 (ReLU regularised): (setting, ir, bidder) -> solve time mean (std), revenue, empirical, certified.
+#: Curry et al. 2020, Table 1 (ReLU regularised): (setting, ir, bidder) -> solve time mean (std), revenue,
+#: empirical, certified.
 PAPER = {
     ("1x2", "construction", 0): "7.2 s (17.5), 0.569, 0.003, 0.004",
     ("1x2", "penalty", 0): "0.034 s (0.007), 0.568, 0.009, 0.011",
@@ -30,9 +31,11 @@ PAPER = {
     ("2x2", "penalty", 1): "2.50 s (2.27), —, 0.011, 0.017",
 }
 
-HEADER = ("| checkpoint | IR | revenue | empirical regret (default, 10k) | certified regret: mean (std), profiles "
-          "| default / certified (missed) | weak / certified (missed) | time per certificate: mean (std), median "
-          "| paper (Table 1): time, revenue, empirical, certified |\n|---|---|---:|---:|---:|---:|---:|---:|---|")
+HEADER = (
+    "| checkpoint | IR | revenue | empirical regret (default, 10k) | certified regret: mean (std), profiles "
+    "| default / certified (missed) | weak / certified (missed) | time per certificate: mean (std), median "
+    "| paper (Table 1): time, revenue, empirical, certified |\n|---|---|---:|---:|---:|---:|---:|---:|---|"
+)
 
 
 def rows(run_dir: Path) -> list[str]:
@@ -58,7 +61,9 @@ def rows(run_dir: Path) -> list[str]:
         cert, secs = b["certified_regret"], b["solve_seconds"]
         certified = f"{cert['mean']:.5f} ({cert['std']:.5f}), {b['certificates']} of {total}"
         if b["not_certified"]:
-            certified += f" ({b['not_certified']} not certified: {', '.join(s for s in b['statuses'] if s != 'optimal')})"
+            certified += (
+                f" ({b['not_certified']} not certified: {', '.join(s for s in b['statuses'] if s != 'optimal')})"
+            )
         attacks = []
         for attack in ("default", "weak"):
             if f"ratio_{attack}" in b:
@@ -66,8 +71,10 @@ def rows(run_dir: Path) -> list[str]:
             else:
                 attacks.append("—")
         paper = PAPER.get((setting, model.ir, b["bidder"]), "—")
-        out.append(f"| {label} | {model.ir} | {revenue:.4f} | {empirical:.5f} | {certified} | {attacks[0]} | {attacks[1]} | "
-                   f"{secs['mean']:.2f} s ({secs['std']:.2f}), {secs['median']:.2f} s | {paper} |")
+        out.append(
+            f"| {label} | {model.ir} | {revenue:.4f} | {empirical:.5f} | {certified} | {attacks[0]} | {attacks[1]} | "
+            f"{secs['mean']:.2f} s ({secs['std']:.2f}), {secs['median']:.2f} s | {paper} |"
+        )
     return out
 
 

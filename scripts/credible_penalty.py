@@ -1,6 +1,7 @@
 """Does deviating pay? The auctioneer's mean gain over honesty against the penalty (§4.1).
 
-    .venv/bin/python scripts/credible_penalty.py [--mechanism second_price] [--rounds 10] [--episodes 4000] [--out docs/images/credible_penalty.png]
+    .venv/bin/python scripts/credible_penalty.py [--mechanism second_price] [--rounds 10] [--episodes 4000]
+        [--out docs/images/credible_penalty.png]
 
 Second price (or any registered mechanism) with 2 truthful bidders x 2 items, U[0,1]; one
 audited round per episode of T rounds; penalties as fractions of the bound T * aRgt*
@@ -13,9 +14,9 @@ import argparse
 
 import mechanisms
 from agents import auctioneers
-from mechanisms.common.io import atomic_path
 from auction_env.core import AuctionCore
 from auction_env.credible.protocol import regret_bound, simulate_protocol
+from mechanisms.common.io import atomic_path
 
 FRACTIONS = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.25, 1.5)
 
@@ -32,7 +33,10 @@ def main() -> int:
     core = AuctionCore(mechanisms.make(args.mechanism, context={"prior": prior}), prior)
     bound = args.rounds * regret_bound(core)
     curves: dict[str, list[tuple[float, float, float, float]]] = {}
-    print(f"{args.mechanism} 2x2 U[0,1], T = {args.rounds}, 1 audit, {args.episodes:,} episodes, seed {args.seed}; T * aRgt* = {bound:g}")
+    print(
+        f"{args.mechanism} 2x2 U[0,1], T = {args.rounds}, 1 audit, {args.episodes:,} episodes, seed {args.seed}; "
+        f"T * aRgt* = {bound:g}"
+    )
     print("| auctioneer (deviation) | " + " | ".join(f"{f:g}" for f in FRACTIONS) + " |")
     print("|---|" + "---:|" * len(FRACTIONS))
     for name in ("always_deviate", "threshold"):
@@ -40,7 +44,15 @@ def main() -> int:
             key = f"{name} ({deviation})"
             curves[key] = []
             for f in FRACTIONS:
-                r = simulate_protocol(core, auctioneers.make(name), rounds=args.rounds, penalty=f * bound, deviation=deviation, episodes=args.episodes, seed=args.seed)
+                r = simulate_protocol(
+                    core,
+                    auctioneers.make(name),
+                    rounds=args.rounds,
+                    penalty=f * bound,
+                    deviation=deviation,
+                    episodes=args.episodes,
+                    seed=args.seed,
+                )
                 curves[key].append((f, r.gain_mean, *r.gain_ci95))
             print(f"| {key} | " + " | ".join(f"{g:+.3f}" for _, g, _, _ in curves[key]) + " |")
     print("mean gain per episode over an honest auctioneer on the same bids (columns: penalty / (T aRgt*))")

@@ -30,7 +30,10 @@ def main() -> int:
     parser.add_argument("--profiles", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    print(f"item-wise Myerson, U[0,1] values (reserve 0.5), {args.profiles:,} profiles, seed {args.seed}; recovery within ±0.02 (%)")
+    print(
+        f"item-wise Myerson, U[0,1] values (reserve 0.5), {args.profiles:,} profiles, seed {args.seed}; "
+        "recovery within ±0.02 (%)"
+    )
     print("| setting | naive (paper) | intelligent (paper) | intelligent, with bids (paper) | Lemma A.1 bound |")
     print("|---|---:|---:|---:|---:|")
     for (n, m), paper in PAPER.items():
@@ -40,11 +43,21 @@ def main() -> int:
         v = prior.sample(args.profiles, gen)
         out = mech.run(v, generator=gen)
         cells = []
-        for name, kw in (("myerson_naive", {}), ("myerson_intelligent", {}), ("myerson_intelligent", {"own_bids": v[:, 0], "bidder": 0})):
-            guess = observers.make(name, context={"prior": prior}).reconstruct(out.allocation, out.payments, item_payments=out.item_payments, **kw)
+        for name, kw in (
+            ("myerson_naive", {}),
+            ("myerson_intelligent", {}),
+            ("myerson_intelligent", {"own_bids": v[:, 0], "bidder": 0}),
+        ):
+            guess = observers.make(name, context={"prior": prior}).reconstruct(
+                out.allocation, out.payments, item_payments=out.item_payments, **kw
+            )
             score = score_reconstruction(guess, v, exclude_bidder=kw.get("bidder"))
             cells.append(f"{100 * score.recovery_rate:.2f} ± {100 * score.recovery_stderr:.2f}")
-        print(f"| {n}x{m} | " + " | ".join(f"{c} ({p:.2f})" for c, p in zip(cells, paper)) + f" | {100 * naive_accuracy_bound(n, 0.5):.2f} |")
+        print(
+            f"| {n}x{m} | "
+            + " | ".join(f"{c} ({p:.2f})" for c, p in zip(cells, paper))
+            + f" | {100 * naive_accuracy_bound(n, 0.5):.2f} |"
+        )
     return 0
 
 

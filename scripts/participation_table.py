@@ -1,7 +1,7 @@
 """Learning under stochastic participation: tweaked vs untweaked vs item-wise Myerson.
 
-    .venv/bin/python scripts/participation_table.py [--profiles 10000] [--protocol default] [--seed 0] [--scenarios 1,2,3] [--tweaked NAME_OR_CARD]
-                                                    [--paired-profiles N] [--paired-only]
+    .venv/bin/python scripts/participation_table.py [--profiles 10000] [--protocol default] [--seed 0]
+        [--scenarios 1,2,3] [--tweaked NAME_OR_CARD] [--paired-profiles N] [--paired-only]
 
 For each 2x2 scenario of the credible-auctions paper §6 (``scenarios/participation_2x2_s{1,2,3}``)
 evaluates, on the same profiles and the scenario's participation model:
@@ -23,9 +23,9 @@ import argparse
 import torch
 
 import mechanisms
-from mechanisms.common.errors import CheckpointError
 from auction_env.catalog import load_scenario
 from mechanisms import participation as participation_models
+from mechanisms.common.errors import CheckpointError
 from mechanisms.evaluation import evaluate, evaluation_profiles
 from mechanisms.learned.checkpoints import load_checkpoint
 
@@ -41,15 +41,28 @@ PAPER_PROFILES = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profiles", type=int, default=10_000, help="profiles per scenario and mechanism (default 10000)")
+    parser.add_argument(
+        "--profiles", type=int, default=10_000, help="profiles per scenario and mechanism (default 10000)"
+    )
     parser.add_argument("--protocol", default="default", help="attack protocol (default: default)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scenarios", default="1,2,3", help="which of the three scenarios (default 1,2,3)")
-    parser.add_argument("--tweaked", default="algnet_2x2_participation_s{k}",
-                        help="the tweaked network per scenario: a shipped name or card path, {k} = scenario (default: the shipped ones)")
-    parser.add_argument("--paired-profiles", type=int, default=None, metavar="N",
-                        help="profiles for the paired revenue difference (default: --profiles)")
-    parser.add_argument("--paired-only", action="store_true", help="print only the paired revenue differences (no attacks)")
+    parser.add_argument(
+        "--tweaked",
+        default="algnet_2x2_participation_s{k}",
+        help="the tweaked network per scenario: a shipped name or card path, {k} = scenario "
+        "(default: the shipped ones)",
+    )
+    parser.add_argument(
+        "--paired-profiles",
+        type=int,
+        default=None,
+        metavar="N",
+        help="profiles for the paired revenue difference (default: --profiles)",
+    )
+    parser.add_argument(
+        "--paired-only", action="store_true", help="print only the paired revenue differences (no attacks)"
+    )
     args = parser.parse_args(argv)
     for flag, value in (("--profiles", args.profiles), ("--paired-profiles", args.paired_profiles)):
         if value is not None and value < 2:
@@ -59,9 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.paired_only:
         print(f"2 bidders x 2 items U[0,1]; seed {args.seed}; revenue only (no attack)")
     else:
-        print(f"2 bidders x 2 items U[0,1]; {args.profiles:,} profiles per cell, seed {args.seed}, '{args.protocol}' attack; paper in brackets")
+        print(
+            f"2 bidders x 2 items U[0,1]; {args.profiles:,} profiles per cell, seed {args.seed}, "
+            f"'{args.protocol}' attack; paper in brackets"
+        )
     agg_rows, profile_rows, paired_rows = [], [], []
-    for k in sorted({int(x) for x in args.scenarios.split(',') if x.strip()}):
+    for k in sorted({int(x) for x in args.scenarios.split(",") if x.strip()}):
         if k not in PAPER_AGG:
             parser.error(f"--scenarios: {k} is not one of 1, 2, 3")
         env = load_scenario(f"participation_2x2_s{k}").config.env
@@ -81,24 +97,41 @@ def main(argv: list[str] | None = None) -> int:
         for label, mechanism in contenders.items():
             if args.paired_only:
                 break
-            res = evaluate(mechanism, prior, participation=participation, profiles=args.profiles, protocol=args.protocol, seed=args.seed)
+            res = evaluate(
+                mechanism,
+                prior,
+                participation=participation,
+                profiles=args.profiles,
+                protocol=args.protocol,
+                seed=args.seed,
+            )
             paper = PAPER_AGG[k][0 if label == "tweaked" else 1] if label != "item-wise Myerson" else None
             ref = f" ({paper[0]:.3f} / {paper[1]:.0e})" if paper else ""
-            agg_rows.append(f"| {k} | {label} | {res.revenue_mean:.4f} ± {res.revenue_stderr:.4f} | {res.regret_mean:.5f} | {res.score:.4f} |{ref} |")
+            agg_rows.append(
+                f"| {k} | {label} | {res.revenue_mean:.4f} ± {res.revenue_stderr:.4f} | {res.regret_mean:.5f} | "
+                f"{res.score:.4f} |{ref} |"
+            )
             if label == "tweaked":
                 cells = []
                 for pattern in ((1, 1), (1, 0), (0, 1)):
                     row = next((p for p in res.per_participation if tuple(p["participation"]) == pattern), None)
                     pr = PAPER_PROFILES[k][pattern]
-                    cells.append(f"{row['revenue_mean']:.3f} / {row['regret_mean']:.4f} ({pr[0]:.3f} / {pr[1]:.0e})" if row else "—")
+                    cells.append(
+                        f"{row['revenue_mean']:.3f} / {row['regret_mean']:.4f} ({pr[0]:.3f} / {pr[1]:.0e})"
+                        if row
+                        else "—"
+                    )
                 profile_rows.append(f"| {k} | " + " | ".join(cells) + " |")
         if "tweaked" in contenders and "untweaked" in contenders:
-            diff = (_revenues(contenders["tweaked"], prior, participation, paired_profiles, args.seed)
-                    - _revenues(contenders["untweaked"], prior, participation, paired_profiles, args.seed))
+            diff = _revenues(contenders["tweaked"], prior, participation, paired_profiles, args.seed) - _revenues(
+                contenders["untweaked"], prior, participation, paired_profiles, args.seed
+            )
             paired_rows.append(f"| {k} | {diff.mean().item():+.4f} ± {diff.std().item() / diff.numel() ** 0.5:.4f} |")
     if paired_rows:
-        print(f"\nTweaked minus untweaked aggregated revenue on the same {paired_profiles:,} profiles (mean ± standard error "
-              "of the paired difference):\n")
+        print(
+            f"\nTweaked minus untweaked aggregated revenue on the same {paired_profiles:,} profiles "
+            "(mean ± standard error of the paired difference):\n"
+        )
         print("| scenario | revenue difference |")
         print("|---:|---:|")
         print("\n".join(paired_rows))

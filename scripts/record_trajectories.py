@@ -11,9 +11,9 @@ import argparse
 import json
 from pathlib import Path
 
-from mechanisms.common.io import write_text_atomic
 from auction_env.catalog import shipped_scenarios
 from auction_env.trajectory import record_trajectory
+from mechanisms.common.io import write_text_atomic
 
 DATA = Path(__file__).parents[1] / "tests" / "data" / "trajectories"
 ROUNDS, SEED = 6, 1234

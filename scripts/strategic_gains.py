@@ -18,10 +18,10 @@ import torch
 from tqdm.auto import tqdm
 
 from agents.bidders.sb3 import SB3Policy
-from auction_env.experiments.comparison import compare_bidders
 from auction_env.experiments.bidder_training import train_bidder
-from mechanisms.common.io import write_text_atomic
+from auction_env.experiments.comparison import compare_bidders
 from mechanisms import make_prior
+from mechanisms.common.io import write_text_atomic
 
 MECHANISMS = {
     "second_price": "second_price",
@@ -35,7 +35,8 @@ def format_table(table: dict, *, profiles: int, seed: int, ppo_steps: int, proto
     """Markdown lines: one row per mechanism, gains (mean ± stderr) per bidder kind."""
     cell = lambda r: f"{r['gain_mean']:+.5f} ± {r['gain_stderr']:.5f}"  # noqa: E731
     lines = [
-        f"bidder_0's mean gain over truthful bidding (bidder_1 truthful), 2x2 U[0,1], {profiles:,} profiles, seed {seed}, "
+        "bidder_0's mean gain over truthful bidding (bidder_1 truthful), 2x2 U[0,1], "
+        f"{profiles:,} profiles, seed {seed}, "
         f"PPO {ppo_steps:,} steps; oracle and evaluator: protocol `{protocol}`",
         "",
         "| mechanism | gradient (oracle) | gradient (bayesian) | PPO | evaluator regret, bidder_0 |",
@@ -59,15 +60,27 @@ def main() -> int:
     table = {}
     for name, mechanism in tqdm(MECHANISMS.items(), desc="mechanisms"):
         setting = {"n_bidders": 2, "n_items": 2, "mechanism": mechanism, "rounds": 100}
-        train_bidder(None, out / f"ppo_{name}", steps=args.ppo_steps, seed=args.seed, opponents="truthful",
-                     eval_rounds=10_000, progress=False, **setting)
+        train_bidder(
+            None,
+            out / f"ppo_{name}",
+            steps=args.ppo_steps,
+            seed=args.seed,
+            opponents="truthful",
+            eval_rounds=10_000,
+            progress=False,
+            **setting,
+        )
         policies = {
             "oracle": {"policy": "gradient", "params": {"mode": "oracle", "protocol": args.protocol}},
             "bayesian": {"policy": "gradient", "params": {"mode": "bayesian"}},
             "ppo": SB3Policy(str(out / f"ppo_{name}" / "model.zip"), make_prior(2, 2), 0, 2),
         }
-        table[name] = compare_bidders(policies, profiles=args.profiles, seed=args.seed, protocol=args.protocol, **setting)
-    lines = format_table(table, profiles=args.profiles, seed=args.seed, ppo_steps=args.ppo_steps, protocol=args.protocol)
+        table[name] = compare_bidders(
+            policies, profiles=args.profiles, seed=args.seed, protocol=args.protocol, **setting
+        )
+    lines = format_table(
+        table, profiles=args.profiles, seed=args.seed, ppo_steps=args.ppo_steps, protocol=args.protocol
+    )
     print("\n".join(lines))
     write_text_atomic(out / "gains.json", json.dumps(table, indent=2) + "\n")
     write_text_atomic(out / "gains.md", "\n".join(lines) + "\n")

@@ -32,7 +32,11 @@ BUDGETS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(BUDGETS))
+# the RLlib example needs Ray (the [rllib] extra); the misreport example trains PPO for a few seconds
+MARKS = {"05_rllib_first_price.py": pytest.mark.rllib, "03_misreport_learned_mechanism.py": pytest.mark.slow}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=MARKS[n]) if n in MARKS else n for n in sorted(BUDGETS)])
 def test_example_runs(name: str, tmp_path) -> None:
     """main() completes and returns its results."""
     if name == "05_rllib_first_price.py":

@@ -18,10 +18,23 @@ PACKAGES = ("mechanisms", "agents", "auction_env")
 RANK = {name: level for level, name in enumerate(PACKAGES)}
 
 #: Inside ``mechanisms``: modules that hold models or infrastructure, and what they may not import.
-MODEL_MODULES = ("mechanisms.common", "mechanisms.exact", "mechanisms.learned", "mechanisms.base",
-                 "mechanisms.priors", "mechanisms.participation", "mechanisms.noise", "mechanisms.setting")
-DRIVER_MODULES = ("mechanisms.training", "mechanisms.evaluation", "mechanisms.certify", "mechanisms.certification",
-                  "mechanisms.results")
+MODEL_MODULES = (
+    "mechanisms.common",
+    "mechanisms.exact",
+    "mechanisms.learned",
+    "mechanisms.base",
+    "mechanisms.priors",
+    "mechanisms.participation",
+    "mechanisms.noise",
+    "mechanisms.setting",
+)
+DRIVER_MODULES = (
+    "mechanisms.training",
+    "mechanisms.evaluation",
+    "mechanisms.certify",
+    "mechanisms.certification",
+    "mechanisms.results",
+)
 
 
 def module_name(path: Path) -> str:
@@ -81,7 +94,9 @@ def test_imports_point_down_only(top: str) -> None:
         v
         for p in package_modules()
         if module_name(p).split(".")[0] == top
-        for v in violations(module_name(p), p.read_text(encoding="utf-8"), p.name == "__init__.py", str(p.relative_to(ROOT)))
+        for v in violations(
+            module_name(p), p.read_text(encoding="utf-8"), p.name == "__init__.py", str(p.relative_to(ROOT))
+        )
     ]
     assert not bad, "imports that point up the layers:\n" + "\n".join(bad)
 

@@ -12,7 +12,9 @@ __all__ = ["AuctioneerPolicy", "registry", "make", "available"]
 registry: Registry[AuctioneerPolicy] = Registry("auctioneer")
 registry.register("honest", "agents.auctioneers.scripted:Honest", description="always run the published mechanism")
 registry.register("always_deviate", "agents.auctioneers.scripted:AlwaysDeviate", description="deviate every round")
-registry.register("threshold", "agents.auctioneers.scripted:Threshold", description="deviate when aRgt >= penalty / T (A.2)")
+registry.register(
+    "threshold", "agents.auctioneers.scripted:Threshold", description="deviate when aRgt >= penalty / T (A.2)"
+)
 
 
 def make(name: str, /, **params: Any) -> AuctioneerPolicy:

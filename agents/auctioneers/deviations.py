@@ -26,7 +26,9 @@ def max_revenue(mechanism: Mechanism, bids: Tensor, generator: torch.Generator |
     return Outcome(allocation, item_payments.sum(-1), item_payments)
 
 
-def shill_bid(mechanism: Mechanism, bids: Tensor, generator: torch.Generator | None = None, *, margin: float = 1e-3) -> Outcome:
+def shill_bid(
+    mechanism: Mechanism, bids: Tensor, generator: torch.Generator | None = None, *, margin: float = 1e-3
+) -> Outcome:
     """Run the published mechanism with a fake bid just under the highest on every item.
 
     The mechanism has a fixed number of seats, so the shill takes the runner-up's place in the
@@ -45,7 +47,9 @@ def shill_bid(mechanism: Mechanism, bids: Tensor, generator: torch.Generator | N
 DEVIATIONS = {"max_revenue": max_revenue, "shill_bid": shill_bid}
 
 
-def deviate(name: str, mechanism: Mechanism, bids: Tensor, participation: Tensor, generator: torch.Generator | None = None) -> Outcome:
+def deviate(
+    name: str, mechanism: Mechanism, bids: Tensor, participation: Tensor, generator: torch.Generator | None = None
+) -> Outcome:
     """The outcome the deviation ``name`` announces for ``bids`` (absent bidders' bids zeroed);
     absent bidders get nothing and pay nothing, as in :meth:`AuctionCore.resolve`."""
     out = DEVIATIONS[name](mechanism, bids, generator)

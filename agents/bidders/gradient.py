@@ -3,8 +3,8 @@
 ``oracle`` sees the other bidders' reports of the round (the ex-post adversary of the
 RegretNet papers: its gain over truthful bidding *is* the round's regret); ``bayesian`` does
 not, and maximises its expected utility over the others' reports drawn from the prior (others
-truthful), a realistic sealed-bid deviation. Both search with the evaluator's attack protocols
-(:mod:`mechanisms.evaluation`): PGD (Adam) from the truthful bid and random starts, plus a
+truthful), a realistic sealed-bid deviation. Both run the evaluator's search
+(:func:`mechanisms.search.search`) with its attack protocols: PGD (Adam) from the truthful bid and random starts, plus a
 dense grid refined by PGD when the bidder has at most two items. Mechanisms without gradients
 (exact ones) get the documented fallback: the grid plus random search, no PGD.
 """
@@ -19,15 +19,17 @@ from torch import Tensor
 from agents.base import ResponsePolicy
 from agents.observation import participating, values
 from mechanisms.base import Mechanism, frozen_parameters
-from mechanisms.best_response import best_response, candidate_utilities
-from mechanisms.evaluation import AttackProtocol, protocol as lookup_protocol
+from mechanisms.evaluation import protocol as lookup_protocol
 from mechanisms.priors import Prior
+from mechanisms.search import AttackProtocol, candidate_utilities, search
 
 __all__ = ["GradientMisreporter", "BAYESIAN_PROTOCOL"]
 
 #: The Bayesian search scores every candidate against ``samples`` profiles, so it gets a
 #: lighter budget than the evaluator's default.
-BAYESIAN_PROTOCOL = AttackProtocol("bayesian", random_starts=2, steps=100, lr=0.02, grid=21, grid_refine=2, random_search=32)
+BAYESIAN_PROTOCOL = AttackProtocol(
+    "bayesian", random_starts=2, steps=100, lr=0.02, grid=21, grid_refine=2, random_search=32
+)
 
 MODES = ("oracle", "bayesian")
 
@@ -72,7 +74,11 @@ class GradientMisreporter(ResponsePolicy):
         for name, value in (("samples", samples), ("chunk", chunk)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        base = lookup_protocol(protocol) if protocol is not None else (BAYESIAN_PROTOCOL if mode == "bayesian" else lookup_protocol("default"))
+        base = (
+            lookup_protocol(protocol)
+            if protocol is not None
+            else (BAYESIAN_PROTOCOL if mode == "bayesian" else lookup_protocol("default"))
+        )
         overrides = {k: v for k, v in (("random_starts", starts), ("steps", steps), ("lr", lr)) if v is not None}
         self.mode = mode
         self.bidder = bidder
@@ -96,7 +102,10 @@ class GradientMisreporter(ResponsePolicy):
         with torch.inference_mode(False), frozen_parameters(self._mechanism):
             v_all = values(observations)[rows].clone()
             r_all = reports[rows].clone()
-            found = [self._search(v_all[s : s + self.chunk], r_all[s : s + self.chunk], generator) for s in range(0, rows.numel(), self.chunk)]
+            found = [
+                self._search(v_all[s : s + self.chunk], r_all[s : s + self.chunk], generator)
+                for s in range(0, rows.numel(), self.chunk)
+            ]
         bids[rows] = torch.cat(found).to(bids.dtype)
         return bids
 
@@ -106,14 +115,17 @@ class GradientMisreporter(ResponsePolicy):
         if self.mode == "bayesian":
             others = self._prior.sample(v.shape[0] * self.samples, generator, v.device).to(v.dtype)
             reports = others.view(v.shape[0], self.samples, *others.shape[1:])
-        p = self.protocol
 
         def utility(candidates: Tensor) -> Tensor:
             return candidate_utilities(self._mechanism, v, reports, self.bidder, candidates, generator)
 
-        bids, _ = best_response(
-            utility, v, low, high, random_starts=p.random_starts, steps=p.steps, lr=p.lr, grid=p.grid,
-            grid_refine=p.grid_refine, grid_max_items=p.grid_max_items, random_search=p.random_search,
-            differentiable=self._differentiable, generator=generator,
+        bids, _ = search(
+            utility,
+            v.clamp(low, high),
+            low,
+            high,
+            self.protocol,
+            differentiable=self._differentiable,
+            generator=generator,
         )
-        return bids
+        return bids[:, 0]

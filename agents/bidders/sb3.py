@@ -45,7 +45,9 @@ class SB3Policy(BidderPolicy):
         ValueError: missing or unreadable file, or a model for another observation size.
     """
 
-    def __init__(self, path: str, prior: Prior, bidder: int, n_items: int, algo: str = "PPO", deterministic: bool = True) -> None:
+    def __init__(
+        self, path: str, prior: Prior, bidder: int, n_items: int, algo: str = "PPO", deterministic: bool = True
+    ) -> None:
         cls = algorithm(algo)
         file = Path(path)
         if not file.is_file() and not file.with_suffix(".zip").is_file():
@@ -68,7 +70,9 @@ class SB3Policy(BidderPolicy):
     def _attach(self, model: Any, prior: Prior, bidder: int, n_items: int, deterministic: bool, *, where: str) -> None:
         shape = tuple(model.observation_space.shape or ())
         if shape != (n_items + 2,):
-            raise ValueError(f"{where}: model observes {shape}, this bidder observes ({n_items + 2},) (a {n_items}-item setting)")
+            raise ValueError(
+                f"{where}: model observes {shape}, this bidder observes ({n_items + 2},) (a {n_items}-item setting)"
+            )
         self._model = model
         self.algo = type(model).__name__
         self.deterministic = bool(deterministic)

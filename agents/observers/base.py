@@ -16,7 +16,9 @@ from torch import Tensor
 __all__ = ["ObserverPolicy", "parse_observation"]
 
 
-def parse_observation(observation: Tensor, n_bidders: int, n_items: int, with_bids: bool) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
+def parse_observation(
+    observation: Tensor, n_bidders: int, n_items: int, with_bids: bool
+) -> tuple[Tensor, Tensor, Tensor | None, Tensor]:
     """Split the environment's observer observations ``(batch, D)`` into allocation
     ``(batch, n, m)``, payments ``(batch, n)``, own bids ``(batch, m)`` or None, and the
     "outcome available" flag ``(batch,)`` (layout in :class:`~auction_env.envs.sealed_bid.SealedBidAuctionEnv`)."""
@@ -56,8 +58,15 @@ class ObserverPolicy(ABC):
             ``(batch, n_bidders, n_items)`` reconstructed bids.
         """
 
-    def act(self, observations: Tensor, *, n_bidders: int, n_items: int, bidder: int | None = None,
-            generator: torch.Generator | None = None) -> Tensor:
+    def act(
+        self,
+        observations: Tensor,
+        *,
+        n_bidders: int,
+        n_items: int,
+        bidder: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
         """The environment view: observer observations ``(batch, D)`` -> reconstructions ``(batch, n, m)``."""
         allocation, payments, own, _ = parse_observation(observations, n_bidders, n_items, bidder is not None)
         return self.reconstruct(allocation, payments, own_bids=own, bidder=bidder, generator=generator)

@@ -21,8 +21,16 @@ class PriorGuess(ObserverPolicy):
     def __init__(self, prior: Prior) -> None:
         self._prior = prior
 
-    def reconstruct(self, allocation: Tensor, payments: Tensor, *, own_bids: Tensor | None = None, bidder: int | None = None,
-                    generator: torch.Generator | None = None, item_payments: Tensor | None = None) -> Tensor:
+    def reconstruct(
+        self,
+        allocation: Tensor,
+        payments: Tensor,
+        *,
+        own_bids: Tensor | None = None,
+        bidder: int | None = None,
+        generator: torch.Generator | None = None,
+        item_payments: Tensor | None = None,
+    ) -> Tensor:
         guess = self._prior.sample(allocation.shape[0], generator, allocation.device).to(allocation.dtype)
         if own_bids is not None and bidder is not None:
             guess[:, bidder] = own_bids

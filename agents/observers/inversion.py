@@ -34,6 +34,7 @@ from agents.observers.base import ObserverPolicy
 from mechanisms.base import Mechanism, frozen_parameters
 from mechanisms.noise import noiseless
 from mechanisms.priors import Prior
+from mechanisms.search import projected_adam
 
 __all__ = ["ModelInversion"]
 
@@ -92,7 +93,9 @@ class ModelInversion(ObserverPolicy):
         if solver not in SOLVERS:
             raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
         if solver != "search" and not differentiable:
-            raise ValueError(f"solver '{solver}' needs gradients; {type(mechanism).__name__} has none (use solver='search')")
+            raise ValueError(
+                f"solver '{solver}' needs gradients; {type(mechanism).__name__} has none (use solver='search')"
+            )
         if objective is None:
             objective = "outcome" if solver == "search" else "log"
         if isinstance(proposals, bool) or not isinstance(proposals, int) or proposals < 1:
@@ -112,8 +115,20 @@ class ModelInversion(ObserverPolicy):
             raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
         if project not in ("support", "nonnegative"):
             raise ValueError(f"project must be 'support' or 'nonnegative', got {project!r}")
-        self.solver, self.iterations, self.lr, self.restarts, self.candidates = solver, iterations, lr, restarts, candidates
-        self.init, self.project, self.tolerance, self.check_every, self.objective = init, project, tolerance, check_every, objective
+        self.solver, self.iterations, self.lr, self.restarts, self.candidates = (
+            solver,
+            iterations,
+            lr,
+            restarts,
+            candidates,
+        )
+        self.init, self.project, self.tolerance, self.check_every, self.objective = (
+            init,
+            project,
+            tolerance,
+            check_every,
+            objective,
+        )
         self.proposals = proposals
         self._mechanism, self._prior = mechanism, prior
         self.steps_taken = 0
@@ -142,7 +157,12 @@ class ModelInversion(ObserverPolicy):
         else:
             lo, hi = torch.zeros_like(low), torch.full_like(high, float("inf"))
         fixed = own_bids.detach().to(dtype) if own_bids is not None and bidder is not None else None
-        with torch.inference_mode(False), torch.enable_grad(), noiseless(self._mechanism), frozen_parameters(self._mechanism):
+        with (
+            torch.inference_mode(False),
+            torch.enable_grad(),
+            noiseless(self._mechanism),
+            frozen_parameters(self._mechanism),
+        ):
             residuals = _Residuals(self._mechanism, transform, targets)
             x0 = self._starts(b, n, m, generator, device, dtype, residuals, fixed, bidder)
             if start is not None:
@@ -161,8 +181,18 @@ class ModelInversion(ObserverPolicy):
             guess = best_x.view(b, r, n, m)[torch.arange(b, device=device), pick]
         return guess.detach().clone()
 
-    def _starts(self, b: int, n: int, m: int, generator: torch.Generator | None, device: torch.device, dtype: torch.dtype,
-                residuals: _Residuals, fixed: Tensor | None, bidder: int | None) -> Tensor:
+    def _starts(
+        self,
+        b: int,
+        n: int,
+        m: int,
+        generator: torch.Generator | None,
+        device: torch.device,
+        dtype: torch.dtype,
+        residuals: _Residuals,
+        fixed: Tensor | None,
+        bidder: int | None,
+    ) -> Tensor:
         """``(b * r, n, m)`` starting points: zeros, prior draws, or the best screened prior draws."""
         r = self.restarts
         if self.init == "zeros":
@@ -175,13 +205,18 @@ class ModelInversion(ObserverPolicy):
             pool[:, :, bidder] = fixed.unsqueeze(1)
         chunk = max(1, 65536 // b)
         with torch.no_grad():
-            objs = [residuals.repeated(min(chunk, c - i)).objective(pool[:, i : i + chunk].reshape(-1, n, m), self.solver).view(b, -1)
-                    for i in range(0, c, chunk)]
+            objs = [
+                residuals.repeated(min(chunk, c - i))
+                .objective(pool[:, i : i + chunk].reshape(-1, n, m), self.solver)
+                .view(b, -1)
+                for i in range(0, c, chunk)
+            ]
         best = torch.cat(objs, 1).topk(r, dim=1, largest=False).indices
         return pool[torch.arange(b, device=device).unsqueeze(1), best].reshape(b * r, n, m).clone()
 
-    def _levenberg_marquardt(self, x0: Tensor, residuals: _Residuals, lo: Tensor, hi: Tensor, free: Tensor,
-                             b: int, r: int) -> tuple[Tensor, Tensor]:
+    def _levenberg_marquardt(
+        self, x0: Tensor, residuals: _Residuals, lo: Tensor, hi: Tensor, free: Tensor, b: int, r: int
+    ) -> tuple[Tensor, Tensor]:
         """Projected Levenberg–Marquardt, one damping factor per start: the best residual norm and point."""
         x = x0.clone()
         d = x[0].numel()
@@ -193,8 +228,10 @@ class ModelInversion(ObserverPolicy):
         for step in range(1, self.iterations + 1):
             xr = x.detach().requires_grad_(True)
             res = residuals(xr)
-            rows = [torch.autograd.grad(res[:, k].sum(), xr, retain_graph=k < res.shape[1] - 1)[0].reshape(-1, d)
-                    for k in range(res.shape[1])]
+            rows = [
+                torch.autograd.grad(res[:, k].sum(), xr, retain_graph=k < res.shape[1] - 1)[0].reshape(-1, d)
+                for k in range(res.shape[1])
+            ]
             jac = torch.stack(rows, 1) * mask  # (B, K, d); fixed entries do not move
             res = res.detach()
             cost = res.pow(2).sum(1)
@@ -202,7 +239,11 @@ class ModelInversion(ObserverPolicy):
                 break
             jtj = jac.mT @ jac
             diag = jtj.diagonal(dim1=1, dim2=2)
-            system = jtj + damping.view(-1, 1, 1) * torch.diag_embed(diag) + (1e-9 * (diag.mean(1) + 1e-12)).view(-1, 1, 1) * eye
+            system = (
+                jtj
+                + damping.view(-1, 1, 1) * torch.diag_embed(diag)
+                + (1e-9 * (diag.mean(1) + 1e-12)).view(-1, 1, 1) * eye
+            )
             delta, info = torch.linalg.solve_ex(system, -(jac.mT @ res.unsqueeze(-1)).squeeze(-1))
             failed = (info != 0) | ~torch.isfinite(delta).all(1)  # singular system: no step, more damping
             delta = torch.where(failed.view(-1, 1), torch.zeros_like(delta), delta) * mask
@@ -219,8 +260,17 @@ class ModelInversion(ObserverPolicy):
                 cost = residuals(x).pow(2).sum(1)
         return cost.sqrt(), x
 
-    def _search(self, x0: Tensor, residuals: _Residuals, lo: Tensor, hi: Tensor, free: Tensor, b: int, r: int,
-                generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
+    def _search(
+        self,
+        x0: Tensor,
+        residuals: _Residuals,
+        lo: Tensor,
+        hi: Tensor,
+        free: Tensor,
+        b: int,
+        r: int,
+        generator: torch.Generator | None,
+    ) -> tuple[Tensor, Tensor]:
         """Local random search from ``x0`` ``(b * r, n, m)``: each step tries ``proposals`` Gaussian
         moves per start, keeps the best if it improves; the step doubles after a success and
         halves after a failure. Returns the best residual norm and point of each start."""
@@ -235,7 +285,12 @@ class ModelInversion(ObserverPolicy):
             for it in range(1, self.iterations + 1):
                 if bool((cost.view(b, r).amin(1) < self.tolerance).all()):
                     break
-                noise = torch.randn((x.shape[0], k, *x.shape[1:]), generator=generator, device=generator.device if generator is not None else x.device, dtype=x.dtype).to(x.device)
+                noise = torch.randn(
+                    (x.shape[0], k, *x.shape[1:]),
+                    generator=generator,
+                    device=generator.device if generator is not None else x.device,
+                    dtype=x.dtype,
+                ).to(x.device)
                 candidates = torch.maximum(torch.minimum(x.unsqueeze(1) + step.unsqueeze(1) * noise * mask, hi), lo)
                 costs = many.objective(candidates.flatten(0, 1), "lm").view(-1, k)
                 best_cost, best = costs.min(1)
@@ -247,48 +302,57 @@ class ModelInversion(ObserverPolicy):
             self.steps_taken = it
         return cost, x
 
-    def _adam(self, x0: Tensor, residuals: _Residuals, lo: Tensor, hi: Tensor, free: Tensor,
-              b: int, r: int) -> tuple[Tensor, Tensor]:
-        """Projected Adam on eq. 5 from ``x0`` ``(b * r, n, m)``: the best objective and point of each start."""
-        x = x0.clone().requires_grad_(True)
-        keep = x0.detach().clone()
-        optimizer = torch.optim.Adam([x], lr=self.lr)
-        best_obj = torch.full((b * r,), float("inf"), device=x.device, dtype=x.dtype)
-        best_x = x.detach().clone()
-        last_total = float("inf")
-        step = 0
-        for step in range(self.iterations + 1):
-            obj = residuals.objective(x, "adam")
-            with torch.no_grad():
-                better = obj < best_obj
-                best_obj = torch.where(better, obj, best_obj)
-                best_x = torch.where(better.view(-1, 1, 1), x, best_x)
-            if step % self.check_every == 0 and step > 0:
-                if bool((best_obj.view(b, r).amin(1) < self.tolerance).all()):
-                    break
-                # Plateau: halve the step size (Adam with a fixed step jitters around the optimum).
+    def _adam(
+        self, x0: Tensor, residuals: _Residuals, lo: Tensor, hi: Tensor, free: Tensor, b: int, r: int
+    ) -> tuple[Tensor, Tensor]:
+        """Projected Adam on eq. 5 from ``x0`` ``(b * r, n, m)``: the best objective and point of each start.
+
+        Every ``check_every`` steps it stops once each auction's best start is below the
+        tolerance, and halves the step size on a plateau (Adam with a fixed step jitters around
+        the optimum), giving up when it has shrunk a thousandfold.
+        """
+        keep = x0.detach()
+        low, high = torch.where(free, lo, keep), torch.where(free, hi, keep)  # fixed entries: low = high
+        last_total = [float("inf")]
+        self.steps_taken = self.iterations
+
+        def stop(step: int, best_u: Tensor, optimizer: torch.optim.Optimizer) -> bool:
+            best_obj = -best_u
+            done = bool((best_obj.view(b, r).amin(1) < self.tolerance).all())
+            if not done:
                 total = best_obj.sum().item()
-                if total > 0.99 * last_total:
+                if total > 0.99 * last_total[0]:
                     for group in optimizer.param_groups:
                         group["lr"] *= 0.5
-                    if optimizer.param_groups[0]["lr"] < self.lr * 1e-3:
-                        break
-                last_total = total
-            if step == self.iterations:
-                break
-            optimizer.zero_grad(set_to_none=True)
-            obj.sum().backward()
-            optimizer.step()
-            with torch.no_grad():
-                x.copy_(torch.where(free, torch.maximum(torch.minimum(x, hi), lo), keep))
-        self.steps_taken = step
-        return best_obj, best_x
+                    done = optimizer.param_groups[0]["lr"] < self.lr * 1e-3
+                last_total[0] = total
+            if done:
+                self.steps_taken = step
+            return done
+
+        best_x, best_u = projected_adam(
+            lambda x: -residuals.objective(x, "adam"),
+            x0,
+            low,
+            high,
+            steps=self.iterations,
+            lr=self.lr,
+            check_every=self.check_every,
+            stop=stop,
+        )
+        return -best_u, best_x
 
 
 class _Residuals:
     """Differences between the (transformed) outcome of guesses and the published one."""
 
-    def __init__(self, mechanism: Mechanism, transform: Callable[[Tensor], Tensor], targets: tuple[Tensor, Tensor], repeats: int = 1) -> None:
+    def __init__(
+        self,
+        mechanism: Mechanism,
+        transform: Callable[[Tensor], Tensor],
+        targets: tuple[Tensor, Tensor],
+        repeats: int = 1,
+    ) -> None:
         self.mechanism, self.transform, self.targets, self.repeats = mechanism, transform, targets, repeats
 
     def repeated(self, k: int) -> _Residuals:

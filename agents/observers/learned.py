@@ -19,8 +19,8 @@ import torch
 from torch import Tensor, nn
 
 from agents.observers.base import ObserverPolicy
-from mechanisms.common.errors import CheckpointError
 from mechanisms import checkpoints
+from mechanisms.common.errors import CheckpointError
 from mechanisms.priors import Prior
 
 __all__ = ["InverterNet", "LearnedInverter", "PACKAGE", "load_inverter"]
@@ -42,7 +42,9 @@ class InverterNet(nn.Module):
         hidden, layers: width and number of hidden layers.
     """
 
-    def __init__(self, n_bidders: int, n_items: int, low: Tensor, high: Tensor, hidden: int = 256, layers: int = 3) -> None:
+    def __init__(
+        self, n_bidders: int, n_items: int, low: Tensor, high: Tensor, hidden: int = 256, layers: int = 3
+    ) -> None:
         super().__init__()
         if hidden < 1 or layers < 1:
             raise ValueError("hidden and layers must be >= 1")
@@ -86,10 +88,20 @@ class LearnedInverter(ObserverPolicy):
         sigma = float(getattr(mechanism, "noise_std", 0.0) or 0.0) if mechanism is not None else None
         trained = float(self.card["target"].get("noise_std", 0.0))
         if sigma is not None and abs(sigma - trained) > 1e-12:
-            raise CheckpointError(f"inverter '{checkpoint}' was trained for noise_std={trained:g}; the mechanism has {sigma:g}")
+            raise CheckpointError(
+                f"inverter '{checkpoint}' was trained for noise_std={trained:g}; the mechanism has {sigma:g}"
+            )
 
-    def reconstruct(self, allocation: Tensor, payments: Tensor, *, own_bids: Tensor | None = None, bidder: int | None = None,
-                    generator: torch.Generator | None = None, item_payments: Tensor | None = None) -> Tensor:
+    def reconstruct(
+        self,
+        allocation: Tensor,
+        payments: Tensor,
+        *,
+        own_bids: Tensor | None = None,
+        bidder: int | None = None,
+        generator: torch.Generator | None = None,
+        item_payments: Tensor | None = None,
+    ) -> Tensor:
         net = self._net.to(allocation.device)
         with torch.no_grad():
             guess = net(allocation, payments).to(allocation.dtype)
@@ -98,8 +110,9 @@ class LearnedInverter(ObserverPolicy):
         return guess
 
 
-def load_inverter(name_or_path: str | Path, n_bidders: int | None = None, n_items: int | None = None,
-                  prior: Prior | None = None) -> tuple[InverterNet, dict[str, Any]]:
+def load_inverter(
+    name_or_path: str | Path, n_bidders: int | None = None, n_items: int | None = None, prior: Prior | None = None
+) -> tuple[InverterNet, dict[str, Any]]:
     """Load an inverter and its card, checking it fits the setting.
 
     Raises:
@@ -112,12 +125,19 @@ def load_inverter(name_or_path: str | Path, n_bidders: int | None = None, n_item
     s = card["setting"]
     n, m = int(s["n_bidders"]), int(s["n_items"])
     if (n_bidders, n_items) != (None, None) and (n, m) != (n_bidders, n_items):
-        raise CheckpointError(f"inverter '{card_path.stem}' is for {n} bidders x {m} items; the setting has {n_bidders} x {n_items}")
+        raise CheckpointError(
+            f"inverter '{card_path.stem}' is for {n} bidders x {m} items; the setting has {n_bidders} x {n_items}"
+        )
     low, high = torch.tensor(s["low"], dtype=torch.float32), torch.tensor(s["high"], dtype=torch.float32)
     if prior is not None:
         p_low, p_high = (t.float().cpu() for t in prior.bounds("cpu"))
-        if not (torch.allclose(p_low.expand(n, m), low.expand(n, m)) and torch.allclose(p_high.expand(n, m), high.expand(n, m))):
-            raise CheckpointError(f"inverter '{card_path.stem}' was trained for bids in [{s['low']}, {s['high']}]; the prior differs")
+        if not (
+            torch.allclose(p_low.expand(n, m), low.expand(n, m))
+            and torch.allclose(p_high.expand(n, m), high.expand(n, m))
+        ):
+            raise CheckpointError(
+                f"inverter '{card_path.stem}' was trained for bids in [{s['low']}, {s['high']}]; the prior differs"
+            )
     try:
         net = InverterNet(n, m, low, high, **card["architecture"])
     except (TypeError, ValueError) as err:

@@ -27,7 +27,9 @@ class ReconstructionScore:
         return dict(vars(self))
 
 
-def score_reconstruction(guess: Tensor, truth: Tensor, *, tolerance: float = 0.02, exclude_bidder: int | None = None) -> ReconstructionScore:
+def score_reconstruction(
+    guess: Tensor, truth: Tensor, *, tolerance: float = 0.02, exclude_bidder: int | None = None
+) -> ReconstructionScore:
     """Score ``guess`` against ``truth`` (both ``(batch, n, m)``), optionally leaving out one bidder's row."""
     err = (guess - truth).abs()
     if exclude_bidder is not None:
@@ -35,4 +37,6 @@ def score_reconstruction(guess: Tensor, truth: Tensor, *, tolerance: float = 0.0
         err = err[:, keep]
     err = err.reshape(-1).double()
     hits = (err <= tolerance).double()
-    return ReconstructionScore(hits.mean().item(), standard_error(hits), err.mean().item(), standard_error(err), err.numel())
+    return ReconstructionScore(
+        hits.mean().item(), standard_error(hits), err.mean().item(), standard_error(err), err.numel()
+    )

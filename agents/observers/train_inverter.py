@@ -16,9 +16,9 @@ import torch
 
 from agents.observers.learned import InverterNet
 from agents.observers.scoring import score_reconstruction
-from mechanisms.common.seeding import make_generators
 from mechanisms import checkpoints
 from mechanisms.base import Mechanism
+from mechanisms.common.seeding import make_generators
 from mechanisms.priors import Prior
 
 __all__ = ["train_inverter", "save_inverter", "score_inverter"]
@@ -67,13 +67,27 @@ def train_inverter(
             loss_value = loss.item()
             bar.set_postfix(mae=f"{loss_value:.4f}")
     net.eval()
-    record = {"steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "final_train_mae": loss_value,
-              "wall_time_s": round(time.perf_counter() - start, 1), "torch": torch.__version__}
+    record = {
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+        "final_train_mae": loss_value,
+        "wall_time_s": round(time.perf_counter() - start, 1),
+        "torch": torch.__version__,
+    }
     return net, record
 
 
-def score_inverter(net: InverterNet, mechanism: Mechanism, prior: Prior, *, profiles: int = 10_000, seed: int = 1,
-                   tolerance: float = 0.02) -> dict[str, float]:
+def score_inverter(
+    net: InverterNet,
+    mechanism: Mechanism,
+    prior: Prior,
+    *,
+    profiles: int = 10_000,
+    seed: int = 1,
+    tolerance: float = 0.02,
+) -> dict[str, float]:
     """Recovery rate and MAE on fresh profiles (without bids), as in the privacy sweep."""
     sample_gen, noise_gen = make_generators(seed, 2)
     v = prior.sample(profiles, sample_gen)
@@ -83,8 +97,16 @@ def score_inverter(net: InverterNet, mechanism: Mechanism, prior: Prior, *, prof
     return score_reconstruction(guess, v, tolerance=tolerance).to_dict()
 
 
-def save_inverter(net: InverterNet, path: str | Path, *, target: str, noise_std: float, prior: Prior,
-                  training: dict[str, Any], evaluation: dict[str, Any] | None = None) -> Path:
+def save_inverter(
+    net: InverterNet,
+    path: str | Path,
+    *,
+    target: str,
+    noise_std: float,
+    prior: Prior,
+    training: dict[str, Any],
+    evaluation: dict[str, Any] | None = None,
+) -> Path:
     """Write ``path.pt`` and its card ``path.json`` atomically; returns the card path."""
     low, high = prior.bounds("cpu")
     card = {

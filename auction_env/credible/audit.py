@@ -47,7 +47,11 @@ def verify(
             allocation and payment masked, as in :meth:`AuctionCore.resolve`.
         atol: float tolerance of the comparison.
     """
-    present = np.ones(np.shape(bids)[0], dtype=np.float32) if participation is None else np.asarray(participation, dtype=np.float32)
+    present = (
+        np.ones(np.shape(bids)[0], dtype=np.float32)
+        if participation is None
+        else np.asarray(participation, dtype=np.float32)
+    )
     b = torch.as_tensor(np.asarray(bids, dtype=np.float32) * present[:, None]).unsqueeze(0)
     generator = torch.Generator().manual_seed(int(noise_seed)) if noise_seed is not None else None
     with torch.inference_mode():
@@ -78,13 +82,22 @@ def audit_round(
     """
     try:
         bids = np.stack([open_commitment(log.lookup(round_, name, "bid"), bid_openings[name]) for name in bidders])
-        kinds = ["allocation", "payments", "noise_seed"] + (["participation"] if "participation" in outcome_opening else [])
+        kinds = ["allocation", "payments", "noise_seed"] + (
+            ["participation"] if "participation" in outcome_opening else []
+        )
         opened = {k: open_commitment(log.lookup(round_, "auctioneer", k), outcome_opening[k]) for k in kinds}
     except CommitmentError as err:
         return Verification(False, f"round {round_}: {err}")
     except KeyError as err:
         return Verification(False, f"round {round_}: missing opening {err}")
-    return verify(mechanism, bids, opened["allocation"], opened["payments"], noise_seed=int(opened["noise_seed"]), participation=opened.get("participation"))
+    return verify(
+        mechanism,
+        bids,
+        opened["allocation"],
+        opened["payments"],
+        noise_seed=int(opened["noise_seed"]),
+        participation=opened.get("participation"),
+    )
 
 
 def check_own_commitments(log: BroadcastLog, round_: int, name: str, opening: Opening) -> Verification:

@@ -16,7 +16,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Commitment", "Opening", "CommitmentError", "commit", "open_commitment", "canonical_bytes", "BroadcastLog", "LogEntry"]
+__all__ = [
+    "Commitment",
+    "Opening",
+    "CommitmentError",
+    "commit",
+    "open_commitment",
+    "canonical_bytes",
+    "BroadcastLog",
+    "LogEntry",
+]
 
 SALT_BYTES = 16  # 128 bits
 
@@ -90,7 +99,9 @@ def open_commitment(commitment: Commitment, opening: Opening) -> np.ndarray:
     if len(opening.salt) != SALT_BYTES:
         raise CommitmentError(f"salt must be {SALT_BYTES} bytes, got {len(opening.salt)}")
     if not secrets.compare_digest(_digest(opening.salt, opening.payload), commitment.digest):
-        raise CommitmentError("opening does not match the commitment: the value or the salt differs from what was committed")
+        raise CommitmentError(
+            "opening does not match the commitment: the value or the salt differs from what was committed"
+        )
     return opening.value()
 
 

@@ -10,7 +10,6 @@ items of the highest possible value) no deviation pays on average.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from agents.auctioneers.deviations import DEVIATIONS, auctioneer_regret, deviate
 from agents.auctioneers.scripted import AuctioneerPolicy
 from auction_env.core import AuctionCore
 from mechanisms.common.seeding import make_generators
+from mechanisms.common.stats import standard_error
 
 __all__ = ["CredibleOptions", "ProtocolResult", "simulate_protocol", "regret_bound"]
 
@@ -122,10 +122,17 @@ def simulate_protocol(
         caught = (audited & deviated).any(1)
     payoff = total - penalty * caught.double()
     gain = payoff - honest
-    se = gain.std().item() / math.sqrt(episodes) if episodes > 1 else float("nan")
+    se = standard_error(gain)
     return ProtocolResult(
-        episodes=episodes, rounds=rounds, penalty=float(penalty), auctioneer=repr(auctioneer), deviation=deviation,
-        revenue_mean=payoff.mean().item(), honest_revenue_mean=honest.mean().item(), gain_mean=gain.mean().item(),
+        episodes=episodes,
+        rounds=rounds,
+        penalty=float(penalty),
+        auctioneer=repr(auctioneer),
+        deviation=deviation,
+        revenue_mean=payoff.mean().item(),
+        honest_revenue_mean=honest.mean().item(),
+        gain_mean=gain.mean().item(),
         gain_ci95=(gain.mean().item() - 1.96 * se, gain.mean().item() + 1.96 * se),
-        deviation_rate=deviated.double().mean().item(), caught_rate=caught.double().mean().item(),
+        deviation_rate=deviated.double().mean().item(),
+        caught_rate=caught.double().mean().item(),
     )

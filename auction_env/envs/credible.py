@@ -111,14 +111,24 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         self._noise_seed = int(self._audit_rng.integers(2**31 - 1))
         with torch.inference_mode():
             b = torch.from_numpy(bids).unsqueeze(0)
-            published = self.core.resolve(self._vals_t, self._part_t, b, torch.Generator().manual_seed(self._noise_seed), check=False)
-            alternative = deviate(self.deviation, self.core.mechanism, published.bids, published.participation, torch.Generator().manual_seed(self._noise_seed))
+            published = self.core.resolve(
+                self._vals_t, self._part_t, b, torch.Generator().manual_seed(self._noise_seed), check=False
+            )
+            alternative = deviate(
+                self.deviation,
+                self.core.mechanism,
+                published.bids,
+                published.participation,
+                torch.Generator().manual_seed(self._noise_seed),
+            )
             regret = float(auctioneer_regret(published.outcome, alternative)[0])
         self._published, self._alternative, self._regret = published, alternative, regret
         self._pending_openings = bid_openings
         self._phase = "run"
         observations = self._observations()
-        observations["auctioneer"] = np.concatenate([bids.reshape(-1), [regret, min(t / self.rounds, 1.0), 1.0]]).astype(np.float32)
+        observations["auctioneer"] = np.concatenate(
+            [bids.reshape(-1), [regret, min(t / self.rounds, 1.0), 1.0]]
+        ).astype(np.float32)
         zeros = dict.fromkeys(self.agents, 0.0)
         falses = dict.fromkeys(self.agents, False)
         infos = {a: {} for a in self.agents}
@@ -128,13 +138,19 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         try:
             deviated = int(np.asarray(choice).reshape(())) == 1
         except (TypeError, ValueError):
-            raise ValueError(f"auctioneer: action must be 0 (run the published mechanism) or 1 (deviate), got {choice!r}") from None
+            raise ValueError(
+                f"auctioneer: action must be 0 (run the published mechanism) or 1 (deviate), got {choice!r}"
+            ) from None
         published = self._published
         announced = self._alternative if deviated else published.outcome
         allocation, payments = announced.allocation, announced.payments
         t = self._round
-        outcome = {"allocation": allocation[0].numpy(), "payments": payments[0].numpy(), "noise_seed": self._noise_seed,
-                   "participation": self._part_np.astype(np.float64)}
+        outcome = {
+            "allocation": allocation[0].numpy(),
+            "payments": payments[0].numpy(),
+            "noise_seed": self._noise_seed,
+            "participation": self._part_np.astype(np.float64),
+        }
         outcome_openings = {}
         for kind, value in outcome.items():
             c, outcome_openings[kind] = commit(value)
@@ -147,7 +163,11 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         revenue = float(payments[0].sum())
         rewards["auctioneer"] = revenue
         infos: dict[str, dict[str, Any]] = {
-            a: {"allocation": allocation[0, i].numpy(), "payment": float(payments[0, i]), "participating": bool(self._part_np[i] > 0.5)}
+            a: {
+                "allocation": allocation[0, i].numpy(),
+                "payment": float(payments[0, i]),
+                "participating": bool(self._part_np[i] > 0.5),
+            }
             for i, a in enumerate(self.bidder_agents)
         }
         infos["auctioneer"] = {"aRgt": self._regret, "deviated": deviated, "revenue": revenue}
@@ -176,7 +196,9 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         reasons = []
         for r in rounds:
             opened = self._openings[r]
-            result = audit_round(self.core.mechanism, self.log, r, opened["bids"], opened["outcome"], self.bidder_agents)
+            result = audit_round(
+                self.core.mechanism, self.log, r, opened["bids"], opened["outcome"], self.bidder_agents
+            )
             if not result.ok:
                 reasons.append(f"round {r}: {result.reason}")
         return {"audited_rounds": rounds, "caught": bool(reasons), "reason": "; ".join(reasons)}

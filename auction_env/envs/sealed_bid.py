@@ -12,13 +12,13 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 from pettingzoo.utils import OrderEnforcingWrapper, parallel_to_aec
 
+from agents.observation import EXTRA
 from auction_env.config import EnvConfig, parse
 from auction_env.core import RoundArrays, RoundBatch
-from agents.observation import EXTRA
-from mechanisms.participation import Participation
-from mechanisms.common.seeding import make_generators
 from auction_env.setting import build_setting
 from mechanisms.base import Mechanism
+from mechanisms.common.seeding import make_generators
+from mechanisms.participation import Participation
 from mechanisms.priors import Prior
 
 __all__ = ["SealedBidAuctionEnv", "PublicOutcome", "env", "parallel_env", "raw_env"]
@@ -144,7 +144,9 @@ class SealedBidAuctionEnv(ParallelEnv):
         }
         if self.observer is not None:
             k = self.observer.bidder
-            obs_high = np.concatenate([np.ones(n * m), high.sum(1), high[k] if k is not None else [], [1.0]]).astype(np.float32)
+            obs_high = np.concatenate([np.ones(n * m), high.sum(1), high[k] if k is not None else [], [1.0]]).astype(
+                np.float32
+            )
             self.observation_spaces["observer"] = spaces.Box(np.zeros_like(obs_high), obs_high, dtype=np.float32)
             self.action_spaces["observer"] = spaces.Box(0.0, high.astype(np.float32), dtype=np.float32)
             self._observer_obs = np.zeros_like(obs_high)
@@ -182,7 +184,9 @@ class SealedBidAuctionEnv(ParallelEnv):
         self.last_round = None
         self.last_outcome = None
         self._next_round()
-        infos: dict[str, dict[str, Any]] = {a: {"participating": bool(p)} for a, p in zip(self.bidder_agents, self._part_np)}
+        infos: dict[str, dict[str, Any]] = {
+            a: {"participating": bool(p)} for a, p in zip(self.bidder_agents, self._part_np)
+        }
         if self.observer is not None:
             self._observer_obs[:] = 0.0
             infos["observer"] = {}
@@ -234,7 +238,7 @@ class SealedBidAuctionEnv(ParallelEnv):
             vals, part = self.core.sample(_BLOCK, self._sample_gen)
             self._block_vals, self._block_present = vals.numpy(), part.numpy()
             obs = np.zeros((_BLOCK, *part.shape[1:], self.setting.n_items + EXTRA), dtype=np.float32)
-            obs[..., : -EXTRA] = self._block_vals
+            obs[..., :-EXTRA] = self._block_vals
             obs[..., -EXTRA] = self._block_present
             self._block_obs = obs
             self._block_pos = 0
@@ -338,8 +342,13 @@ class SealedBidAuctionEnv(ParallelEnv):
             return f"round 0/{self.rounds}: no bids yet\n"
         r = self.last_round
         fmt = lambda xs: " ".join(f"{x:5.3f}" for x in xs)  # noqa: E731
-        rows = [f"round {self._round}/{self.rounds}  revenue {r.revenue[0].item():.3f}  welfare {r.welfare[0].item():.3f}"]
-        rows.append(f"{'agent':<10} {'in':>2}  {'values':<{6 * self.setting.n_items}} {'bids':<{6 * self.setting.n_items}} {'allocation':<{6 * self.setting.n_items}} {'pays':>6} {'utility':>7}")
+        rows = [
+            f"round {self._round}/{self.rounds}  revenue {r.revenue[0].item():.3f}  welfare {r.welfare[0].item():.3f}"
+        ]
+        rows.append(
+            f"{'agent':<10} {'in':>2}  {'values':<{6 * self.setting.n_items}} {'bids':<{6 * self.setting.n_items}} "
+            f"{'allocation':<{6 * self.setting.n_items}} {'pays':>6} {'utility':>7}"
+        )
         for i, agent in enumerate(self.bidder_agents):
             rows.append(
                 f"{agent:<10} {'y' if bool(r.participation[0, i]) else 'n':>2}  {fmt(r.valuations[0, i].tolist())} "

@@ -12,10 +12,7 @@ Outputs in the run folder:
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,11 +26,12 @@ from tqdm.auto import tqdm
 
 from agents.base import BidderPolicy
 from agents.bidders.sb3 import SB3Policy, algorithm
-from mechanisms.common.io import atomic_path, write_text_atomic
-from mechanisms.common.errors import ConfigError
-from mechanisms.common.seeding import make_generators
 from auction_env.wrappers.learner import OpponentSpec, build_learner_setup, build_policy
 from auction_env.wrappers.vector import AuctionVecEnv
+from mechanisms.common.errors import ConfigError
+from mechanisms.common.io import atomic_path, rows_to_csv, write_text_atomic
+from mechanisms.common.seeding import make_generators
+from mechanisms.common.stats import standard_error
 
 __all__ = ["train_bidder", "score_bidder", "scored_profiles", "BidderScore", "default_algo_kwargs"]
 
@@ -46,10 +44,25 @@ def default_algo_kwargs(algo: str, n_envs: int) -> dict[str, Any]:
     """
     name = algo.upper()
     if name == "PPO":
-        return {"n_steps": max(8, 4096 // n_envs), "batch_size": 512, "n_epochs": 10, "learning_rate": 1e-3, "gamma": 0.0, "gae_lambda": 1.0, "ent_coef": 0.0}
+        return {
+            "n_steps": max(8, 4096 // n_envs),
+            "batch_size": 512,
+            "n_epochs": 10,
+            "learning_rate": 1e-3,
+            "gamma": 0.0,
+            "gae_lambda": 1.0,
+            "ent_coef": 0.0,
+        }
     if name == "A2C":
         return {"n_steps": max(1, 256 // n_envs), "learning_rate": 1e-3, "gamma": 0.0}
-    return {"gamma": 0.0, "learning_starts": 1000, "batch_size": 256, "learning_rate": 1e-3, "train_freq": 1, "gradient_steps": max(1, n_envs // 4)}
+    return {
+        "gamma": 0.0,
+        "learning_starts": 1000,
+        "batch_size": 256,
+        "learning_rate": 1e-3,
+        "train_freq": 1,
+        "gradient_steps": max(1, n_envs // 4),
+    }
 
 
 @dataclass
@@ -149,7 +162,9 @@ def train_bidder(
         model.save(f)
     setup = venv.setup
     policy = SB3Policy.from_model(model, setup.setting.prior, learner, setup.n_items)
-    score = score_bidder(policy, scenario, learner=learner, opponents=opponents, n_rounds=eval_rounds, seed=seed, **env_config)
+    score = score_bidder(
+        policy, scenario, learner=learner, opponents=opponents, n_rounds=eval_rounds, seed=seed, **env_config
+    )
     summary = {
         "algo": cls.__name__,
         "steps": steps,
@@ -213,14 +228,13 @@ def score_bidder(
         slope, intercept = np.polyfit(v[:, j], b[:, j], 1) if v.shape[0] > 1 else (float("nan"), float("nan"))
         slopes.append(float(slope))
         intercepts.append(float(intercept))
-    se = lambda x: x.std().item() / math.sqrt(x.numel()) if x.numel() > 1 else float("nan")  # noqa: E731
     return BidderScore(
         rounds=n_rounds,
         utility_mean=u.mean().item(),
-        utility_stderr=se(u),
+        utility_stderr=standard_error(u),
         truthful_utility_mean=(u - g).mean().item(),
         gain_mean=g.mean().item(),
-        gain_stderr=se(g),
+        gain_stderr=standard_error(g),
         slope=slopes,
         intercept=intercepts,
     )
@@ -245,11 +259,7 @@ def _algo_class(name: str) -> type:
 
 
 def _curve_csv(rows: list[tuple[int, float]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["timesteps", "mean_reward"])
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return rows_to_csv([{"timesteps": t, "mean_reward": r} for t, r in rows])
 
 
 def _plot_curve(rows: list[tuple[int, float]], path: Path, *, title: str) -> None:
@@ -292,7 +302,13 @@ def _plot_bids(policy: Any, setup: Any, path: Path, *, seed: int, points: int = 
         ax.plot([0, top], [0, top], "k--", lw=1, label="truthful")
         if v.shape[0] > 1:
             slope, intercept = np.polyfit(v[:, j], b[:, j], 1)
-            ax.plot([0, top], [intercept, intercept + slope * top], "r-", lw=1, label=f"fit: {slope:.3f} v + {intercept:.3f}")
+            ax.plot(
+                [0, top],
+                [intercept, intercept + slope * top],
+                "r-",
+                lw=1,
+                label=f"fit: {slope:.3f} v + {intercept:.3f}",
+            )
         ax.set_xlabel(f"value, item {j}")
         ax.set_ylabel("bid")
         ax.legend(fontsize=7)

@@ -13,7 +13,8 @@ from typing import Any
 from agents.base import BidderPolicy
 from auction_env.experiments.bidder_training import score_bidder, scored_profiles
 from auction_env.wrappers.learner import OpponentSpec, build_learner_setup
-from mechanisms.evaluation import evaluate, protocol as lookup_protocol
+from mechanisms.evaluation import evaluate
+from mechanisms.evaluation import protocol as lookup_protocol
 
 __all__ = ["compare_bidders"]
 
@@ -43,11 +44,31 @@ def compare_bidders(
     rows = []
     for name, policy in policies.items():
         score = score_bidder(policy, learner=learner, opponents=opponents, n_rounds=profiles, seed=seed, **env_config)
-        rows.append({"bidder": name, "gain_mean": score.gain_mean, "gain_stderr": score.gain_stderr, "utility_mean": score.utility_mean})
+        rows.append(
+            {
+                "bidder": name,
+                "gain_mean": score.gain_mean,
+                "gain_stderr": score.gain_stderr,
+                "utility_mean": score.utility_mean,
+            }
+        )
     setup = build_learner_setup(learner=learner, opponents=opponents, **env_config)
     v, part = scored_profiles(n_rounds=profiles, seed=seed, **env_config)
-    result = evaluate(setup.setting.mechanism, setup.setting.prior, protocol=protocol, valuations=v * part.unsqueeze(-1).to(v.dtype), seed=seed)
+    result = evaluate(
+        setup.setting.mechanism,
+        setup.setting.prior,
+        protocol=protocol,
+        valuations=v * part.unsqueeze(-1).to(v.dtype),
+        seed=seed,
+    )
     regret = result.regret_per_bidder[learner]
-    rows.append({"bidder": "evaluator regret", "gain_mean": regret["mean"], "gain_stderr": (regret["ci95"][1] - regret["mean"]) / 1.96,
-                 "utility_mean": None, "protocol": lookup_protocol(protocol).describe(setup.n_items, setup.setting.mechanism.differentiable)})
+    rows.append(
+        {
+            "bidder": "evaluator regret",
+            "gain_mean": regret["mean"],
+            "gain_stderr": (regret["ci95"][1] - regret["mean"]) / 1.96,
+            "utility_mean": None,
+            "protocol": lookup_protocol(protocol).describe(setup.n_items, setup.setting.mechanism.differentiable),
+        }
+    )
     return rows

@@ -20,13 +20,13 @@ import torch
 from gymnasium import spaces
 
 from agents.auctioneers.deviations import auctioneer_regret, deviate
+from agents.observation import bidder_observations
 from auction_env.catalog import load_scenario
 from auction_env.credible.protocol import CredibleOptions
-from mechanisms.common.errors import ConfigError
-from agents.observation import bidder_observations
-from mechanisms.common.seeding import make_generators
 from auction_env.setting import build_policies
 from auction_env.wrappers.learner import OpponentSpec, build_learner_setup, build_policy
+from mechanisms.common.errors import ConfigError
+from mechanisms.common.seeding import make_generators
 
 __all__ = ["AuctioneerLearnerEnv"]
 
@@ -65,7 +65,11 @@ class AuctioneerLearnerEnv(gym.Env):
         if bidders is None and scenario is not None:
             policies = list(build_policies(load_scenario(scenario).config.agents, setup.setting))
         else:
-            specs = list(bidders) if isinstance(bidders, Sequence) and not isinstance(bidders, str) else [bidders or "truthful"] * n
+            specs = (
+                list(bidders)
+                if isinstance(bidders, Sequence) and not isinstance(bidders, str)
+                else [bidders or "truthful"] * n
+            )
             if len(specs) != n:
                 raise ConfigError(f"give one bidder policy per bidder ({n}), got {len(specs)}", "bidders")
             policies = [build_policy(setup.setting, i, spec) for i, spec in enumerate(specs)]
@@ -85,7 +89,9 @@ class AuctioneerLearnerEnv(gym.Env):
         self.action_space = spaces.Discrete(2)
         self._gens: list[torch.Generator] | None = None
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         if seed is not None or self._gens is None:
             self._gens = make_generators(seed if seed is not None else self.setup.seed, 3)
@@ -142,5 +148,7 @@ class AuctioneerLearnerEnv(gym.Env):
         self._alt_revenue = alt.revenue.numpy()
         self._regret, self._differ = regret.numpy(), differ.numpy()
         fractions = obs[:, 0, -1:].numpy()
-        self._obs = np.concatenate([published.bids.reshape(size, -1).numpy(), self._regret[:, None], fractions], axis=1).astype(np.float32)
+        self._obs = np.concatenate(
+            [published.bids.reshape(size, -1).numpy(), self._regret[:, None], fractions], axis=1
+        ).astype(np.float32)
         self._pos = 0

@@ -17,10 +17,18 @@ from gymnasium import spaces
 from agents.actions import to_actions, to_bids  # noqa: F401 (re-exported)
 from agents.base import BidderPolicy
 from auction_env.config import AgentConfig, EnvConfig, parse
-from mechanisms.common.errors import ConfigError
 from auction_env.setting import Setting, build_policies, build_setting
+from mechanisms.common.errors import ConfigError
 
-__all__ = ["LearnerSetup", "build_learner_setup", "build_policy", "OpponentSpec", "opponent_bids", "to_bids", "to_actions"]
+__all__ = [
+    "LearnerSetup",
+    "build_learner_setup",
+    "build_policy",
+    "OpponentSpec",
+    "opponent_bids",
+    "to_bids",
+    "to_actions",
+]
 
 #: An opponent: a registered policy name, ``{"policy": name, "params": {...}}``, or a policy object.
 OpponentSpec = Union[str, Mapping[str, Any], BidderPolicy]
@@ -127,7 +135,9 @@ def build_policy(setting: Setting, bidder: int, spec: OpponentSpec) -> BidderPol
     elif isinstance(spec, Mapping):
         entry = parse(AgentConfig, dict(spec), prefix="opponents")
     else:
-        raise ConfigError(f"an opponent is a policy name, a mapping or a BidderPolicy, got {type(spec).__name__}", "opponents")
+        raise ConfigError(
+            f"an opponent is a policy name, a mapping or a BidderPolicy, got {type(spec).__name__}", "opponents"
+        )
     entry = entry.model_copy(update={"bidders": None})
     policies = build_policies([entry], setting, prefix="opponents")
     return policies[bidder]

@@ -19,8 +19,8 @@ from gymnasium import spaces
 from pettingzoo.utils.wrappers import BaseParallelWrapper
 from supersuit.vector.sb3_vector_wrapper import SB3VecEnvWrapper
 
-from mechanisms.common.errors import ConfigError
 from auction_env.wrappers.learner import to_bids
+from mechanisms.common.errors import ConfigError
 
 __all__ = ["UnitActionWrapper", "SeededSB3VecEnv", "shared_policy_vec_env"]
 

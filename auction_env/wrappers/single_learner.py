@@ -11,8 +11,8 @@ import torch
 
 from agents.base import BidderPolicy
 from agents.observation import bidder_observations
-from mechanisms.common.seeding import make_generators
 from auction_env.wrappers.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
+from mechanisms.common.seeding import make_generators
 
 __all__ = ["SingleLearnerEnv"]
 
@@ -90,7 +90,9 @@ class SingleLearnerEnv(gym.Env):
     def mechanism(self):
         return self.setup.setting.mechanism
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         if seed is not None or self._sample_gen is None:
             self._sample_gen, self._mech_gen = make_generators(seed if seed is not None else self.setup.seed, 2)
@@ -110,12 +112,16 @@ class SingleLearnerEnv(gym.Env):
         if self._reactive:  # responders see this round's reports
             with torch.inference_mode():
                 vals, part = self._vals[k : k + 1], self._part[k : k + 1]
-                bids = opponent_bids(self.setup, self._obs[k : k + 1], vals, part, torch.from_numpy(bid).unsqueeze(0), self._sample_gen).numpy()[0]
+                bids = opponent_bids(
+                    self.setup, self._obs[k : k + 1], vals, part, torch.from_numpy(bid).unsqueeze(0), self._sample_gen
+                ).numpy()[0]
         else:  # the opponents' bids were drawn with the block
             bids = self._bids_np[k].copy()
             bids[i] = bid
         # One NumPy round of the core around one mechanism call: this step is the RL inner loop.
-        played = self.setup.setting.core.resolve_numpy(self._vals_np[k : k + 1], self._present[k : k + 1], bids[None], self._mech_gen)
+        played = self.setup.setting.core.resolve_numpy(
+            self._vals_np[k : k + 1], self._present[k : k + 1], bids[None], self._mech_gen
+        )
         bids, allocation, payments = played.bids[0], played.allocation[0], played.payments[0]
         values = self._vals_np[k]
         reward = float(played.utilities[0, i])
@@ -125,7 +131,13 @@ class SingleLearnerEnv(gym.Env):
             "payment": float(payments[i]),
             "participating": bool(self._present[k, i]),
         }
-        self._last = {"round": self._round, "values": values, "bids": bids, "allocation": allocation, "payments": payments}
+        self._last = {
+            "round": self._round,
+            "values": values,
+            "bids": bids,
+            "allocation": allocation,
+            "payments": payments,
+        }
         self._round += 1
         truncated = self._round >= self.rounds
         if not truncated:
@@ -160,7 +172,9 @@ class SingleLearnerEnv(gym.Env):
             obs = bidder_observations(vals, part, 0.0)
             obs[..., -1] = fractions.unsqueeze(-1)
             if not self._reactive:
-                self._bids_np = opponent_bids(self.setup, obs, vals, part, vals[:, self.learner], self._sample_gen).numpy()
+                self._bids_np = opponent_bids(
+                    self.setup, obs, vals, part, vals[:, self.learner], self._sample_gen
+                ).numpy()
         self._vals, self._part, self._obs = vals, part, obs
         self._vals_np = vals.numpy()
         self._present = part.numpy()

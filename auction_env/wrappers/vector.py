@@ -16,8 +16,8 @@ from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
 from agents.observation import bidder_observations
-from mechanisms.common.seeding import make_generators
 from auction_env.wrappers.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
+from mechanisms.common.seeding import make_generators
 
 __all__ = ["AuctionVecEnv"]
 
@@ -78,7 +78,9 @@ class AuctionVecEnv(VecEnv):
         if a.shape[1] != self.setup.n_items or not bool(torch.isfinite(a).all()):
             raise ValueError(f"actions must be ({self.num_envs}, {self.setup.n_items}) finite numbers in [-1, 1]")
         with torch.inference_mode():
-            bids = opponent_bids(self.setup, self._obs, self._vals, self._part, to_bids(a, self._high), self._sample_gen)
+            bids = opponent_bids(
+                self.setup, self._obs, self._vals, self._part, to_bids(a, self._high), self._sample_gen
+            )
             result = self.setup.setting.core.resolve(self._vals, self._part, bids, self._mech_gen, check=False)
             rewards = result.utilities[:, self.learner].cpu().numpy().astype(np.float32)
         self._round += 1
@@ -104,7 +106,9 @@ class AuctionVecEnv(VecEnv):
     def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
         setattr(self, attr_name, value)
 
-    def env_method(self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any) -> list[Any]:
+    def env_method(
+        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any
+    ) -> list[Any]:
         result = getattr(self, method_name)(*method_args, **method_kwargs)
         return [result] * len(self._indices(indices))
 

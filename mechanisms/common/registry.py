@@ -92,9 +92,7 @@ class Registry(Generic[T]):
         if name in self._aliases:
             return self._aliases[name]
         hint = suggest(name, [*self._entries, *self._aliases])
-        raise UnknownComponentError(
-            f"Unknown {self.kind} '{name}'.{hint} Available: {', '.join(self.available())}"
-        )
+        raise UnknownComponentError(f"Unknown {self.kind} '{name}'.{hint} Available: {', '.join(self.available())}")
 
     def get(self, name: str) -> Callable[..., T]:
         """The factory registered under ``name`` (imported on first use)."""
@@ -141,9 +139,7 @@ class Registry(Generic[T]):
                 kwargs[key] = value
         missing = [p for p in required if p not in kwargs]
         if missing:
-            raise ConfigError(
-                f"{self.kind} '{canonical}' needs parameter(s): {', '.join(missing)}"
-            )
+            raise ConfigError(f"{self.kind} '{canonical}' needs parameter(s): {', '.join(missing)}")
         try:
             return factory(**kwargs)
         except ConfigError:

@@ -10,7 +10,9 @@ import torch
 __all__ = ["make_generators"]
 
 
-def make_generators(seed: int | Sequence[int] | None, count: int, device: torch.device | str = "cpu") -> list[torch.Generator]:
+def make_generators(
+    seed: int | Sequence[int] | None, count: int, device: torch.device | str = "cpu"
+) -> list[torch.Generator]:
     """``count`` independent generators derived from ``seed`` through NumPy's ``SeedSequence``.
 
     The same seed always gives the same generators; ``None`` draws fresh OS entropy; a sequence

@@ -7,7 +7,15 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import NumpyOutcome, Outcome
-from mechanisms.exact.itemwise import ReservePriced, at_least, charge, one_hot_allocation, one_hot_numpy, top_two, top_two_numpy
+from mechanisms.exact.itemwise import (
+    ReservePriced,
+    at_least,
+    charge,
+    one_hot_allocation,
+    one_hot_numpy,
+    top_two,
+    top_two_numpy,
+)
 
 __all__ = ["SecondPrice"]
 

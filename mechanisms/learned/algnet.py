@@ -21,7 +21,9 @@ class ALGNet(LearnedMechanism):
         layers: depth of both networks.
     """
 
-    def __init__(self, n_bidders: int, n_items: int, prior: Prior | None = None, hidden: int = 100, layers: int = 3) -> None:
+    def __init__(
+        self, n_bidders: int, n_items: int, prior: Prior | None = None, hidden: int = 100, layers: int = 3
+    ) -> None:
         super().__init__(n_bidders, n_items, prior, "additive")
         self.hidden, self.layers = hidden, layers
         d = n_bidders * n_items

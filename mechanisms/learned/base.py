@@ -163,7 +163,12 @@ class LearnedMechanism(Mechanism):
             z = torch.randn(x.shape, generator=generator, device=device, dtype=x.dtype)
             return x + self._noise_std * (z if z.device == x.device else z.to(x.device))
 
-        return Logits(allocation=noisy(logits.allocation), payment=logits.payment, sell=logits.sell, item_choice=noisy(logits.item_choice))
+        return Logits(
+            allocation=noisy(logits.allocation),
+            payment=logits.payment,
+            sell=logits.sell,
+            item_choice=noisy(logits.item_choice),
+        )
 
     def logits(self, bids: Tensor) -> Logits:
         """Network outputs before the feasibility-enforcing activations."""
@@ -222,7 +227,11 @@ class LearnedMechanism(Mechanism):
         for layer in self.modules():
             if isinstance(layer, nn.Linear):
                 w = layer.weight.detach().cpu().numpy().T.copy()
-                b = layer.bias.detach().cpu().numpy().copy() if layer.bias is not None else np.zeros(w.shape[1], dtype=w.dtype)
+                b = (
+                    layer.bias.detach().cpu().numpy().copy()
+                    if layer.bias is not None
+                    else np.zeros(w.shape[1], dtype=w.dtype)
+                )
                 layer.__dict__["_numpy_weights"] = (w, b)
         self.__dict__["_numpy_scale"] = self.scale.detach().cpu().numpy().copy()
         self.__dict__["_numpy_key"] = key

@@ -94,7 +94,10 @@ class CertNet(LearnedMechanism):
     def logits(self, bids: Array) -> Logits:
         h = run_sequential(self.trunk, self.features(bids))
         n, m = self.n_bidders, self.n_items
-        return Logits(allocation=apply_linear(self.allocation_head, h).reshape(-1, n + 1, m), payment=apply_linear(self.payment_head, h))
+        return Logits(
+            allocation=apply_linear(self.allocation_head, h).reshape(-1, n + 1, m),
+            payment=apply_linear(self.payment_head, h),
+        )
 
     def outcome_from_logits(self, bids: Tensor, logits: Logits) -> Outcome:
         allocation = sparsemax(logits.allocation, dim=1)[:, :-1, :]

@@ -80,7 +80,10 @@ def find(name_or_path: str | Path, mechanism: str | None = None, *, package: str
             with resources.as_file(resources.files(package) / f"{name}.json") as found:
                 return Path(found)
     hint = suggest(f"{mechanism}_{stem}" if mechanism else stem, names)
-    raise CheckpointError(f"checkpoint '{name_or_path}' not found (no such file, no shipped checkpoint).{hint} Shipped: {', '.join(names) or '(none)'}")
+    raise CheckpointError(
+        f"checkpoint '{name_or_path}' not found (no such file, no shipped checkpoint).{hint} "
+        f"Shipped: {', '.join(names) or '(none)'}"
+    )
 
 
 def load_card(card_path: Path, required: tuple[str, ...] = ("mechanism", "setting", "architecture")) -> dict[str, Any]:
@@ -106,14 +109,19 @@ def load_state(card_path: Path, model: nn.Module) -> None:
     except FileNotFoundError:
         raise CheckpointError(f"{weights}: weights file missing") from None
     except Exception as err:  # torch raises many types for corrupt files
-        raise CheckpointError(f"{weights}: cannot load weights (corrupt or not a state dict): {type(err).__name__}") from None
+        raise CheckpointError(
+            f"{weights}: cannot load weights (corrupt or not a state dict): {type(err).__name__}"
+        ) from None
     if not isinstance(state, dict):
         raise CheckpointError(f"{weights}: expected a state dict, got {type(state).__name__}")
     try:
         model.load_state_dict(state)
     except RuntimeError as err:
         first = str(err).strip().splitlines()
-        raise CheckpointError(f"{weights}: weights do not fit the architecture in the card: {first[1].strip() if len(first) > 1 else first[0]}") from None
+        raise CheckpointError(
+            f"{weights}: weights do not fit the architecture in the card: "
+            f"{first[1].strip() if len(first) > 1 else first[0]}"
+        ) from None
 
 
 def save(model: nn.Module, card: dict[str, Any], path: str | Path) -> Path:
@@ -148,21 +156,32 @@ def load_model(
     arch = dict(card["architecture"])
     for key, value in overrides.items():
         if arch.get(key) != value:
-            raise CheckpointError(f"checkpoint '{name}' has {key}={arch.get(key)!r}; do not set {key}={value!r} with a checkpoint")
+            raise CheckpointError(
+                f"checkpoint '{name}' has {key}={arch.get(key)!r}; do not set {key}={value!r} with a checkpoint"
+            )
     setting = card["setting"]
-    want = (n_bidders if n_bidders is not None else setting["n_bidders"], n_items if n_items is not None else setting["n_items"])
+    want = (
+        n_bidders if n_bidders is not None else setting["n_bidders"],
+        n_items if n_items is not None else setting["n_items"],
+    )
     if (setting["n_bidders"], setting["n_items"]) != want:
         raise CheckpointError(
             f"checkpoint '{name}' is for {setting['n_bidders']} bidders x {setting['n_items']} items; "
             f"the setting has {want[0]} x {want[1]}"
         )
     if setting.get("valuation", "additive") != valuation:
-        raise CheckpointError(f"checkpoint '{name}' is for {setting.get('valuation', 'additive')} valuations; the setting has {valuation}")
+        raise CheckpointError(
+            f"checkpoint '{name}' is for {setting.get('valuation', 'additive')} valuations; the setting has {valuation}"
+        )
     if prior is not None and setting.get("prior") is not None:
         spec = prior.spec()
         for bound in ("low", "high"):
             ours, theirs = torch.tensor(spec[bound]), torch.tensor(setting["prior"][bound])
-            if spec["type"] != setting["prior"]["type"] or ours.shape != theirs.shape or not torch.allclose(ours, theirs):
+            if (
+                spec["type"] != setting["prior"]["type"]
+                or ours.shape != theirs.shape
+                or not torch.allclose(ours, theirs)
+            ):
                 raise CheckpointError(
                     f"checkpoint '{name}' was trained for prior {setting['prior']}, the setting has {spec}"
                 )
@@ -181,7 +200,11 @@ def card_setting(card: dict[str, Any], source: str = "") -> Setting:
     Raises:
         CheckpointError: the card's setting is malformed (one line naming the field).
     """
-    data = {k: v for k, v in dict(card["setting"]).items() if v is not None} if isinstance(card["setting"], dict) else card["setting"]
+    data = (
+        {k: v for k, v in dict(card["setting"]).items() if v is not None}
+        if isinstance(card["setting"], dict)
+        else card["setting"]
+    )
     try:
         return Setting.from_config(parse(SettingConfig, data, source=source, prefix="setting"))
     except ConfigError as err:

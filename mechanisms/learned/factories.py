@@ -102,8 +102,15 @@ def make_lottery_ama(
     return _build("lottery_ama", checkpoint, n_bidders, n_items, prior, valuation, menu_size=menu_size, init=init)  # type: ignore[return-value]
 
 
-def _build(mechanism: str, checkpoint: str | None, n_bidders: int | None, n_items: int | None, prior: Prior | None,
-           valuation: str, **architecture: Any) -> Any:
+def _build(
+    mechanism: str,
+    checkpoint: str | None,
+    n_bidders: int | None,
+    n_items: int | None,
+    prior: Prior | None,
+    valuation: str,
+    **architecture: Any,
+) -> Any:
     """Load ``checkpoint`` (checking the given architecture), or build a fresh network."""
     params = {k: v for k, v in architecture.items() if v is not None}
     if checkpoint is not None:

@@ -88,8 +88,15 @@ class RochetNet(_Menu):
         temperature: softmax temperature of the training relaxation.
     """
 
-    def __init__(self, n_bidders: int, n_items: int, prior: Prior | None = None, menu_size: int = 1000,
-                 valuation: str = "additive", temperature: float = 0.01) -> None:
+    def __init__(
+        self,
+        n_bidders: int,
+        n_items: int,
+        prior: Prior | None = None,
+        menu_size: int = 1000,
+        valuation: str = "additive",
+        temperature: float = 0.01,
+    ) -> None:
         if n_bidders != 1:
             raise ValueError(f"rochetnet is for one bidder, got n_bidders={n_bidders}")
         super().__init__(1, n_items, menu_size, valuation, temperature)
@@ -133,15 +140,25 @@ class LotteryAMA(_Menu):
             :meth:`init_from_generator`).
     """
 
-    def __init__(self, n_bidders: int, n_items: int, prior: Prior | None = None, menu_size: int = 1024,
-                 valuation: str = "additive", temperature: float = 0.01, init: str = "random") -> None:
+    def __init__(
+        self,
+        n_bidders: int,
+        n_items: int,
+        prior: Prior | None = None,
+        menu_size: int = 1024,
+        valuation: str = "additive",
+        temperature: float = 0.01,
+        init: str = "random",
+    ) -> None:
         if valuation != "additive":
             raise ValueError(f"lottery_ama supports additive valuations only, not {valuation}")
         if init not in ("random", "myerson"):
             raise ValueError(f"init must be 'random' or 'myerson', got {init!r}")
         deterministic = (n_bidders + 1) ** n_items
         if init == "myerson" and menu_size < deterministic:
-            raise ValueError(f"init 'myerson' needs menu_size >= {deterministic} (every deterministic allocation), got {menu_size}")
+            raise ValueError(
+                f"init 'myerson' needs menu_size >= {deterministic} (every deterministic allocation), got {menu_size}"
+            )
         super().__init__(n_bidders, n_items, menu_size, valuation, temperature)
         self.init = init
         reserve = prior.reserve().float() if prior is not None else torch.full((n_bidders, n_items), 0.5)
@@ -161,14 +178,22 @@ class LotteryAMA(_Menu):
         and no random lottery (boost 0, at most the smallest deterministic boost) is chosen."""
         device = self.allocation_logits.device
         with torch.no_grad():
-            noise = torch.randn(self.allocation_logits.shape, generator=generator, device=generator.device if generator is not None else device)
+            noise = torch.randn(
+                self.allocation_logits.shape,
+                generator=generator,
+                device=generator.device if generator is not None else device,
+            )
             self.allocation_logits.copy_(3 * noise.to(device))
             self.log_weights.zero_()
             self.boosts.zero_()
             if self.init == "myerson":
                 n, m = self.n_bidders, self.n_items
-                owners = torch.cartesian_prod(*[torch.arange(n + 1, device=device)] * m).reshape(-1, m)  # (D, m): row n = unsold
-                onehot = torch.nn.functional.one_hot(owners, n + 1).transpose(1, 2).to(self.allocation_logits.dtype)  # (D, n+1, m)
+                owners = torch.cartesian_prod(*[torch.arange(n + 1, device=device)] * m).reshape(
+                    -1, m
+                )  # (D, m): row n = unsold
+                onehot = (
+                    torch.nn.functional.one_hot(owners, n + 1).transpose(1, 2).to(self.allocation_logits.dtype)
+                )  # (D, n+1, m)
                 reserve = self._reserve.to(device=device, dtype=onehot.dtype)
                 self.allocation_logits[: len(owners)] = 30.0 * onehot - 15.0
                 self.boosts[: len(owners)] = reserve.amax(0).sum() - (onehot[:, :n] * reserve).sum((1, 2))

@@ -3,8 +3,8 @@
 Auctioneer loss: ``-(sqrt(P) - sqrt(R)) + R`` with P the mean revenue and R the mean total
 regret (sum over bidders) under the misreporter's lies, i.e. maximise ``sqrt(P) - sqrt(R)``
 (Rahme et al.) with an extra penalty on R. The credible-auctions paper (§5.4) prints
-``-(sqrt(P) - sqrt(R)) - R``; minimising that *rewards* regret (we measured regret growing to
-~1 within 500 iterations), so the sign of the last term is taken from the stated intent
+``-(sqrt(P) - sqrt(R)) - R``; minimising that *rewards* regret (the loss falls as R grows, and
+training drives regret up), so the sign of the last term is taken from the stated intent
 "inclined towards auctions with low regret". The
 misreporter maps true values to every bidder's lie ``sigmoid(out) x high`` (a point of the
 support) and takes ``misreporter_steps`` Adam steps per auctioneer step on the deviating
@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from mechanisms.learned.base import LearnedMechanism, init_weights, mlp
-from mechanisms.misreports import deviation_utilities, pgd_ascent
+from mechanisms.search import deviation_utilities, pgd_ascent
 from mechanisms.training.data import ProfileDataset
 
 __all__ = ["ALGNetTrainer", "Misreporter"]
@@ -27,7 +27,9 @@ __all__ = ["ALGNetTrainer", "Misreporter"]
 class Misreporter(nn.Module):
     """Values ``(batch, n, m)`` -> each bidder's lie ``(batch, n, m)`` inside ``[low, high]``."""
 
-    def __init__(self, n_bidders: int, n_items: int, low: Tensor, high: Tensor, hidden: int = 100, layers: int = 2) -> None:
+    def __init__(
+        self, n_bidders: int, n_items: int, low: Tensor, high: Tensor, hidden: int = 100, layers: int = 2
+    ) -> None:
         super().__init__()
         self.net = nn.Sequential(mlp(n_bidders * n_items, hidden, layers), nn.Linear(hidden, n_bidders * n_items))
         self.register_buffer("low", low.clone())

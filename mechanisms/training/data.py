@@ -24,7 +24,9 @@ class ProfileDataset:
         device: where the profiles live.
     """
 
-    def __init__(self, setting: Setting, size: int, generator: torch.Generator, device: torch.device | str = "cpu") -> None:
+    def __init__(
+        self, setting: Setting, size: int, generator: torch.Generator, device: torch.device | str = "cpu"
+    ) -> None:
         if size < 1:
             raise ValueError("dataset size must be >= 1")
         valuations, participation = setting.sample(size, generator, device)
@@ -42,7 +44,9 @@ class ProfileDataset:
         """Indices of the next mini-batch; reshuffles at each epoch's end (drops the remainder)."""
         batch_size = min(batch_size, len(self))
         if self._pos + batch_size > self._order.numel():
-            self._order = torch.randperm(len(self), generator=self.generator, device=self.generator.device).to(self.valuations.device)
+            self._order = torch.randperm(len(self), generator=self.generator, device=self.generator.device).to(
+                self.valuations.device
+            )
             self._pos = 0
             self.epoch += 1
         idx = self._order[self._pos : self._pos + batch_size]
@@ -50,7 +54,12 @@ class ProfileDataset:
         return idx
 
     def state_dict(self) -> dict:
-        return {"order": self._order.cpu(), "pos": self._pos, "epoch": self.epoch, "generator": self.generator.get_state()}
+        return {
+            "order": self._order.cpu(),
+            "pos": self._pos,
+            "epoch": self.epoch,
+            "generator": self.generator.get_state(),
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self._order = state["order"].to(self.valuations.device)

@@ -63,7 +63,9 @@ def from_environment(device_type: str) -> Distributed | None:
         return None
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
-    return Distributed(rank=dist.get_rank(), world=dist.get_world_size(), local_rank=int(os.environ.get("LOCAL_RANK", "0")))
+    return Distributed(
+        rank=dist.get_rank(), world=dist.get_world_size(), local_rank=int(os.environ.get("LOCAL_RANK", "0"))
+    )
 
 
 def wrap(module: torch.nn.Module, parallel: Distributed | None, device: torch.device) -> torch.nn.Module:

@@ -11,7 +11,6 @@ Outputs in the run folder:
 from __future__ import annotations
 
 import csv
-import json
 import os
 import platform
 import time
@@ -39,10 +38,24 @@ from mechanisms.training.distributed import Distributed, from_environment
 
 __all__ = ["trainers", "load_training_config", "train", "TrainingRun"]
 
-trainers: Registry = Registry("trainer", context_params=("model", "data", "low", "high", "generator", "parallel", "prior"))
-trainers.register("regretnet", "mechanisms.training.regretnet_trainer:RegretNetTrainer", description="augmented Lagrangian + PGD misreports")
-trainers.register("algnet", "mechanisms.training.algnet_trainer:ALGNetTrainer", description="misreporter network, -(sqrt(P)-sqrt(R))-R")
-trainers.register("menu", "mechanisms.training.menu_trainer:MenuTrainer", description="revenue of a relaxed menu choice (rochetnet, lottery_ama)")
+trainers: Registry = Registry(
+    "trainer", context_params=("model", "data", "low", "high", "generator", "parallel", "prior")
+)
+trainers.register(
+    "regretnet",
+    "mechanisms.training.regretnet_trainer:RegretNetTrainer",
+    description="augmented Lagrangian + PGD misreports",
+)
+trainers.register(
+    "algnet",
+    "mechanisms.training.algnet_trainer:ALGNetTrainer",
+    description="misreporter network, -(sqrt(P)-sqrt(R))-R",
+)
+trainers.register(
+    "menu",
+    "mechanisms.training.menu_trainer:MenuTrainer",
+    description="revenue of a relaxed menu choice (rochetnet, lottery_ama)",
+)
 
 
 def load_training_config(source: str | Path | Mapping[str, Any]) -> TrainingConfig:
@@ -58,8 +71,13 @@ def load_training_config(source: str | Path | Mapping[str, Any]) -> TrainingConf
 class TrainingRun:
     """Everything a training config builds: setting, model, data, trainer."""
 
-    def __init__(self, config: TrainingConfig, device: torch.device | str | None = None, source: str = "",
-                 parallel: Distributed | None = None) -> None:
+    def __init__(
+        self,
+        config: TrainingConfig,
+        device: torch.device | str | None = None,
+        source: str = "",
+        parallel: Distributed | None = None,
+    ) -> None:
         self.config = config
         self.parallel = parallel
         self.device = resolve_device(device)
@@ -72,7 +90,15 @@ class TrainingRun:
             self.prior, self.participation = self.setting.prior, self.setting.participation
             if "checkpoint" in config.mechanism.params:
                 raise ConfigError("train a fresh network: remove 'checkpoint'", "mechanism.params.checkpoint")
-            self.model = build_named("mechanism", mechanism_registry, config.mechanism.name, "name", context={"prior": self.prior, "valuation": s.valuation, **size}, params_key="params", **config.mechanism.params)
+            self.model = build_named(
+                "mechanism",
+                mechanism_registry,
+                config.mechanism.name,
+                "name",
+                context={"prior": self.prior, "valuation": s.valuation, **size},
+                params_key="params",
+                **config.mechanism.params,
+            )
             if not list(self.model.parameters()):
                 raise ConfigError(f"'{config.mechanism.name}' has no trainable parameters", "mechanism.name")
             self.model.to(self.device)
@@ -91,10 +117,25 @@ class TrainingRun:
             self.data = ProfileDataset(self.setting, dataset_size, self.data_gen, self.device)
             low, high = (t.to(self.device) for t in self.prior.bounds(self.device))
             if parallel is not None and "parallel" not in trainers.signature_params(config.trainer.name):
-                raise ConfigError(f"trainer '{config.trainer.name}' runs in one process; use the regretnet trainer under torchrun", "trainer.name")
+                raise ConfigError(
+                    f"trainer '{config.trainer.name}' runs in one process; use the regretnet trainer under torchrun",
+                    "trainer.name",
+                )
             self.trainer = build_named(
-                "trainer", trainers, config.trainer.name, "name", params_key="params",
-                context={"model": self.model, "data": self.data, "low": low, "high": high, "generator": self.train_gen, "parallel": parallel, "prior": self.prior},
+                "trainer",
+                trainers,
+                config.trainer.name,
+                "name",
+                params_key="params",
+                context={
+                    "model": self.model,
+                    "data": self.data,
+                    "low": low,
+                    "high": high,
+                    "generator": self.train_gen,
+                    "parallel": parallel,
+                    "prior": self.prior,
+                },
                 **config.trainer.params,
             )
         except ConfigError as err:
@@ -109,10 +150,17 @@ class TrainingRun:
             raise ConfigError(str(err), "init_from") from None
         s, want = card["setting"], (self.config.setting.n_bidders, self.config.setting.n_items)
         if card["mechanism"] != self.config.mechanism.name or (s["n_bidders"], s["n_items"]) != want:
-            raise ConfigError(f"'{name_or_path}' is a {card['mechanism']} for {s['n_bidders']}x{s['n_items']}; "
-                              f"this config trains a {self.config.mechanism.name} for {want[0]}x{want[1]}", "init_from")
+            raise ConfigError(
+                f"'{name_or_path}' is a {card['mechanism']} for {s['n_bidders']}x{s['n_items']}; "
+                f"this config trains a {self.config.mechanism.name} for {want[0]}x{want[1]}",
+                "init_from",
+            )
         if card["architecture"] != self.model.architecture():
-            raise ConfigError(f"'{name_or_path}' has architecture {card['architecture']}; the config builds {self.model.architecture()}", "init_from")
+            raise ConfigError(
+                f"'{name_or_path}' has architecture {card['architecture']}; "
+                f"the config builds {self.model.architecture()}",
+                "init_from",
+            )
         checkpoints.load_state(card_path, self.model)
 
     def card(self, wall_time: float, evaluation: dict[str, Any] | None) -> dict[str, Any]:
@@ -128,7 +176,8 @@ class TrainingRun:
                 "seed": self.config.seed,
                 "iterations": self.trainer.iteration,
                 "wall_time_s": round(wall_time, 1),
-                "hardware": hardware(self.device) + (f"; {self.parallel.world} processes (DistributedDataParallel)" if self.parallel else ""),
+                "hardware": hardware(self.device)
+                + (f"; {self.parallel.world} processes (DistributedDataParallel)" if self.parallel else ""),
                 "torch": torch.__version__,
             },
             "evaluation": evaluation,
@@ -139,7 +188,10 @@ def hardware(device: torch.device) -> str:
     """A short description of where training ran."""
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (CUDA)"
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads"
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"{torch.get_num_threads()} torch threads"
+    )
 
 
 def train(
@@ -172,8 +224,15 @@ def train(
             parallel.close()
 
 
-def _train(config: TrainingConfig, out: Path, device: torch.device | str | None, progress: bool, iterations: int | None,
-           source: str, parallel: Distributed | None) -> Path:
+def _train(
+    config: TrainingConfig,
+    out: Path,
+    device: torch.device | str | None,
+    progress: bool,
+    iterations: int | None,
+    source: str,
+    parallel: Distributed | None,
+) -> Path:
     run = TrainingRun(config, device, source, parallel)
     main = parallel is None or parallel.is_main
     world = 1 if parallel is None else parallel.world
@@ -191,7 +250,9 @@ def _train(config: TrainingConfig, out: Path, device: torch.device | str | None,
             run.train_gen.set_state(mine["generator"])
             elapsed = float(state["elapsed"])
         except Exception as err:
-            raise CheckpointError(f"{state_path}: cannot resume ({type(err).__name__}: {err}); delete it to start over") from None
+            raise CheckpointError(
+                f"{state_path}: cannot resume ({type(err).__name__}: {err}); delete it to start over"
+            ) from None
     log = _Log(out, config, run.trainer.iteration, total, progress) if main else None
     start = time.perf_counter() - elapsed
     try:
@@ -216,8 +277,16 @@ def _train(config: TrainingConfig, out: Path, device: torch.device | str | None,
             from mechanisms.evaluation import evaluate
 
             run.model.eval()
-            result = evaluate(run.model, run.prior, participation=run.participation, profiles=config.evaluation.profiles,
-                              protocol=config.evaluation.protocol, seed=config.evaluation.seed, device=run.device, progress=progress)
+            result = evaluate(
+                run.model,
+                run.prior,
+                participation=run.participation,
+                profiles=config.evaluation.profiles,
+                protocol=config.evaluation.protocol,
+                seed=config.evaluation.seed,
+                device=run.device,
+                progress=progress,
+            )
             evaluation = result.to_dict()
         card_path = checkpoints.save(run.model, run.card(wall, evaluation), out / config.name)
     if parallel is not None:
@@ -248,14 +317,16 @@ class _Log:
         if self.fields is None:
             self.fields = list(row)
             if self.path.stat().st_size == 0:
-                csv.writer(self.file).writerow(self.fields)
+                csv.writer(self.file, lineterminator="\n").writerow(self.fields)
         # The columns are fixed by the first row: a metric that vanishes leaves an empty cell (one
         # that first appears later reaches TensorBoard only); trainers report the same keys throughout.
-        csv.writer(self.file).writerow([row.get(k, "") for k in self.fields])
+        csv.writer(self.file, lineterminator="\n").writerow([row.get(k, "") for k in self.fields])
         self.file.flush()
         for key, value in metrics.items():
             self.writer.add_scalar(f"train/{key}", value, it)
-        self.bar.set_postfix(rev=f"{metrics['revenue']:.4f}", **({"rgt": f"{metrics['regret']:.5f}"} if "regret" in metrics else {}))
+        self.bar.set_postfix(
+            rev=f"{metrics['revenue']:.4f}", **({"rgt": f"{metrics['regret']:.5f}"} if "regret" in metrics else {})
+        )
 
     def close(self) -> None:
         self.bar.close()

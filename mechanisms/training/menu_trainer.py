@@ -29,13 +29,26 @@ class MenuTrainer:
         temperature_start, temperature_end, anneal_iterations: the softmax temperature schedule.
     """
 
-    def __init__(self, model: _Menu, data: ProfileDataset, low: Tensor, high: Tensor, generator: torch.Generator, *,
-                 batch_size: int = 1024, lr: float = 1e-3, temperature_start: float = 0.05, temperature_end: float = 0.005,
-                 anneal_iterations: int = 10_000) -> None:
+    def __init__(
+        self,
+        model: _Menu,
+        data: ProfileDataset,
+        low: Tensor,
+        high: Tensor,
+        generator: torch.Generator,
+        *,
+        batch_size: int = 1024,
+        lr: float = 1e-3,
+        temperature_start: float = 0.05,
+        temperature_end: float = 0.005,
+        anneal_iterations: int = 10_000,
+    ) -> None:
         if not isinstance(model, _Menu):
             raise ValueError(f"the menu trainer trains rochetnet or lottery_ama, not {type(model).__name__}")
         if batch_size < 1 or not lr > 0 or anneal_iterations < 1 or not 0 < temperature_end <= temperature_start:
-            raise ValueError("need batch_size >= 1, lr > 0, anneal_iterations >= 1 and 0 < temperature_end <= temperature_start")
+            raise ValueError(
+                "need batch_size >= 1, lr > 0, anneal_iterations >= 1 and 0 < temperature_end <= temperature_start"
+            )
         self.model, self.data, self.batch_size = model, data, batch_size
         self.t0, self.t1, self.anneal = temperature_start, temperature_end, anneal_iterations
         self.optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -61,7 +74,12 @@ class MenuTrainer:
         return {"revenue": exact.item(), "relaxed_revenue": relaxed.item(), "temperature": self.model.temperature}
 
     def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(), "iteration": self.iteration, "data": self.data.state_dict()}
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "iteration": self.iteration,
+            "data": self.data.state_dict(),
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])

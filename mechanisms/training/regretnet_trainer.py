@@ -20,7 +20,7 @@ Three more, for certifiable networks (Curry et al. 2020, :class:`mechanisms.lear
 * ``ir_penalty`` mu: adds ``mu * sum_i (mean(irv_i) + mean(irv_i^2))``, ``irv_i = max(p_i -
   <a_i, b_i>, 0)`` (eq. 7), for networks whose payments are not IR by construction. Eq. 8 has
   only the squared term; with a fixed mu it settles where its slope matches the revenue's,
-  at a mean violation near 1/(2 mu) (0.04 for mu = 10 in our runs), whereas the linear (exact)
+  at a mean violation near 1/(2 mu), whereas the linear (exact)
   term with mu > 1 makes every violating unit of payment cost more than it earns;
 * ``teacher`` + ``distill``: adds ``distill * (MSE(allocation) + MSE(payments))`` against a
   shipped checkpoint or an exact registered mechanism such as ``myerson`` (distillation, §3.2),
@@ -41,7 +41,7 @@ from torch import Tensor, nn
 from mechanisms.base import Mechanism
 from mechanisms.learned.base import LearnedMechanism
 from mechanisms.priors import Prior
-from mechanisms.misreports import deviation_utilities, pgd_ascent
+from mechanisms.search import deviation_utilities, pgd_ascent
 from mechanisms.training.data import ProfileDataset
 from mechanisms.training.distributed import Distributed, wrap
 
@@ -97,7 +97,12 @@ class RegretNetTrainer:
         parallel: Distributed | None = None,
         prior: Prior | None = None,
     ) -> None:
-        for name, value in (("batch_size", batch_size), ("misreport_inits", misreport_inits), ("lagrange_every", lagrange_every), ("rho_every", rho_every)):
+        for name, value in (
+            ("batch_size", batch_size),
+            ("misreport_inits", misreport_inits),
+            ("lagrange_every", lagrange_every),
+            ("rho_every", rho_every),
+        ):
             if value < 1:
                 raise ValueError(f"{name} must be >= 1")
         if misreport_steps < 0 or lr <= 0 or misreport_lr <= 0:
@@ -107,11 +112,17 @@ class RegretNetTrainer:
         if ir_penalty < 0 or distill < 0 or relu_stability < 0:
             raise ValueError("ir_penalty, distill and relu_stability must be >= 0")
         if (teacher is None) != (distill == 0):
-            raise ValueError("distillation needs both a teacher (a checkpoint or an exact mechanism) and a distill weight > 0")
+            raise ValueError(
+                "distillation needs both a teacher (a checkpoint or an exact mechanism) and a distill weight > 0"
+            )
         if distill_iterations < 0 or (distill_iterations and teacher is None):
-            raise ValueError(f"distill_iterations must be >= 0 (0: distill throughout) and needs a teacher, got {distill_iterations}")
+            raise ValueError(
+                f"distill_iterations must be >= 0 (0: distill throughout) and needs a teacher, got {distill_iterations}"
+            )
         if relu_stability > 0 and not hasattr(model, "interval_bounds"):
-            raise ValueError(f"relu_stability needs a network with interval bounds (certnet), not {type(model).__name__}")
+            raise ValueError(
+                f"relu_stability needs a network with interval bounds (certnet), not {type(model).__name__}"
+            )
         if parallel is not None:
             if batch_size % parallel.world:
                 raise ValueError(f"batch_size {batch_size} must be divisible by the {parallel.world} processes")
@@ -142,7 +153,9 @@ class RegretNetTrainer:
         idx = self.data.next_indices(self.batch_size)
         v = self.data.valuations[idx]
         self.model.requires_grad_(False)
-        misreports, _ = pgd_ascent(self.model, v, self.misreports[idx], self.low, self.high, steps=self.misreport_steps, lr=self.misreport_lr)
+        misreports, _ = pgd_ascent(
+            self.model, v, self.misreports[idx], self.low, self.high, steps=self.misreport_steps, lr=self.misreport_lr
+        )
         self.model.requires_grad_(True)
         self.misreports[idx] = misreports
 
@@ -150,7 +163,9 @@ class RegretNetTrainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        regret = parts["regret"] if self.parallel is None else self.parallel.mean(parts["regret"])  # multipliers stay in sync
+        regret = (
+            parts["regret"] if self.parallel is None else self.parallel.mean(parts["regret"])
+        )  # multipliers stay in sync
 
         self.iteration += 1
         if self.iteration % self.lagrange_every == 0:
@@ -160,8 +175,13 @@ class RegretNetTrainer:
                 group["lr"] *= self.lr_decay
         if self.iteration % self.rho_every == 0:
             self.rho += self.rho_increment
-        metrics = {"revenue": parts.pop("revenue").item(), "regret": regret.mean().item(), "loss": loss.item(), "rho": self.rho,
-                   "lagrange": self.lagrange.mean().item()}
+        metrics = {
+            "revenue": parts.pop("revenue").item(),
+            "regret": regret.mean().item(),
+            "loss": loss.item(),
+            "rho": self.rho,
+            "lagrange": self.lagrange.mean().item(),
+        }
         parts.pop("regret")
         return {**metrics, **{k: t.item() for k, t in parts.items()}}
 
@@ -242,13 +262,22 @@ def _load_teacher(name: str, student: LearnedMechanism, prior: Prior | None) -> 
     from mechanisms.learned.checkpoints import load_checkpoint
 
     if name in mechanisms.registry:  # a registered name or alias, e.g. myerson or vcg
-        teacher = mechanisms.make(name, context={"n_bidders": student.n_bidders, "n_items": student.n_items, "prior": prior})
+        teacher = mechanisms.make(
+            name, context={"n_bidders": student.n_bidders, "n_items": student.n_items, "prior": prior}
+        )
         if isinstance(teacher, LearnedMechanism):
-            raise ValueError(f"teacher '{name}' is an untrained network; name a checkpoint or an exact mechanism such as 'myerson'")
+            raise ValueError(
+                f"teacher '{name}' is an untrained network; name a checkpoint or an exact mechanism such as 'myerson'"
+            )
         if not teacher.truthful:
-            raise ValueError(f"teacher '{name}' is not strategyproof; distil from a truthful mechanism such as 'myerson'")
+            raise ValueError(
+                f"teacher '{name}' is not strategyproof; distil from a truthful mechanism such as 'myerson'"
+            )
         return teacher
     teacher = load_checkpoint(name)[0]
     if (teacher.n_bidders, teacher.n_items) != (student.n_bidders, student.n_items):
-        raise ValueError(f"teacher '{name}' is for {teacher.n_bidders}x{teacher.n_items}, the student for {student.n_bidders}x{student.n_items}")
+        raise ValueError(
+            f"teacher '{name}' is for {teacher.n_bidders}x{teacher.n_items}, "
+            f"the student for {student.n_bidders}x{student.n_items}"
+        )
     return teacher.to(student.scale.device).eval().requires_grad_(False)

@@ -29,7 +29,9 @@ def test_deviations_are_feasible_bid_ir_and_raise_revenue() -> None:
     assert torch.allclose(shill.payments, torch.tensor([[0.89, 0.69]]))
     assert torch.equal(shill.allocation, honest.allocation)
     for out in (best, shill):
-        assert bool((out.allocation.sum(1) <= 1).all()) and bool((out.payments <= (out.allocation * bids).sum(-1) + 1e-6).all())
+        assert bool((out.allocation.sum(1) <= 1).all()) and bool(
+            (out.payments <= (out.allocation * bids).sum(-1) + 1e-6).all()
+        )
         assert bool((out.revenue >= honest.revenue).all())
 
 
@@ -40,7 +42,9 @@ def test_honest_auctioneer_is_never_penalised() -> None:
 
 def test_audited_deviation_is_always_caught() -> None:
     """With every round audited, a deviating auctioneer is caught in every episode."""
-    res = simulate_protocol(_core("myerson"), auctioneers.make("always_deviate"), rounds=4, audits=4, penalty=1.0, episodes=300)
+    res = simulate_protocol(
+        _core("myerson"), auctioneers.make("always_deviate"), rounds=4, audits=4, penalty=1.0, episodes=300
+    )
     assert res.caught_rate == 1.0
 
 
@@ -49,8 +53,14 @@ def test_penalty_above_bound_deters_and_below_bound_pays(deviation: str) -> None
     """§4.1: penalty > T aRgt* makes deviating unprofitable; a small penalty lets `threshold` profit."""
     core, T = _core(), 10
     bound = T * regret_bound(core)
-    high = {n: simulate_protocol(core, auctioneers.make(n), rounds=T, penalty=1.1 * bound, deviation=deviation, episodes=1000)
-            for n in ("always_deviate", "threshold")}
+    high = {
+        n: simulate_protocol(
+            core, auctioneers.make(n), rounds=T, penalty=1.1 * bound, deviation=deviation, episodes=1000
+        )
+        for n in ("always_deviate", "threshold")
+    }
     assert high["always_deviate"].gain_ci95[1] < 0 and high["threshold"].gain_mean <= 0
-    low = simulate_protocol(core, auctioneers.make("threshold"), rounds=T, penalty=0.1 * bound, deviation=deviation, episodes=1000)
+    low = simulate_protocol(
+        core, auctioneers.make("threshold"), rounds=T, penalty=0.1 * bound, deviation=deviation, episodes=1000
+    )
     assert low.gain_ci95[0] > 0

@@ -13,8 +13,8 @@ from agents import observers
 from agents.observers.learned import load_inverter
 from agents.observers.train_inverter import save_inverter, score_inverter, train_inverter
 from auction_env.cli import main
-from mechanisms.common.errors import CheckpointError
 from mechanisms.base import Mechanism, Outcome
+from mechanisms.common.errors import CheckpointError
 
 PRIOR = mechanisms.make_prior(2, 2)
 
@@ -34,7 +34,9 @@ class SoftmaxAuction(Mechanism):
 @pytest.fixture(scope="module")
 def trained():
     torch.set_num_threads(1)
-    return train_inverter(SoftmaxAuction(2, 2), PRIOR, steps=400, batch_size=256, lr=3e-3, hidden=64, layers=2, progress=False)
+    return train_inverter(
+        SoftmaxAuction(2, 2), PRIOR, steps=400, batch_size=256, lr=3e-3, hidden=64, layers=2, progress=False
+    )
 
 
 def test_inverter_learns_far_better_than_a_random_guess(trained) -> None:
@@ -54,7 +56,11 @@ def test_card_round_trip_and_observer(trained, tmp_path) -> None:
     out = SoftmaxAuction(2, 2).run(v)
     with torch.no_grad():
         assert torch.equal(loaded(out.allocation, out.payments), net(out.allocation, out.payments))
-    observer = observers.make("learned_inverter", context={"mechanism": SoftmaxAuction(2, 2), "prior": PRIOR, "n_bidders": 2, "n_items": 2}, checkpoint=str(card))
+    observer = observers.make(
+        "learned_inverter",
+        context={"mechanism": SoftmaxAuction(2, 2), "prior": PRIOR, "n_bidders": 2, "n_items": 2},
+        checkpoint=str(card),
+    )
     guess = observer.reconstruct(out.allocation, out.payments, own_bids=v[:, 0], bidder=0)
     assert torch.equal(guess[:, 0], v[:, 0]) and meta["target"]["checkpoint"] == "softmax"
 
@@ -68,7 +74,11 @@ def test_mismatched_or_corrupt_inverters_fail_clearly(trained, tmp_path) -> None
     noisy = SoftmaxAuction(2, 2)
     noisy.noise_std = 0.5
     with pytest.raises(CheckpointError, match="noise_std=0"):
-        observers.make("learned_inverter", context={"mechanism": noisy, "prior": PRIOR, "n_bidders": 2, "n_items": 2}, checkpoint=str(card))
+        observers.make(
+            "learned_inverter",
+            context={"mechanism": noisy, "prior": PRIOR, "n_bidders": 2, "n_items": 2},
+            checkpoint=str(card),
+        )
     card.with_suffix(".pt").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="corrupt"):
         load_inverter(card)
@@ -81,7 +91,11 @@ def test_mismatched_or_corrupt_inverters_fail_clearly(trained, tmp_path) -> None
 def test_shipped_inverter_beats_random_guess_on_regretnet() -> None:
     """The shipped RegretNet 2x2 inverter recovers far more bids than a random guess (3.96%)."""
     mechanism = mechanisms.make("regretnet", context={"n_bidders": 2, "n_items": 2, "prior": PRIOR}, checkpoint="2x2")
-    observer = observers.make("learned_inverter", context={"mechanism": mechanism, "prior": PRIOR, "n_bidders": 2, "n_items": 2}, checkpoint="regretnet_2x2")
+    observer = observers.make(
+        "learned_inverter",
+        context={"mechanism": mechanism, "prior": PRIOR, "n_bidders": 2, "n_items": 2},
+        checkpoint="regretnet_2x2",
+    )
     v = PRIOR.sample(2000, torch.Generator().manual_seed(5))
     with torch.no_grad():
         out = mechanism.run(v)

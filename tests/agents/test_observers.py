@@ -36,7 +36,9 @@ def test_levenberg_marquardt_inverts_exactly_and_stops_early() -> None:
     1e-3 in a few dozen steps, from plain prior draws and from screened candidates alike."""
     v, out = _truth()
     for candidates in (0, 64):
-        inv = observers.make("inversion", context={"mechanism": SoftmaxAuction(2, 2), "prior": PRIOR}, restarts=2, candidates=candidates)
+        inv = observers.make(
+            "inversion", context={"mechanism": SoftmaxAuction(2, 2), "prior": PRIOR}, restarts=2, candidates=candidates
+        )
         guess = inv.reconstruct(out.allocation, out.payments, generator=torch.Generator().manual_seed(1))
         assert (guess - v).abs().max().item() < 1e-3
         assert inv.steps_taken < 60
@@ -54,7 +56,14 @@ def test_levenberg_marquardt_beats_adam_at_equal_budget_of_passes() -> None:
         out = Sharp(2, 2).run(v)
     scores = {}
     for solver, iterations in (("lm", 40), ("adam", 400)):
-        inv = observers.make("inversion", context={"mechanism": Sharp(2, 2), "prior": PRIOR}, solver=solver, iterations=iterations, restarts=2, candidates=0)
+        inv = observers.make(
+            "inversion",
+            context={"mechanism": Sharp(2, 2), "prior": PRIOR},
+            solver=solver,
+            iterations=iterations,
+            restarts=2,
+            candidates=0,
+        )
         guess = inv.reconstruct(out.allocation, out.payments, generator=torch.Generator().manual_seed(1))
         scores[solver] = ((guess - v).abs() <= 0.02).float().mean().item()
     assert scores["lm"] > scores["adam"] and scores["lm"] > 0.95
@@ -63,7 +72,16 @@ def test_levenberg_marquardt_beats_adam_at_equal_budget_of_passes() -> None:
 def test_inversion_recovers_invertible_mechanism() -> None:
     """Projected Adam on eq. 5 finds bids within ±0.02 for nearly every entry, and stops early."""
     v, out = _truth()
-    inv = observers.make("inversion", context={"mechanism": SoftmaxAuction(2, 2), "prior": PRIOR}, solver="adam", iterations=3000, lr=0.02, restarts=2, candidates=0, objective="outcome")
+    inv = observers.make(
+        "inversion",
+        context={"mechanism": SoftmaxAuction(2, 2), "prior": PRIOR},
+        solver="adam",
+        iterations=3000,
+        lr=0.02,
+        restarts=2,
+        candidates=0,
+        objective="outcome",
+    )
     guess = inv.reconstruct(out.allocation, out.payments, generator=torch.Generator().manual_seed(1))
     assert ((guess - v).abs() <= 0.02).float().mean().item() >= 0.95
     assert inv.steps_taken < 3000
@@ -74,15 +92,21 @@ def test_with_bids_threat_model_keeps_own_bids() -> None:
     """In the "with bids" model the observer's own row is its bid, exactly."""
     v, out = _truth(16)
     for solver in ("lm", "adam"):
-        inv = observers.make("inversion", context={"mechanism": SoftmaxAuction(2, 2), "prior": PRIOR}, solver=solver, iterations=50)
-        guess = inv.reconstruct(out.allocation, out.payments, own_bids=v[:, 1], bidder=1, generator=torch.Generator().manual_seed(2))
+        inv = observers.make(
+            "inversion", context={"mechanism": SoftmaxAuction(2, 2), "prior": PRIOR}, solver=solver, iterations=50
+        )
+        guess = inv.reconstruct(
+            out.allocation, out.payments, own_bids=v[:, 1], bidder=1, generator=torch.Generator().manual_seed(2)
+        )
         assert torch.equal(guess[:, 1], v[:, 1])
 
 
 def test_prior_guess_is_a_random_baseline() -> None:
     """A guess from U[0,1] lands within ±0.02 about 4% of the time, with MAE about 1/3."""
     v = PRIOR.sample(20_000, torch.Generator().manual_seed(3))
-    guess = observers.make("prior_guess", context={"prior": PRIOR}).reconstruct(torch.zeros_like(v), torch.zeros(v.shape[:2]), generator=torch.Generator().manual_seed(4))
+    guess = observers.make("prior_guess", context={"prior": PRIOR}).reconstruct(
+        torch.zeros_like(v), torch.zeros(v.shape[:2]), generator=torch.Generator().manual_seed(4)
+    )
     err = (guess - v).abs()
     assert abs((err <= 0.02).float().mean().item() - 0.0396) < 0.006
     assert abs(err.mean().item() - 1 / 3) < 0.01
@@ -105,7 +129,9 @@ def test_search_inverts_without_gradients() -> None:
     assert split.sum() > 20
     assert ((guess - v).abs() <= 0.02)[losing].float().mean().item() >= 0.9
     v, out = _truth()
-    inv = observers.make("inversion", context={"mechanism": SoftmaxAuction(2, 2), "prior": PRIOR}, solver="search", iterations=300)
+    inv = observers.make(
+        "inversion", context={"mechanism": SoftmaxAuction(2, 2), "prior": PRIOR}, solver="search", iterations=300
+    )
     guess = inv.reconstruct(out.allocation, out.payments, generator=torch.Generator().manual_seed(1))
     assert ((guess - v).abs() <= 0.02).float().mean().item() >= 0.9
 
@@ -128,12 +154,21 @@ def test_observer_plays_in_the_environment() -> None:
 
     import auction_env
 
-    env = auction_env.parallel_env(n_bidders=2, n_items=2, mechanism={"name": "regretnet", "params": {"checkpoint": "2x2"}}, observer={}, rounds=5)
+    env = auction_env.parallel_env(
+        n_bidders=2, n_items=2, mechanism={"name": "regretnet", "params": {"checkpoint": "2x2"}}, observer={}, rounds=5
+    )
     obs, _ = env.reset(seed=0)
-    inv = observers.make("inversion", context={"mechanism": env.mechanism, "prior": env.prior}, iterations=30, restarts=2, candidates=32)
+    inv = observers.make(
+        "inversion", context={"mechanism": env.mechanism, "prior": env.prior}, iterations=30, restarts=2, candidates=32
+    )
     rewards = []
     while env.agents:
-        guess = inv.act(torch.from_numpy(obs["observer"]).unsqueeze(0), n_bidders=2, n_items=2, generator=torch.Generator().manual_seed(0))[0]
+        guess = inv.act(
+            torch.from_numpy(obs["observer"]).unsqueeze(0),
+            n_bidders=2,
+            n_items=2,
+            generator=torch.Generator().manual_seed(0),
+        )[0]
         actions = {a: o[:-2] for a, o in obs.items() if a != "observer"}
         obs, reward, _, _, infos = env.step({**actions, "observer": guess.numpy()})
         rewards.append(reward["observer"])
@@ -150,7 +185,9 @@ def test_naive_myerson_guessing_respects_lemma_a1(n: int) -> None:
     gen = torch.Generator().manual_seed(n)
     v = prior.sample(20_000, gen)
     out = mechanisms.make("myerson", context={"prior": prior}).run(v, generator=gen)
-    guess = observers.make("myerson_naive", context={"prior": prior}).reconstruct(out.allocation, out.payments, item_payments=out.item_payments)
+    guess = observers.make("myerson_naive", context={"prior": prior}).reconstruct(
+        out.allocation, out.payments, item_payments=out.item_payments
+    )
     assert score_reconstruction(guess, v).recovery_rate >= naive_accuracy_bound(n, 0.5)
 
 
@@ -159,7 +196,9 @@ def test_intelligent_myerson_guess_on_hand_cases() -> None:
     prior = mechanisms.make_prior(2, 3)
     bids = torch.tensor([[[0.2, 0.7, 0.9], [0.1, 0.3, 0.6]]])
     out = mechanisms.make("myerson", context={"prior": prior}).run(bids)
-    guess = observers.make("myerson_intelligent", context={"prior": prior}).reconstruct(out.allocation, out.payments, item_payments=out.item_payments)
+    guess = observers.make("myerson_intelligent", context={"prior": prior}).reconstruct(
+        out.allocation, out.payments, item_payments=out.item_payments
+    )
     expected = torch.tensor([[[0.25, 0.75, 0.8], [0.25, 0.25, 0.6]]])
     assert torch.allclose(guess, expected)
     # Without per-item payments, bidder 0's total (0.5 + 0.6) is split over its two items.

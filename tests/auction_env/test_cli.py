@@ -13,7 +13,9 @@ from auction_env.cli import main
 
 def test_run_prints_summary_and_writes_files(tmp_path, capsys):
     """`run` exits 0, prints the summary table and writes summary.json."""
-    code = main(["run", "quickstart", "--out", str(tmp_path), "--episodes", "20", "--regret-profiles", "8", "--no-progress"])
+    code = main(
+        ["run", "quickstart", "--out", str(tmp_path), "--episodes", "20", "--regret-profiles", "8", "--no-progress"]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "revenue" in out and "regretnet" in out and "regret " in out
@@ -73,6 +75,7 @@ def test_argparse_errors_exit_2(capsys):
     assert main(["run", "quickstart", "--episodes", "0"]) == 2
 
 
+@pytest.mark.slow
 def test_python_dash_m_entry_point(tmp_path):
     """`python -m auction_env` is the CLI, with the same exit codes."""
     ok = subprocess.run([sys.executable, "-m", "auction_env", "list", "mechanisms"], capture_output=True, text=True)

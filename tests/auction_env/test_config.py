@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from auction_env.catalog import load_scenario
-from mechanisms.common.errors import ConfigError
 from auction_env.setting import validate_scenario
+from mechanisms.common.errors import ConfigError
 
 
 def check(tmp_path: Path, text: str) -> str:
@@ -27,18 +27,36 @@ def check(tmp_path: Path, text: str) -> str:
     "text, expected",
     [
         ("envv: {}\n", "envv: unknown key. Did you mean 'env'?"),
-        ("agents:\n  - policy: truthful\n  - {policy: shading, parms: {}}\n", "agents[1].parms: unknown key. Did you mean 'params'?"),
+        (
+            "agents:\n  - policy: truthful\n  - {policy: shading, parms: {}}\n",
+            "agents[1].parms: unknown key. Did you mean 'params'?",
+        ),
         ("env: {n_bidders: two}\n", "env.n_bidders: input should be a valid integer, got 'two'"),
         ("env: {n_items: 0}\n", "env.n_items: input should be greater than or equal to 1"),
         ("run: {episodes: -5}\n", "run.episodes: input should be greater than or equal to 1"),
         ("env: {mechanism: myersn}\n", "env.mechanism.name: Unknown mechanism 'myersn'. Did you mean 'myerson'?"),
-        ("env: {mechanism: {name: second_price, params: {reserv: 0.1}}}\n", "env.mechanism.params.reserv: unknown parameter"),
-        ("env: {mechanism: {name: second_price, params: {reserve: -1}}}\n", "env.mechanism: mechanism 'second_price': reserve must be finite and >= 0"),
-        ("env: {prior: {type: uniform, hihg: 2}}\n", "env.prior.hihg: unknown parameter for prior 'uniform'. Did you mean 'high'?"),
+        (
+            "env: {mechanism: {name: second_price, params: {reserv: 0.1}}}\n",
+            "env.mechanism.params.reserv: unknown parameter",
+        ),
+        (
+            "env: {mechanism: {name: second_price, params: {reserve: -1}}}\n",
+            "env.mechanism: mechanism 'second_price': reserve must be finite and >= 0",
+        ),
+        (
+            "env: {prior: {type: uniform, hihg: 2}}\n",
+            "env.prior.hihg: unknown parameter for prior 'uniform'. Did you mean 'high'?",
+        ),
         ("env: {prior: {type: gaussian}}\n", "env.prior.type: Unknown prior 'gaussian'"),
         ("env: {prior: {high: {per_bidder: [1, 2, 3]}}}\n", "high.per_bidder: expected 2 numbers, got 3"),
-        ("env: {participation: {model: independent, p: 1.5}}\n", "env.participation: participation model 'independent': p: probabilities must lie in [0, 1]"),
-        ("env: {participation: {model: profiles, profiles: [[1, 1]], probs: [0.5]}}\n", "must lie in [0, 1] and sum to 1"),
+        (
+            "env: {participation: {model: independent, p: 1.5}}\n",
+            "env.participation: participation model 'independent': p: probabilities must lie in [0, 1]",
+        ),
+        (
+            "env: {participation: {model: profiles, profiles: [[1, 1]], probs: [0.5]}}\n",
+            "must lie in [0, 1] and sum to 1",
+        ),
         ("agents: [{policy: truthfull}]\n", "agents[0].policy: Unknown agent 'truthfull'. Did you mean 'truthful'?"),
         ("agents: [{policy: truthful, bidders: [0]}]\n", "agents: no policy for bidder(s) [1]"),
         ("agents: [{policy: truthful, bidders: [0, 5]}]\n", "agents[0].bidders: bidder 5 does not exist"),

@@ -7,7 +7,16 @@ import pytest
 import torch
 
 import mechanisms
-from auction_env.credible import BroadcastLog, CommitmentError, audit_round, check_own_commitments, commit, draw_audits, open_commitment, verify
+from auction_env.credible import (
+    BroadcastLog,
+    CommitmentError,
+    audit_round,
+    check_own_commitments,
+    commit,
+    draw_audits,
+    open_commitment,
+    verify,
+)
 from auction_env.credible.commitments import Opening, canonical_bytes, decode
 
 PRIOR = mechanisms.make_prior(2, 2)
@@ -51,8 +60,16 @@ def test_any_tampering_is_detected() -> None:
         open_commitment(c, Opening(b"short", o.payload))
 
 
-@pytest.mark.parametrize("name,params", [("second_price", {}), ("myerson", {}), ("regretnet", {"checkpoint": "2x2", "noise_std": 0.5}),
-                                         ("lottery_ama", {"menu_size": 16}), ("certnet", {"ir": "penalty"})])
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("second_price", {}),
+        ("myerson", {}),
+        ("regretnet", {"checkpoint": "2x2", "noise_std": 0.5}),
+        ("lottery_ama", {"menu_size": 16}),
+        ("certnet", {"ir": "penalty"}),
+    ],
+)
 def test_verify_accepts_honest_and_rejects_deviating_outcomes(name: str, params: dict) -> None:
     """Definition 4.1: the published mechanism's outcome verifies; any other outcome does not."""
     mech = mechanisms.make(name, context={"prior": PRIOR, "n_bidders": 2, "n_items": 2}, **params)
@@ -69,7 +86,9 @@ def test_verify_accepts_honest_and_rejects_deviating_outcomes(name: str, params:
 
 def test_audit_round_end_to_end_and_bidders_verifier() -> None:
     """A logged honest round passes the audit; a swapped bid opening or a wrong seed is caught."""
-    mech = mechanisms.make("regretnet", context={"prior": PRIOR, "n_bidders": 2, "n_items": 2}, checkpoint="2x2", noise_std=0.3)
+    mech = mechanisms.make(
+        "regretnet", context={"prior": PRIOR, "n_bidders": 2, "n_items": 2}, checkpoint="2x2", noise_std=0.3
+    )
     log = BroadcastLog()
     bids = {"bidder_0": np.array([0.3, 0.8]), "bidder_1": np.array([0.6, 0.1])}
     openings = {}
@@ -77,7 +96,10 @@ def test_audit_round_end_to_end_and_bidders_verifier() -> None:
         c, openings[name] = commit(bid)
         log.publish(0, name, "bid", c)
     with torch.inference_mode():
-        out = mech.run(torch.tensor(np.stack(list(bids.values())), dtype=torch.float32).unsqueeze(0), generator=torch.Generator().manual_seed(7))
+        out = mech.run(
+            torch.tensor(np.stack(list(bids.values())), dtype=torch.float32).unsqueeze(0),
+            generator=torch.Generator().manual_seed(7),
+        )
     outcome = {"allocation": out.allocation[0].numpy(), "payments": out.payments[0].numpy(), "noise_seed": 7}
     outcome_openings = {}
     for kind, value in outcome.items():

@@ -11,6 +11,7 @@ from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
 import auction_env
 from auction_env.envs.credible import env as aec_env
 
+
 @pytest.fixture(autouse=True)
 def _quiet():
     with warnings.catch_warnings():
@@ -20,8 +21,10 @@ def _quiet():
 
 SETTINGS = {
     "second_price": dict(mechanism="second_price"),
-    "regretnet_noise_participation": dict(mechanism={"name": "regretnet", "params": {"checkpoint": "2x2", "noise_std": 0.2}},
-                                          participation={"model": "independent", "p": 0.7}),
+    "regretnet_noise_participation": dict(
+        mechanism={"name": "regretnet", "params": {"checkpoint": "2x2", "noise_std": 0.2}},
+        participation={"model": "independent", "p": 0.7},
+    ),
     "myerson_shill": dict(mechanism="myerson", credible={"deviation": "shill_bid", "penalty": 1.0, "audits": 2}),
 }
 
@@ -82,7 +85,9 @@ def test_bidders_get_the_announced_outcome_and_absent_bidders_nothing() -> None:
 def test_commitments_are_logged_and_bad_config_rejected() -> None:
     env, _, _ = _play(0, rounds=3)
     kinds = {(e.party, e.kind) for e in env.log.round(2)}
-    assert ("bidder_0", "bid") in kinds and ("auctioneer", "allocation") in kinds and ("auctioneer", "noise_seed") in kinds
+    assert (
+        ("bidder_0", "bid") in kinds and ("auctioneer", "allocation") in kinds and ("auctioneer", "noise_seed") in kinds
+    )
     with pytest.raises(ValueError, match="deviation"):
         auction_env.make("credible_v0", credible={"deviation": "bribe"})
     with pytest.raises(ValueError, match="audits"):

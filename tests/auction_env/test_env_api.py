@@ -15,11 +15,24 @@ CONFIGS = {
     "1x1": dict(n_bidders=1, n_items=1),
     "2x2-myerson": dict(n_bidders=2, n_items=2, mechanism="myerson"),
     "3x5-second-price": dict(n_bidders=3, n_items=5, mechanism={"name": "second_price", "params": {"reserve": 0.1}}),
-    "asymmetric": dict(n_bidders=2, n_items=3, prior={"type": "uniform", "low": {"per_item": [0, 0.5, 1]}, "high": [[1, 2, 3], [2, 2, 2]]}),
+    "asymmetric": dict(
+        n_bidders=2,
+        n_items=3,
+        prior={"type": "uniform", "low": {"per_item": [0, 0.5, 1]}, "high": [[1, 2, 3], [2, 2, 2]]},
+    ),
     "participation": dict(n_bidders=3, n_items=2, participation={"model": "independent", "p": [0.9, 0.5, 0.2]}),
-    "first-price-profiles": dict(n_bidders=2, n_items=2, mechanism="first_price", participation={"model": "profiles", "profiles": [[1, 1], [1, 0]], "probs": [0.5, 0.5]}),
-    "observer-regretnet": dict(n_bidders=2, n_items=2, mechanism={"name": "regretnet", "params": {"checkpoint": "2x2"}}, observer={}),
-    "observer-with-bids-asymmetric": dict(n_bidders=3, n_items=2, prior={"type": "uniform", "high": {"per_bidder": [1, 2, 3]}}, observer={"bidder": 1}),
+    "first-price-profiles": dict(
+        n_bidders=2,
+        n_items=2,
+        mechanism="first_price",
+        participation={"model": "profiles", "profiles": [[1, 1], [1, 0]], "probs": [0.5, 0.5]},
+    ),
+    "observer-regretnet": dict(
+        n_bidders=2, n_items=2, mechanism={"name": "regretnet", "params": {"checkpoint": "2x2"}}, observer={}
+    ),
+    "observer-with-bids-asymmetric": dict(
+        n_bidders=3, n_items=2, prior={"type": "uniform", "high": {"per_bidder": [1, 2, 3]}}, observer={"bidder": 1}
+    ),
 }
 ENV_IDS = env_registry.available()
 
@@ -135,7 +148,13 @@ def test_reward_is_utility_and_infos_hold_outcome():
 
 def test_absent_bidder_action_ignored_and_reward_zero():
     """An absent bidder's bid does not matter: it gets nothing, pays nothing, earns 0."""
-    env = auction_env.parallel_env(n_bidders=2, n_items=1, mechanism="first_price", rounds=200, participation={"model": "independent", "p": [0.5, 1.0]})
+    env = auction_env.parallel_env(
+        n_bidders=2,
+        n_items=1,
+        mechanism="first_price",
+        rounds=200,
+        participation={"model": "independent", "p": [0.5, 1.0]},
+    )
     obs, _ = env.reset(seed=0)
     absent = 0
     while env.agents:
@@ -178,7 +197,9 @@ def test_missing_or_unknown_agent_in_actions():
 
 def test_out_of_range_bids_are_clipped_to_action_space():
     """Bids above the upper support or below zero are clipped before the mechanism sees them."""
-    env = auction_env.parallel_env(n_bidders=2, n_items=2, mechanism="first_price", prior={"high": {"per_bidder": [1.0, 2.0]}})
+    env = auction_env.parallel_env(
+        n_bidders=2, n_items=2, mechanism="first_price", prior={"high": {"per_bidder": [1.0, 2.0]}}
+    )
     env.reset(seed=0)
     env.step({"bidder_0": [5.0, -1.0], "bidder_1": [5.0, -3.0]})
     np.testing.assert_allclose(env.last_round.bids[0].numpy(), [[1.0, 0.0], [2.0, 0.0]])

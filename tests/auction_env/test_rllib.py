@@ -12,6 +12,8 @@ pytest.importorskip("ray.rllib")
 
 from auction_env.rllib import bid_function, policy_mapping, ppo_config
 
+pytestmark = pytest.mark.rllib
+
 
 def test_policy_mapping_shares_or_separates():
     """Shared: every bidder maps to one policy; per-bidder: each to its own."""
@@ -29,10 +31,18 @@ def test_per_bidder_policies_train_one_iteration():
     """The algorithm builds on the registered env with one policy per bidder and trains an iteration."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"))
+    ray.init(
+        num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp")
+    )
     try:
-        config = ppo_config({"n_bidders": 2, "n_items": 2, "mechanism": "second_price", "rounds": 5}, shared=False, env_runners=0,
-                            train_batch_size_per_learner=100, minibatch_size=50, num_epochs=1)
+        config = ppo_config(
+            {"n_bidders": 2, "n_items": 2, "mechanism": "second_price", "rounds": 5},
+            shared=False,
+            env_runners=0,
+            train_batch_size_per_learner=100,
+            minibatch_size=50,
+            num_epochs=1,
+        )
         algo = config.build_algo()
         result = algo.train()
         assert result["env_runners"]["num_env_steps_sampled_lifetime"] >= 100

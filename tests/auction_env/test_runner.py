@@ -14,8 +14,13 @@ from auction_env.catalog import load_scenario, shipped_scenarios
 from auction_env.runner import run_scenario
 from auction_env.setting import validate_scenario
 
+# the sweeps play every cell: seconds to a minute each
+SLOW_SCENARIOS = {"sweep_scaling", "sweep_bidders"}
 
-@pytest.mark.parametrize("name", shipped_scenarios())
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_SCENARIOS else n for n in shipped_scenarios()]
+)
 def test_shipped_scenario_validates_and_runs_briefly(name, tmp_path):
     """Every shipped scenario validates and runs a few episodes, writing its files."""
     scenario = load_scenario(name)
@@ -57,6 +62,7 @@ def test_batch_size_splits_episodes_exactly():
     assert summary["rounds"] == 30
 
 
+@pytest.mark.slow
 def test_sweep_csv_has_one_row_per_cell(tmp_path):
     """sweep.csv holds a header and one row per cell with the grid values and metrics."""
     run_scenario("sweep_bidders", out=tmp_path, episodes=10, progress=False)
@@ -101,5 +107,9 @@ def test_summary_reports_regret_when_asked():
     summary = run_scenario(data, progress=False, write=False).summary
     assert summary["regret_mean"] > 0.05 and "default" in summary["regret_protocol"]
     assert len(summary["regret_per_bidder"]) == 2
-    truthful = run_scenario({"env": {"mechanism": "myerson"}, "run": {"episodes": 20, "regret": {"profiles": 100}}}, progress=False, write=False).summary
+    truthful = run_scenario(
+        {"env": {"mechanism": "myerson"}, "run": {"episodes": 20, "regret": {"profiles": 100}}},
+        progress=False,
+        write=False,
+    ).summary
     assert truthful["regret_max"] < 1e-6

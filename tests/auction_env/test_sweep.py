@@ -18,14 +18,19 @@ import pytest
 import yaml
 
 from auction_env.cli import main
-from mechanisms.common.errors import ConfigError
 from auction_env.runner import run_scenario
+from mechanisms.common.errors import ConfigError
 
 
 def sweep_file(folder: Path, *, episodes: int = 2000, reserves=(0.0, 0.1, 0.2), seeds=(0, 1)) -> Path:
     scenario = {
         "name": "tiny_sweep",
-        "env": {"n_bidders": 2, "n_items": 2, "mechanism": {"name": "second_price", "params": {"reserve": 0.0}}, "rounds": 5},
+        "env": {
+            "n_bidders": 2,
+            "n_items": 2,
+            "mechanism": {"name": "second_price", "params": {"reserve": 0.0}},
+            "rounds": 5,
+        },
         "agents": [{"policy": "truthful"}],
         "run": {"episodes": episodes, "seed": 0},
         "sweep": {"grid": {"env.mechanism.params.reserve": list(reserves)}, "seeds": list(seeds)},
@@ -40,6 +45,7 @@ def comparable(rows):
     return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in rows]
 
 
+@pytest.mark.slow
 def test_local_pool_and_in_process_give_the_same_rows(tmp_path):
     """A process pool of 2 workers and the in-process run give identical rows, in cell order."""
     path = sweep_file(tmp_path)
@@ -88,7 +94,9 @@ def test_out_folder_of_another_sweep_is_refused(tmp_path):
 def test_ray_backend_without_ray_says_how_to_install(tmp_path, monkeypatch, capsys):
     """--backend ray without Ray installed: exit 2 and one line with the install command."""
     monkeypatch.setitem(sys.modules, "ray", None)
-    assert main(["run", str(sweep_file(tmp_path)), "--backend", "ray", "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    assert (
+        main(["run", str(sweep_file(tmp_path)), "--backend", "ray", "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    )
     err = capsys.readouterr().err.strip()
     assert "pip install 'auction-env[distributed]'" in err and len(err.splitlines()) == 1
 
@@ -108,9 +116,27 @@ def ray_head():
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "HOME": str(folder), "RAY_USAGE_STATS_ENABLED": "0"}
     ray_cli = Path(sys.executable).with_name("ray")
     head = subprocess.Popen(
-        [str(ray_cli), "start", "--head", "--block", "--port", str(port), "--node-ip-address", "127.0.0.1", "--num-cpus", "2",
-         "--temp-dir", str(folder / "t"), "--include-dashboard", "false", "--disable-usage-stats"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(ray_cli),
+            "start",
+            "--head",
+            "--block",
+            "--port",
+            str(port),
+            "--node-ip-address",
+            "127.0.0.1",
+            "--num-cpus",
+            "2",
+            "--temp-dir",
+            str(folder / "t"),
+            "--include-dashboard",
+            "false",
+            "--disable-usage-stats",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         address = f"127.0.0.1:{port}"
@@ -138,14 +164,30 @@ def ray_head():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.distributed
 def test_ray_cluster_sweep_survives_a_kill_and_resumes(tmp_path, ray_head):
     """A sweep on a loopback Ray head, killed halfway and rerun, ends with every row exactly once,
     equal to the local backend's rows."""
     address, env = ray_head
     path = sweep_file(tmp_path, episodes=60_000, reserves=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25), seeds=(0, 1))
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "auction_env", "run", str(path), "--backend", "ray", "--address", address, "--out", str(out), "--no-progress"]
-    run = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "auction_env",
+        "run",
+        str(path),
+        "--backend",
+        "ray",
+        "--address",
+        address,
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    run = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.time() + 120
     while time.time() < deadline and len(list((out / "cells").glob("cell-*.json"))) < 3 and run.poll() is None:
         time.sleep(0.2)

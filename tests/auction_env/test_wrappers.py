@@ -21,12 +21,23 @@ TINY_PPO = {"n_steps": 32, "batch_size": 64, "n_epochs": 2}
 
 CONFIGS = {
     "myerson_2x2": {"n_bidders": 2, "n_items": 2, "mechanism": "myerson"},
-    "regretnet_2x2": {"n_bidders": 2, "n_items": 2, "mechanism": {"name": "regretnet", "params": {"checkpoint": "2x2"}}},
+    "regretnet_2x2": {
+        "n_bidders": 2,
+        "n_items": 2,
+        "mechanism": {"name": "regretnet", "params": {"checkpoint": "2x2"}},
+    },
     "first_price_3x1_participation": {
-        "n_bidders": 3, "n_items": 1, "mechanism": "first_price",
+        "n_bidders": 3,
+        "n_items": 1,
+        "mechanism": "first_price",
         "participation": {"model": "independent", "p": 0.7},
     },
-    "asymmetric": {"n_bidders": 2, "n_items": 3, "mechanism": "second_price", "prior": {"type": "uniform", "high": {"per_bidder": [1.0, 2.0]}}},
+    "asymmetric": {
+        "n_bidders": 2,
+        "n_items": 3,
+        "mechanism": "second_price",
+        "prior": {"type": "uniform", "high": {"per_bidder": [1.0, 2.0]}},
+    },
 }
 
 
@@ -40,6 +51,7 @@ def test_check_env(name: str) -> None:
 
 def test_single_learner_is_seeded_and_truncates() -> None:
     """Same seed, same trajectory; the episode truncates after `rounds` steps."""
+
     def trajectory(seed: int) -> list:
         env = SingleLearnerEnv(rounds=300, opponents="random", **CONFIGS["myerson_2x2"])
         env.action_space.seed(0)
@@ -101,7 +113,13 @@ def test_tiny_ppo_is_reproducible() -> None:
     """A few hundred PPO steps on the vector env run, and a seeded rerun gives identical weights."""
     runs = []
     for _ in range(2):
-        venv = AuctionVecEnv(8, n_bidders=2, n_items=1, mechanism="first_price", opponents={"policy": "shading", "params": {"factor": 0.5}})
+        venv = AuctionVecEnv(
+            8,
+            n_bidders=2,
+            n_items=1,
+            mechanism="first_price",
+            opponents={"policy": "shading", "params": {"factor": 0.5}},
+        )
         model = PPO("MlpPolicy", venv, seed=3, device="cpu", **TINY_PPO)
         model.learn(512)
         runs.append(_ppo_params(model))
@@ -128,8 +146,23 @@ def test_shared_policy_needs_identical_bidders() -> None:
 def test_train_bidder_cli_and_sb3_policy(tmp_path) -> None:
     """train-bidder writes model, curve and plots; the sb3 policy plays the model in a scenario."""
     out = tmp_path / "ppo"
-    code = main(["train-bidder", "first_price_rl", "--steps", "512", "--n-envs", "8", "--out", str(out), "--eval-rounds", "2000",
-                 "--algo-kwargs", json.dumps(TINY_PPO), "--no-progress"])
+    code = main(
+        [
+            "train-bidder",
+            "first_price_rl",
+            "--steps",
+            "512",
+            "--n-envs",
+            "8",
+            "--out",
+            str(out),
+            "--eval-rounds",
+            "2000",
+            "--algo-kwargs",
+            json.dumps(TINY_PPO),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     for name in ("model.zip", "curve.csv", "curve.png", "bids.png", "summary.json"):
         assert (out / name).stat().st_size > 0
@@ -137,7 +170,10 @@ def test_train_bidder_cli_and_sb3_policy(tmp_path) -> None:
     assert summary["steps"] == 512 and len(summary["slope"]) == 1
     scenario = {
         "env": {"n_bidders": 2, "n_items": 1, "mechanism": "first_price", "rounds": 5},
-        "agents": [{"policy": "sb3", "params": {"path": str(out / "model.zip"), "algo": "PPO"}, "bidders": [0]}, {"policy": "truthful"}],
+        "agents": [
+            {"policy": "sb3", "params": {"path": str(out / "model.zip"), "algo": "PPO"}, "bidders": [0]},
+            {"policy": "truthful"},
+        ],
         "run": {"episodes": 200},
     }
     result = run_scenario(scenario, write=False, progress=False)
@@ -158,10 +194,15 @@ def test_sb3_policy_bad_path_and_bad_kwargs(tmp_path, capsys) -> None:
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.parametrize("mechanism", [CONFIGS["regretnet_2x2"]["mechanism"], {"name": "regretnet", "params": {"checkpoint": "2x2", "noise_std": 0.3}}])
+@pytest.mark.parametrize(
+    "mechanism",
+    [CONFIGS["regretnet_2x2"]["mechanism"], {"name": "regretnet", "params": {"checkpoint": "2x2", "noise_std": 0.3}}],
+)
 def test_single_learner_rewards_match_the_core(mechanism) -> None:
     """Each step's reward is the learner's utility from AuctionCore.resolve on the same bids (NumPy and torch paths)."""
-    env = SingleLearnerEnv(n_bidders=2, n_items=2, mechanism=mechanism, participation={"model": "independent", "p": 0.6}, rounds=50)
+    env = SingleLearnerEnv(
+        n_bidders=2, n_items=2, mechanism=mechanism, participation={"model": "independent", "p": 0.6}, rounds=50
+    )
     env.reset(seed=3)
     rng = np.random.default_rng(0)
     for _ in range(50):
@@ -169,7 +210,9 @@ def test_single_learner_rewards_match_the_core(mechanism) -> None:
         obs, reward, _, _, info = env.step(rng.uniform(-1, 1, 2).astype(np.float32))
         bids = torch.from_numpy(env._last["bids"]).unsqueeze(0)
         if mechanism.get("params", {}).get("noise_std"):
-            assert np.isclose(reward, env._last["values"][0] @ env._last["allocation"][0] - env._last["payments"][0], atol=1e-6)
+            assert np.isclose(
+                reward, env._last["values"][0] @ env._last["allocation"][0] - env._last["payments"][0], atol=1e-6
+            )
             continue
         with torch.inference_mode():
             ref = env.setup.setting.core.resolve(env._vals[k : k + 1], env._part[k : k + 1], bids, None, check=False)
@@ -178,8 +221,14 @@ def test_single_learner_rewards_match_the_core(mechanism) -> None:
 
 def test_auctioneer_seat_through_single_learner_env() -> None:
     """SingleLearnerEnv(learner="auctioneer") passes check_env; a deviator is caught when every round is audited."""
-    env = SingleLearnerEnv(learner="auctioneer", n_bidders=2, n_items=2, mechanism="second_price", rounds=8,
-                           credible={"penalty": 50.0, "audits": 8})
+    env = SingleLearnerEnv(
+        learner="auctioneer",
+        n_bidders=2,
+        n_items=2,
+        mechanism="second_price",
+        rounds=8,
+        credible={"penalty": 50.0, "audits": 8},
+    )
     gym_check_env(env, skip_render_check=True)
     sb3_check_env(env, warn=True)
     obs, _ = env.reset(seed=0)

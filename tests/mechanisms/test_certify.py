@@ -17,6 +17,8 @@ from mechanisms.certify import CertificationError, Certifier, network_bounds
 from mechanisms.learned.certnet import sparsemax
 from mechanisms.training.loop import load_training_config, train
 
+pytestmark = pytest.mark.solver
+
 
 def projection(x: np.ndarray) -> np.ndarray:
     """Reference Euclidean projection onto the simplex, by bisection on the threshold."""
@@ -30,7 +32,9 @@ def projection(x: np.ndarray) -> np.ndarray:
 def certnet(n: int, m: int, ir: str, hidden: int = 16, layers: int = 2, seed: int = 0):
     torch.manual_seed(seed)  # test-only: a fixed random network
     prior = mechanisms.make_prior(n, m)
-    net = mechanisms.make("certnet", context={"prior": prior, "n_bidders": n, "n_items": m}, hidden=hidden, layers=layers, ir=ir)
+    net = mechanisms.make(
+        "certnet", context={"prior": prior, "n_bidders": n, "n_items": m}, hidden=hidden, layers=layers, ir=ir
+    )
     return net.eval(), prior
 
 
@@ -139,7 +143,10 @@ def test_split_certificate_equals_the_single_mip(ir):
         a, b = whole.certify(v, 1), split.certify(v, 1)
         assert a.certified and b.certified and a.boxes == 1 and b.boxes > 1
         assert b.regret == pytest.approx(a.regret, abs=split.tolerance + 1e-9)  # both within tolerance of the maximum
-        assert b.regret_upper_bound >= max(a.regret, b.regret) and b.regret_upper_bound - b.regret <= split.tolerance + 1e-12
+        assert (
+            b.regret_upper_bound >= max(a.regret, b.regret)
+            and b.regret_upper_bound - b.regret <= split.tolerance + 1e-12
+        )
         assert b.network_utility == pytest.approx(b.truthful_utility + b.regret, abs=1e-9)
 
 
@@ -193,17 +200,29 @@ def test_solver_messages_are_silenced_and_stderr_restored(capfd):
 @pytest.fixture(scope="module")
 def trained_1x2(tmp_path_factory):
     """A 1x2 certnet trained for a few hundred iterations (card path)."""
-    config = {"name": "tiny_certnet", "setting": {"n_bidders": 1, "n_items": 2},
-              "mechanism": {"name": "certnet", "params": {"hidden": 16, "layers": 2}},
-              "trainer": {"name": "regretnet", "params": {"batch_size": 256, "misreport_inits": 1, "misreport_steps": 10, "relu_stability": 0.01}},
-              "iterations": 300, "dataset_size": 4096, "log_every": 100, "save_every": 300, "evaluation": None}
+    config = {
+        "name": "tiny_certnet",
+        "setting": {"n_bidders": 1, "n_items": 2},
+        "mechanism": {"name": "certnet", "params": {"hidden": 16, "layers": 2}},
+        "trainer": {
+            "name": "regretnet",
+            "params": {"batch_size": 256, "misreport_inits": 1, "misreport_steps": 10, "relu_stability": 0.01},
+        },
+        "iterations": 300,
+        "dataset_size": 4096,
+        "log_every": 100,
+        "save_every": 300,
+        "evaluation": None,
+    }
     return train(load_training_config(config), tmp_path_factory.mktemp("certnet") / "run", progress=False)
 
 
 def test_certificate_of_a_trained_1x2_model_equals_grid_search(trained_1x2):
     """A certnet trained for a few hundred iterations: certificate = fine grid search."""
     prior = mechanisms.make_prior(1, 2)
-    net = mechanisms.make("certnet", context={"prior": prior, "n_bidders": 1, "n_items": 2}, checkpoint=str(trained_1x2))
+    net = mechanisms.make(
+        "certnet", context={"prior": prior, "n_bidders": 1, "n_items": 2}, checkpoint=str(trained_1x2)
+    )
     with torch.no_grad():
         revenue = net.run(prior.sample(2000, torch.Generator().manual_seed(0))).payments.sum(-1).mean()
     assert revenue > 0.3  # it learned to sell
@@ -229,9 +248,14 @@ def test_solver_error_is_reported_not_certified(monkeypatch):
     from mechanisms.certify import Program
 
     class FailingModel:
-        def setParam(self, *args): pass
-        def setObjlimit(self, *args): pass
-        def optimize(self): raise Exception("SCIP: error in LP solver!")
+        def setParam(self, *args):
+            pass
+
+        def setObjlimit(self, *args):
+            pass
+
+        def optimize(self):
+            raise Exception("SCIP: error in LP solver!")
 
     net, prior = certnet(1, 2, "penalty")
     cert = Certifier(net, prior, split_binaries=None)
@@ -265,14 +289,36 @@ def test_only_certnets_are_certified():
 
 def test_certify_cli_writes_certificates(trained_1x2, tmp_path, capsys):
     """`auction-env certify` writes certificates.csv and summary.json; a non-certnet exits 2."""
-    assert main(["certify", str(trained_1x2), "--profiles", "3", "--out", str(tmp_path / "out"), "--attacks", "weak", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "certify",
+                str(trained_1x2),
+                "--profiles",
+                "3",
+                "--out",
+                str(tmp_path / "out"),
+                "--attacks",
+                "weak",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["per_bidder"][0]["certificates"] == 3 and summary["tolerance"] == 1e-6
     assert len((tmp_path / "out" / "certificates.csv").read_text().splitlines()) == 4
     assert main(["certify", "regretnet_2x2", "--profiles", "1", "--out", str(tmp_path / "bad")]) == 2
     assert "only certnet" in capsys.readouterr().err
-    assert main(["certify", str(trained_1x2), "--profiles", "1", "--split-binaries", "lots", "--out", str(tmp_path / "bad")]) == 2
+    assert (
+        main(
+            ["certify", str(trained_1x2), "--profiles", "1", "--split-binaries", "lots", "--out", str(tmp_path / "bad")]
+        )
+        == 2
+    )
     assert "--split-binaries" in capsys.readouterr().err
-    assert main(["certify", str(trained_1x2), "--profiles", "1", "--tolerance", "-1", "--out", str(tmp_path / "bad")]) == 2
+    assert (
+        main(["certify", str(trained_1x2), "--profiles", "1", "--tolerance", "-1", "--out", str(tmp_path / "bad")]) == 2
+    )
     assert "--tolerance" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()

@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 import yaml
 
 import mechanisms
+
+pytestmark = pytest.mark.distributed
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]  # a free local port
 HELPER = Path(__file__).parent / "helpers" / "ddp_replicas.py"
@@ -32,12 +35,21 @@ def test_replicas_stay_identical_on_different_shards(tmp_path):
 def test_torchrun_train_writes_a_checkpoint_and_resumes(tmp_path):
     """`torchrun --nproc_per_node=2 -m auction_env train` trains, resumes from last.pt, and writes a
     checkpoint (rank 0 only) that loads and runs."""
-    config = {"name": "tiny_ddp", "setting": {"n_bidders": 2, "n_items": 2},
-              "mechanism": {"name": "regretnet", "params": {"hidden": 16, "layers": 2}},
-              "trainer": {"name": "regretnet", "params": {"batch_size": 64, "misreport_inits": 1, "misreport_steps": 3}},
-              "iterations": 30, "dataset_size": 1024, "log_every": 10, "save_every": 10, "evaluation": {"profiles": 100, "protocol": "weak"}}
+    config = {
+        "name": "tiny_ddp",
+        "setting": {"n_bidders": 2, "n_items": 2},
+        "mechanism": {"name": "regretnet", "params": {"hidden": 16, "layers": 2}},
+        "trainer": {"name": "regretnet", "params": {"batch_size": 64, "misreport_inits": 1, "misreport_steps": 3}},
+        "iterations": 30,
+        "dataset_size": 1024,
+        "log_every": 10,
+        "save_every": 10,
+        "evaluation": {"profiles": 100, "protocol": "weak"},
+    }
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
-    first = _run(["-m", "auction_env", "train", "tiny.yaml", "--out", "out", "--iterations", "20", "--no-progress"], tmp_path)
+    first = _run(
+        ["-m", "auction_env", "train", "tiny.yaml", "--out", "out", "--iterations", "20", "--no-progress"], tmp_path
+    )
     assert first.returncode == 0, first.stderr[-2000:]
     second = _run(["-m", "auction_env", "train", "tiny.yaml", "--out", "out", "--no-progress"], tmp_path)
     assert second.returncode == 0, second.stderr[-2000:]
@@ -48,8 +60,11 @@ def test_torchrun_train_writes_a_checkpoint_and_resumes(tmp_path):
     assert len(state["ranks"]) == 2
     card = json.loads((tmp_path / "out" / "tiny_ddp.json").read_text())
     assert card["training"]["iterations"] == 30 and "2 processes" in card["training"]["hardware"]
-    net = mechanisms.make("regretnet", context={"prior": mechanisms.make_prior(2, 2), "n_bidders": 2, "n_items": 2},
-                          checkpoint=str(tmp_path / "out" / "tiny_ddp.json"))
+    net = mechanisms.make(
+        "regretnet",
+        context={"prior": mechanisms.make_prior(2, 2), "n_bidders": 2, "n_items": 2},
+        checkpoint=str(tmp_path / "out" / "tiny_ddp.json"),
+    )
     with torch.no_grad():
         out = net.run(torch.rand(8, 2, 2, generator=torch.Generator().manual_seed(0)))
     assert torch.all(out.allocation.sum(1) <= 1 + 1e-6)

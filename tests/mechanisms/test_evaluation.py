@@ -32,6 +32,7 @@ def test_first_price_has_large_regret():
     assert r.regret_max > 0.2
 
 
+@pytest.mark.slow
 def test_evaluator_finds_regret_of_a_learned_net_and_reports_protocol():
     """On an untrained network the default attack finds more regret than the weak one."""
     mech, prior = setting("regretnet")
@@ -42,6 +43,7 @@ def test_evaluator_finds_regret_of_a_learned_net_and_reports_protocol():
     assert "grid 41^2" in strong.protocol and "1000 steps" in weak.protocol
 
 
+@pytest.mark.slow
 def test_same_seed_same_result():
     """Evaluation is seeded: same seed, same numbers."""
     mech, prior = setting("regretnet")
@@ -66,6 +68,7 @@ def test_protocols_state_their_budget():
         assert proto.name in text and "start" in text
 
 
+@pytest.mark.slow
 def test_shipped_checkpoints_table(capsys):
     """`evaluate --shipped` evaluates every shipped checkpoint and prints one table row each."""
     from auction_env.cli import main
@@ -81,8 +84,8 @@ def test_shipped_checkpoints_table(capsys):
 def test_shipped_checkpoints_load_by_short_name_and_fit_their_setting():
     """Every shipped checkpoint loads by name, is IR on truthful bids (networks that learn IR through
     a penalty: mean violation below 5e-4, the paper reports < 2e-4), and refuses another size."""
-    from mechanisms.common.errors import CheckpointError
     from mechanisms import checkpoints
+    from mechanisms.common.errors import CheckpointError
     from mechanisms.learned.checkpoints import load_checkpoint
 
     for name in checkpoints.shipped():
@@ -94,7 +97,12 @@ def test_shipped_checkpoints_load_by_short_name_and_fit_their_setting():
         else:
             assert torch.all(utilities >= -1e-6), name
         other = mechanisms.make_prior(prior.n_bidders + 1, prior.n_items)
-        context = {"prior": other, "n_bidders": prior.n_bidders + 1, "n_items": prior.n_items, "valuation": card["setting"]["valuation"]}
+        context = {
+            "prior": other,
+            "n_bidders": prior.n_bidders + 1,
+            "n_items": prior.n_items,
+            "valuation": card["setting"]["valuation"],
+        }
         with pytest.raises(CheckpointError, match="is for"):
             mechanisms.make(card["mechanism"], context=context, checkpoint=name)
 
@@ -102,12 +110,20 @@ def test_shipped_checkpoints_load_by_short_name_and_fit_their_setting():
 def test_evaluation_breaks_down_by_participation_profile():
     """With a participation model, each profile's share, revenue and regret are reported and add up."""
     import mechanisms
-    from mechanisms.participation import registry as participation_models
     from mechanisms.evaluation import evaluate
+    from mechanisms.participation import registry as participation_models
 
     prior = mechanisms.make_prior(2, 2)
-    part = participation_models.make("profiles", context={"n_bidders": 2}, profiles=[[1, 1], [1, 0], [0, 1], [0, 0]], probs=[0.35, 0.15, 0.35, 0.15])
-    result = evaluate(mechanisms.make("myerson", context={"prior": prior}), prior, participation=part, profiles=20_000, protocol="weak")
+    part = participation_models.make(
+        "profiles", context={"n_bidders": 2}, profiles=[[1, 1], [1, 0], [0, 1], [0, 0]], probs=[0.35, 0.15, 0.35, 0.15]
+    )
+    result = evaluate(
+        mechanisms.make("myerson", context={"prior": prior}),
+        prior,
+        participation=part,
+        profiles=20_000,
+        protocol="weak",
+    )
     rows = {tuple(r["participation"]): r for r in result.per_participation}
     assert set(rows) == {(1, 1), (1, 0), (0, 1), (0, 0)}
     assert abs(rows[(1, 1)]["share"] - 0.35) < 0.03 and rows[(0, 0)]["revenue_mean"] == 0.0

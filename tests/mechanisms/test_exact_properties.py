@@ -23,7 +23,12 @@ def bid_profiles(draw):
 
 
 @settings(max_examples=150, deadline=None)
-@given(bids=bid_profiles(), name=st.sampled_from(["second_price", "first_price", "myerson"]), reserve=st.sampled_from([0.0, 0.3]), seed=st.integers(0, 2**16))
+@given(
+    bids=bid_profiles(),
+    name=st.sampled_from(["second_price", "first_price", "myerson"]),
+    reserve=st.sampled_from([0.0, 0.3]),
+    seed=st.integers(0, 2**16),
+)
 def test_allocations_are_feasible(bids, name, reserve, seed):
     """Allocations lie in [0, 1], each item goes to at most one bidder, payments are >= 0."""
     _, n, m = bids.shape
@@ -36,7 +41,9 @@ def test_allocations_are_feasible(bids, name, reserve, seed):
 
 
 @settings(max_examples=150, deadline=None)
-@given(bids=bid_profiles(), name=st.sampled_from(["second_price", "myerson", "first_price"]), seed=st.integers(0, 2**16))
+@given(
+    bids=bid_profiles(), name=st.sampled_from(["second_price", "myerson", "first_price"]), seed=st.integers(0, 2**16)
+)
 def test_truthful_bidders_have_non_negative_utility(bids, name, seed):
     """Bidding one's value never yields negative utility (individual rationality)."""
     _, n, m = bids.shape
@@ -46,7 +53,13 @@ def test_truthful_bidders_have_non_negative_utility(bids, name, seed):
 
 
 @settings(max_examples=60, deadline=None)
-@given(bids=bid_profiles(), name=st.sampled_from(["second_price", "myerson"]), bidder=st.integers(0, 3), item=st.integers(0, 4), lie=st.floats(0, 1, width=32))
+@given(
+    bids=bid_profiles(),
+    name=st.sampled_from(["second_price", "myerson"]),
+    bidder=st.integers(0, 3),
+    item=st.integers(0, 4),
+    lie=st.floats(0, 1, width=32),
+)
 def test_truthful_mechanisms_resist_a_single_misreport(bids, name, bidder, item, lie):
     """In a DSIC mechanism, changing one bid never raises that bidder's expected utility."""
     _, n, m = bids.shape

@@ -11,11 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mechanisms
-from mechanisms.common.errors import CheckpointError
 from mechanisms import checkpoints
+from mechanisms.common.errors import CheckpointError, ConfigError
 from mechanisms.learned.base import Logits
 
-MODELS = [("regretnet", {}), ("regretnet", {"valuation": "unit_demand"}), ("algnet", {}), ("regretnet", {"layers": 1, "hidden": 8})]
+MODELS = [
+    ("regretnet", {}),
+    ("regretnet", {"valuation": "unit_demand"}),
+    ("algnet", {}),
+    ("regretnet", {"layers": 1, "hidden": 8}),
+]
 
 
 def build(name, n, m, high=1.0, valuation="additive", **params):
@@ -26,7 +31,14 @@ def build(name, n, m, high=1.0, valuation="additive", **params):
 
 
 @settings(max_examples=40, deadline=None)
-@given(model=st.sampled_from(MODELS), n=st.integers(1, 4), m=st.integers(1, 4), batch=st.integers(1, 6), high=st.sampled_from([1.0, 3.0]), seed=st.integers(0, 1000))
+@given(
+    model=st.sampled_from(MODELS),
+    n=st.integers(1, 4),
+    m=st.integers(1, 4),
+    batch=st.integers(1, 6),
+    high=st.sampled_from([1.0, 3.0]),
+    seed=st.integers(0, 1000),
+)
 def test_feasible_and_ir_for_any_bids(model, n, m, batch, high, seed):
     """Allocations lie in [0,1] with column sums <= 1; truthful utilities are >= 0."""
     name, params = model
@@ -62,7 +74,11 @@ def test_outputs_differentiable_in_bids():
 def test_checkpoint_round_trip(tmp_path):
     """A saved checkpoint loads into an identical mechanism (weights_only state dict + card)."""
     mech, prior = build("regretnet", 2, 2, layers=2, hidden=16)
-    card = {"mechanism": "regretnet", "setting": {"n_bidders": 2, "n_items": 2, "prior": prior.spec(), "valuation": "additive"}, "architecture": mech.architecture()}
+    card = {
+        "mechanism": "regretnet",
+        "setting": {"n_bidders": 2, "n_items": 2, "prior": prior.spec(), "valuation": "additive"},
+        "architecture": mech.architecture(),
+    }
     path = checkpoints.save(mech, card, tmp_path / "tiny")
     loaded = mechanisms.make("regretnet", context={"prior": prior, "n_bidders": 2, "n_items": 2}, checkpoint=str(path))
     bids = prior.sample(16, torch.Generator().manual_seed(1))
@@ -71,7 +87,11 @@ def test_checkpoint_round_trip(tmp_path):
 
 def _saved(tmp_path):
     mech, prior = build("regretnet", 2, 2, layers=1, hidden=4)
-    card = {"mechanism": "regretnet", "setting": {"n_bidders": 2, "n_items": 2, "prior": prior.spec(), "valuation": "additive"}, "architecture": mech.architecture()}
+    card = {
+        "mechanism": "regretnet",
+        "setting": {"n_bidders": 2, "n_items": 2, "prior": prior.spec(), "valuation": "additive"},
+        "architecture": mech.architecture(),
+    }
     return checkpoints.save(mech, card, tmp_path / "ck")
 
 
@@ -118,17 +138,28 @@ def test_unit_demand_is_a_setting_the_env_and_checkpoints_check(tmp_path):
     import auction_env
     from mechanisms.common.errors import ConfigError
 
-    env = auction_env.parallel_env(n_bidders=2, n_items=2, valuation="unit_demand", mechanism={"name": "regretnet", "params": {"hidden": 8, "layers": 1}})
+    env = auction_env.parallel_env(
+        n_bidders=2,
+        n_items=2,
+        valuation="unit_demand",
+        mechanism={"name": "regretnet", "params": {"hidden": 8, "layers": 1}},
+    )
     assert env.mechanism.valuation == "unit_demand"
     with pytest.raises(ConfigError, match="supports additive valuations, not unit_demand"):
         auction_env.parallel_env(valuation="unit_demand", mechanism="myerson")
     path = _saved(tmp_path)
     prior = mechanisms.make_prior(2, 2)
     with pytest.raises(CheckpointError, match="is for additive valuations; the setting has unit_demand"):
-        mechanisms.make("regretnet", context={"prior": prior, "n_bidders": 2, "n_items": 2, "valuation": "unit_demand"}, checkpoint=str(path))
+        mechanisms.make(
+            "regretnet",
+            context={"prior": prior, "n_bidders": 2, "n_items": 2, "valuation": "unit_demand"},
+            checkpoint=str(path),
+        )
 
 
-@pytest.mark.parametrize("name,valuation", [("regretnet", "additive"), ("regretnet", "unit_demand"), ("algnet", "additive")])
+@pytest.mark.parametrize(
+    "name,valuation", [("regretnet", "additive"), ("regretnet", "unit_demand"), ("algnet", "additive")]
+)
 def test_numpy_outcome_matches_torch(name: str, valuation: str) -> None:
     """The NumPy inference path gives the torch outcome, follows in-place weight updates, and
     hands a noisy mechanism to the torch path with the caller's generator."""
@@ -139,7 +170,9 @@ def test_numpy_outcome_matches_torch(name: str, valuation: str) -> None:
         with torch.no_grad():
             ref = net.run(bids)
         allocation, payments, _ = net.run_numpy(bids.numpy())
-        assert np.allclose(allocation, ref.allocation.numpy(), atol=1e-6) and np.allclose(payments, ref.payments.numpy(), atol=1e-6)
+        assert np.allclose(allocation, ref.allocation.numpy(), atol=1e-6) and np.allclose(
+            payments, ref.payments.numpy(), atol=1e-6
+        )
         with torch.no_grad():
             next(net.parameters()).add_(0.1)  # the next round must see the new weights
     net.noise_std = 0.1
@@ -148,3 +181,36 @@ def test_numpy_outcome_matches_torch(name: str, valuation: str) -> None:
         ref = net.run(bids, generator=torch.Generator().manual_seed(3))
     np.testing.assert_array_equal(allocation, ref.allocation.numpy())
     np.testing.assert_array_equal(payments, ref.payments.numpy())
+
+
+def test_load_by_name_takes_the_setting_from_the_card() -> None:
+    """mechanisms.load("regretnet_2x2") is ready to run: size, prior and participation come from its card."""
+    mech = mechanisms.load("regretnet_2x2")
+    assert (mech.setting.n_bidders, mech.setting.n_items) == (2, 2)
+    assert torch.equal(mech.setting.prior.high, torch.ones(2, 2)) and mech.setting.participation.always
+    assert mech.card["name"] == "regretnet_2x2" and not mech.training
+    bids = mech.setting.prior.sample(64, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        outcome = mech.run(bids)
+    assert outcome.allocation.shape == (64, 2, 2) and bool((outcome.payments >= 0).all())
+    scenario = mechanisms.load("algnet_2x2_participation_s1")
+    assert not scenario.setting.participation.always  # the card's participation model, not "always"
+
+
+def test_make_with_a_checkpoint_needs_no_context() -> None:
+    """make("regretnet", checkpoint="2x2") loads without a setting and equals the loaded network."""
+    plain = mechanisms.make("regretnet", checkpoint="2x2")
+    loaded = mechanisms.load("regretnet_2x2")
+    bids = torch.rand(32, 2, 2, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(plain.run(bids).payments, loaded.run(bids).payments)
+    with pytest.raises(ConfigError, match="needs n_bidders and n_items"):
+        mechanisms.make("regretnet")
+
+
+def test_a_checkpoint_in_another_setting_still_fails_clearly() -> None:
+    """A 2x2 checkpoint asked to run in a 3x2 setting fails, naming both sizes."""
+    with pytest.raises(CheckpointError, match=r"is for 2 bidders x 2 items; the setting has 3 x 2"):
+        mechanisms.make("regretnet", context={"n_bidders": 3, "n_items": 2}, checkpoint="2x2")
+    with pytest.raises(CheckpointError, match="not found"):
+        mechanisms.load("regretnet_9x9")

@@ -12,7 +12,9 @@ from mechanisms.learned.base import init_weights
 
 def _make(name: str, n: int, m: int, menu_size: int = 64, valuation: str = "additive"):
     prior = mechanisms.make_prior(n, m)
-    mech = mechanisms.make(name, context={"n_bidders": n, "n_items": m, "prior": prior, "valuation": valuation}, menu_size=menu_size)
+    mech = mechanisms.make(
+        name, context={"n_bidders": n, "n_items": m, "prior": prior, "valuation": valuation}, menu_size=menu_size
+    )
     init_weights(mech, torch.Generator().manual_seed(0))
     with torch.no_grad():  # a trained-looking menu: boosts and weights away from their init
         for p in (getattr(mech, "boosts", None), getattr(mech, "log_weights", None)):
@@ -21,7 +23,12 @@ def _make(name: str, n: int, m: int, menu_size: int = 64, valuation: str = "addi
     return mech.eval(), prior
 
 
-CASES = [("rochetnet", 1, 2, {}), ("rochetnet", 1, 2, {"valuation": "unit_demand"}), ("lottery_ama", 2, 2, {}), ("lottery_ama", 3, 1, {})]
+CASES = [
+    ("rochetnet", 1, 2, {}),
+    ("rochetnet", 1, 2, {"valuation": "unit_demand"}),
+    ("lottery_ama", 2, 2, {}),
+    ("lottery_ama", 3, 1, {}),
+]
 
 
 @pytest.mark.parametrize("name,n,m,params", CASES)
@@ -70,11 +77,17 @@ def test_menu_trainer_raises_revenue() -> None:
     """A few hundred steps of the menu trainer raise RochetNet 1x2's exact revenue well above its start."""
     from mechanisms.training.loop import TrainingRun, load_training_config
 
-    cfg = load_training_config({
-        "name": "tiny_rochet", "setting": {"n_bidders": 1, "n_items": 2}, "mechanism": {"name": "rochetnet", "params": {"menu_size": 64}},
-        "trainer": {"name": "menu", "params": {"batch_size": 256, "lr": 0.02, "anneal_iterations": 200}},
-        "iterations": 200, "dataset_size": 4096, "seed": 0,
-    })
+    cfg = load_training_config(
+        {
+            "name": "tiny_rochet",
+            "setting": {"n_bidders": 1, "n_items": 2},
+            "mechanism": {"name": "rochetnet", "params": {"menu_size": 64}},
+            "trainer": {"name": "menu", "params": {"batch_size": 256, "lr": 0.02, "anneal_iterations": 200}},
+            "iterations": 200,
+            "dataset_size": 4096,
+            "seed": 0,
+        }
+    )
     torch.set_num_threads(1)
     run = TrainingRun(cfg, device="cpu")
     first = run.trainer.step()["revenue"]
@@ -88,12 +101,16 @@ def test_bad_menu_settings_fail_clearly() -> None:
     with pytest.raises(Exception, match="one bidder"):
         mechanisms.make("rochetnet", context={"n_bidders": 2, "n_items": 2, "prior": prior})
     with pytest.raises(Exception, match="additive valuations only"):
-        mechanisms.make("lottery_ama", context={"n_bidders": 2, "n_items": 2, "prior": prior, "valuation": "unit_demand"})
+        mechanisms.make(
+            "lottery_ama", context={"n_bidders": 2, "n_items": 2, "prior": prior, "valuation": "unit_demand"}
+        )
     with pytest.raises(Exception, match="menu_size"):
         mechanisms.make("lottery_ama", context={"n_bidders": 2, "n_items": 2, "prior": prior}, menu_size=0)
 
 
-@pytest.mark.parametrize("n,m,high", [(2, 2, 1.0), (3, 2, 1.0), (2, 2, {"per_bidder": [1.0, 2.0]}), (2, 3, {"per_item": [1.0, 3.0, 0.5]})])
+@pytest.mark.parametrize(
+    "n,m,high", [(2, 2, 1.0), (3, 2, 1.0), (2, 2, {"per_bidder": [1.0, 2.0]}), (2, 3, {"per_item": [1.0, 3.0, 0.5]})]
+)
 def test_lottery_ama_myerson_init_is_item_wise_myerson(n: int, m: int, high) -> None:
     """`init: myerson` puts every deterministic allocation in the menu, boosted by the reserves of
     the unsold items: before training the AMA's outcome is item-wise Myerson's on every profile,
@@ -108,6 +125,16 @@ def test_lottery_ama_myerson_init_is_item_wise_myerson(n: int, m: int, high) -> 
     assert torch.allclose(got.allocation, want.allocation, atol=1e-6)
     assert torch.allclose(got.payments, want.payments, atol=1e-5)
     with pytest.raises(ValueError, match=r"menu_size >= 9"):
-        mechanisms.make("lottery_ama", context={"n_bidders": 2, "n_items": 2, "prior": mechanisms.make_prior(2, 2)}, menu_size=8, init="myerson")
+        mechanisms.make(
+            "lottery_ama",
+            context={"n_bidders": 2, "n_items": 2, "prior": mechanisms.make_prior(2, 2)},
+            menu_size=8,
+            init="myerson",
+        )
     with pytest.raises(ValueError, match="fresh menu"):
-        mechanisms.make("lottery_ama", context={"n_bidders": 2, "n_items": 2, "prior": mechanisms.make_prior(2, 2)}, checkpoint="lottery_ama_2x2", init="myerson")
+        mechanisms.make(
+            "lottery_ama",
+            context={"n_bidders": 2, "n_items": 2, "prior": mechanisms.make_prior(2, 2)},
+            checkpoint="lottery_ama_2x2",
+            init="myerson",
+        )

@@ -10,14 +10,15 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import mechanisms
-from mechanisms import participation as participation_models
 from auction_env.core import AuctionCore
+from mechanisms import participation as participation_models
 
 SIZES = st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(1, 5))  # batch, n, m
 PRIORS = {
     "symmetric": lambda n, m: mechanisms.make_prior(n, m),
-    "asymmetric": lambda n, m: mechanisms.make_prior(n, m, low={"per_bidder": [0.1 * i for i in range(n)]},
-                                                     high={"per_bidder": [1.0 + i for i in range(n)]}),
+    "asymmetric": lambda n, m: mechanisms.make_prior(
+        n, m, low={"per_bidder": [0.1 * i for i in range(n)]}, high={"per_bidder": [1.0 + i for i in range(n)]}
+    ),
 }
 
 
@@ -36,8 +37,13 @@ def build(name: str, prior_kind: str, n: int, m: int, reserve: float) -> mechani
 
 
 @settings(max_examples=200, deadline=None)
-@given(bids=profiles(), name=st.sampled_from(["second_price", "first_price", "myerson"]),
-       prior_kind=st.sampled_from(sorted(PRIORS)), reserve=st.sampled_from([0.0, 0.3]), seed=st.integers(0, 2**16))
+@given(
+    bids=profiles(),
+    name=st.sampled_from(["second_price", "first_price", "myerson"]),
+    prior_kind=st.sampled_from(sorted(PRIORS)),
+    reserve=st.sampled_from([0.0, 0.3]),
+    seed=st.integers(0, 2**16),
+)
 def test_exact_mechanisms_numpy_twin_is_bit_identical(bids, name, prior_kind, reserve, seed):
     """The NumPy twin gives the same allocation and item payments, bit for bit, payments (their
     sums over items) to float32 rounding, and draws the same tie-breaking randomness."""
@@ -71,7 +77,9 @@ def test_resolve_numpy_matches_resolve_with_absent_bidders(name):
     utilities, sums over 10 items, agree to float32 rounding (NumPy sums in its own order)."""
     n, m = 3, 10
     prior = mechanisms.make_prior(n, m)
-    core = AuctionCore(build(name, "symmetric", n, m, 0.2), prior, participation_models.make(n, model="independent", p=[0.5, 0.7, 0.9]))
+    core = AuctionCore(
+        build(name, "symmetric", n, m, 0.2), prior, participation_models.make(n, model="independent", p=[0.5, 0.7, 0.9])
+    )
     gen = torch.Generator().manual_seed(0)
     for _ in range(50):
         vals, part = core.sample(1, gen)
@@ -84,4 +92,6 @@ def test_resolve_numpy_matches_resolve_with_absent_bidders(name):
         np.testing.assert_allclose(got.payments, want.outcome.payments.numpy(), rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(got.utilities, want.utilities.numpy(), rtol=1e-6, atol=1e-6)
         batch = got.to_batch()
-        assert torch.equal(batch.outcome.allocation, want.outcome.allocation) and torch.equal(batch.participation, want.participation)
+        assert torch.equal(batch.outcome.allocation, want.outcome.allocation) and torch.equal(
+            batch.participation, want.participation
+        )

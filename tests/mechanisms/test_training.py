@@ -17,18 +17,20 @@ def config(trainer="regretnet", iterations=30, **trainer_params):
     params = {"batch_size": 64, **trainer_params}
     if trainer == "regretnet":
         params.setdefault("misreport_steps", 3)
-    return load_training_config({
-        "name": f"tiny_{trainer}",
-        "setting": {"n_bidders": 2, "n_items": 2},
-        "mechanism": {"name": mech, "params": {"hidden": 16, "layers": 2}},
-        "trainer": {"name": trainer, "params": params},
-        "iterations": iterations,
-        "dataset_size": 1024,
-        "seed": 0,
-        "log_every": 5,
-        "save_every": 10,
-        "evaluation": {"profiles": 16, "protocol": "weak"},
-    })
+    return load_training_config(
+        {
+            "name": f"tiny_{trainer}",
+            "setting": {"n_bidders": 2, "n_items": 2},
+            "mechanism": {"name": mech, "params": {"hidden": 16, "layers": 2}},
+            "trainer": {"name": trainer, "params": params},
+            "iterations": iterations,
+            "dataset_size": 1024,
+            "seed": 0,
+            "log_every": 5,
+            "save_every": 10,
+            "evaluation": {"profiles": 16, "protocol": "weak"},
+        }
+    )
 
 
 @pytest.mark.parametrize("trainer", ["regretnet", "algnet"])
@@ -39,6 +41,7 @@ def test_a_few_steps_lower_the_loss(trainer):
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
 
 
+@pytest.mark.slow
 def test_resume_continues_where_it_stopped(tmp_path):
     """Stopping at 10 iterations and resuming to 30 gives the same network as one run to 30."""
     cfg = config(iterations=30)
@@ -52,6 +55,7 @@ def test_resume_continues_where_it_stopped(tmp_path):
     assert [int(r["iteration"]) for r in rows] == [5, 10, 15, 20, 25, 30]
 
 
+@pytest.mark.slow
 def test_train_and_evaluate_cli(tmp_path, capsys):
     """`auction-env train` writes a loadable checkpoint; `evaluate` reads it by path."""
     import yaml
@@ -90,23 +94,37 @@ def test_init_from_starts_at_a_checkpoints_weights() -> None:
     another size or architecture is refused with the config path."""
     from mechanisms.common.errors import ConfigError
 
-    base = {"name": "ft", "setting": {"n_bidders": 2, "n_items": 2}, "mechanism": {"name": "regretnet", "params": {"hidden": 100, "layers": 3}},
-            "trainer": {"name": "regretnet", "params": {"batch_size": 8}}, "iterations": 1, "dataset_size": 64, "init_from": "regretnet_2x2"}
+    base = {
+        "name": "ft",
+        "setting": {"n_bidders": 2, "n_items": 2},
+        "mechanism": {"name": "regretnet", "params": {"hidden": 100, "layers": 3}},
+        "trainer": {"name": "regretnet", "params": {"batch_size": 8}},
+        "iterations": 1,
+        "dataset_size": 64,
+        "init_from": "regretnet_2x2",
+    }
     run = TrainingRun(load_training_config(base), device="cpu")
-    shipped = mechanisms.make("regretnet", context={"n_bidders": 2, "n_items": 2, "prior": mechanisms.make_prior(2, 2)}, checkpoint="2x2")
+    shipped = mechanisms.make(
+        "regretnet", context={"n_bidders": 2, "n_items": 2, "prior": mechanisms.make_prior(2, 2)}, checkpoint="2x2"
+    )
     for (name, a), b in zip(run.model.state_dict().items(), shipped.state_dict().values()):
         assert torch.equal(a, b), name
     with pytest.raises(ConfigError, match=r"init_from: 'regretnet_1x2' is a regretnet for 1x2"):
         TrainingRun(load_training_config({**base, "init_from": "regretnet_1x2"}), device="cpu")
     with pytest.raises(ConfigError, match="init_from: 'regretnet_2x2' has architecture"):
-        TrainingRun(load_training_config({**base, "mechanism": {"name": "regretnet", "params": {"hidden": 50, "layers": 3}}}), device="cpu")
+        TrainingRun(
+            load_training_config({**base, "mechanism": {"name": "regretnet", "params": {"hidden": 50, "layers": 3}}}),
+            device="cpu",
+        )
 
 
 def test_distilling_an_exact_teacher_pulls_the_network_towards_it(tmp_path) -> None:
     """`teacher: myerson` works without a checkpoint: distillation alone brings the network's
     outcomes closer to item-wise Myerson's; after `distill_iterations` the term is dropped; an
     untrained network is refused as a teacher."""
-    run = TrainingRun(config(iterations=60, lr=0.01, teacher="myerson", distill=100.0, distill_iterations=40), device="cpu")
+    run = TrainingRun(
+        config(iterations=60, lr=0.01, teacher="myerson", distill=100.0, distill_iterations=40), device="cpu"
+    )
     distances = [run.trainer.step()["distill"] for _ in range(40)]
     assert sum(distances[-5:]) < 0.75 * sum(distances[:5])
     v, misreports = run.data.valuations[:64], run.trainer.misreports[:64]
@@ -120,6 +138,11 @@ def test_distilling_an_exact_teacher_pulls_the_network_towards_it(tmp_path) -> N
         TrainingRun(config(teacher="first_price", distill=1.0), device="cpu")
     with pytest.raises(ValueError, match="needs a teacher"):
         TrainingRun(config(distill_iterations=5), device="cpu")
-    train(config(iterations=20, teacher="myerson", distill=1.0, distill_iterations=8), tmp_path, device="cpu", progress=False)
+    train(
+        config(iterations=20, teacher="myerson", distill=1.0, distill_iterations=8),
+        tmp_path,
+        device="cpu",
+        progress=False,
+    )
     rows = list(csv.DictReader((tmp_path / "metrics.csv").open()))
     assert len(rows) == 4 and all(float(r["distill"]) > 0 for r in rows)

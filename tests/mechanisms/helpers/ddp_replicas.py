@@ -13,10 +13,15 @@ from mechanisms.common.errors import ConfigError
 from mechanisms.training.distributed import from_environment
 from mechanisms.training.loop import TrainingRun, load_training_config
 
-CONFIG = {"name": "replicas", "setting": {"n_bidders": 2, "n_items": 2},
-          "mechanism": {"name": "regretnet", "params": {"hidden": 16, "layers": 2}},
-          "trainer": {"name": "regretnet", "params": {"batch_size": 64, "misreport_inits": 1, "misreport_steps": 3}},
-          "iterations": 5, "dataset_size": 512, "evaluation": None}
+CONFIG = {
+    "name": "replicas",
+    "setting": {"n_bidders": 2, "n_items": 2},
+    "mechanism": {"name": "regretnet", "params": {"hidden": 16, "layers": 2}},
+    "trainer": {"name": "regretnet", "params": {"batch_size": 64, "misreport_inits": 1, "misreport_steps": 3}},
+    "iterations": 5,
+    "dataset_size": 512,
+    "evaluation": None,
+}
 
 
 def main() -> int:
@@ -39,8 +44,17 @@ def main() -> int:
     dist.all_gather(lagrange, run.trainer.lagrange)
     assert torch.equal(lagrange[0], lagrange[1])
     try:
-        TrainingRun(load_training_config({**CONFIG, "mechanism": {"name": "algnet", "params": {"hidden": 8, "layers": 1}},
-                                          "trainer": {"name": "algnet", "params": {}}}), "cpu", parallel=parallel)
+        TrainingRun(
+            load_training_config(
+                {
+                    **CONFIG,
+                    "mechanism": {"name": "algnet", "params": {"hidden": 8, "layers": 1}},
+                    "trainer": {"name": "algnet", "params": {}},
+                }
+            ),
+            "cpu",
+            parallel=parallel,
+        )
     except ConfigError as err:
         assert "one process" in str(err)
     else:

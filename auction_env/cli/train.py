@@ -1,0 +1,61 @@
+"""``auction-env train CONFIG --out DIR``: train a learned mechanism from a config."""
+
+from __future__ import annotations
+
+import argparse
+
+from auction_env.cli.args import device, no_progress, positive
+
+HELP = "train a learned mechanism from a config"
+DESCRIPTION = (
+    "Train a learned mechanism (CUDA if available, else all CPU cores); resumes from DIR/last.pt; "
+    "writes metrics.csv, TensorBoard logs and the checkpoint with its model card. "
+    "Under `torchrun --nproc_per_node=K -m auction_env train ...` it trains data-parallel "
+    "(DistributedDataParallel: NCCL on GPUs, gloo on CPU); rank 0 writes everything."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", metavar="CONFIG", help="training config YAML (see mechanisms/training/configs/)")
+    parser.add_argument("--out", metavar="DIR", required=True, help="run folder (rerun the same command to resume)")
+    parser.add_argument("--iterations", type=positive, metavar="N", help="stop after N iterations in total")
+    parser.add_argument("--device", metavar="DEV", help="torch device (default: cuda if available, else cpu)")
+    parser.add_argument(
+        "--threads",
+        type=positive,
+        metavar="N",
+        help="CPU threads for torch (default: all cores; 1 lets runs share a machine)",
+    )
+    parser.add_argument(
+        "--no-evaluation", action="store_true", help="skip the final evaluation (the model card then has none)"
+    )
+    no_progress(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    import torch
+
+    from mechanisms.training.loop import load_training_config, train
+
+    config = load_training_config(args.config)
+    if args.no_evaluation:
+        config = config.model_copy(update={"evaluation": None})
+    dev = device(args.device)
+    processes = int(os.environ.get("WORLD_SIZE", "1"))  # torchrun --nproc_per_node=K: K data-parallel processes
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    elif (dev is None or dev.type == "cpu") and not torch.cuda.is_available():
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // processes))
+    card = train(
+        config,
+        args.out,
+        device=dev,
+        progress=not args.no_progress and os.environ.get("RANK", "0") == "0",
+        iterations=args.iterations,
+        source=args.config,
+    )
+    if os.environ.get("RANK", "0") == "0":
+        print(f"checkpoint written to {card.with_suffix('.pt')} (model card {card})")
+    return 0
