@@ -125,9 +125,11 @@ def sweep_cells(config: ScenarioConfig, *, source: str = "") -> list[tuple[dict[
     A scenario without a sweep gives one cell with no overrides. Seeds listed in
     ``sweep.seeds`` override ``run.seed``.
     """
+    if config.sweep is None:  # one cell: the config itself, already validated
+        return [({}, config)]
     base = config.to_dict()
     base.pop("sweep")
-    sweep = config.sweep or SweepConfig()
+    sweep = config.sweep
     keys = list(sweep.grid)
     for key in keys:
         if not sweep.grid[key]:

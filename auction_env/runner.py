@@ -190,14 +190,16 @@ def run_scenario(
     from auction_env.sweep import run_cells
 
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    data = loaded.config.to_dict()
-    if seed is not None:
-        data["run"]["seed"] = seed
-    if episodes is not None:
-        data["run"]["episodes"] = episodes
-    if regret_profiles is not None and data["run"].get("regret"):
-        data["run"]["regret"]["profiles"] = regret_profiles
-    config = parse(ScenarioConfig, data, source=loaded.source)
+    config = loaded.config
+    if seed is not None or episodes is not None or regret_profiles is not None:  # validated once more, as overridden
+        data = config.to_dict()
+        if seed is not None:
+            data["run"]["seed"] = seed
+        if episodes is not None:
+            data["run"]["episodes"] = episodes
+        if regret_profiles is not None and data["run"].get("regret"):
+            data["run"]["regret"]["profiles"] = regret_profiles
+        config = parse(ScenarioConfig, data, source=loaded.source)
     cells = sweep_cells(config, source=loaded.source)
     out_dir = _out_dir(loaded.name, out) if write else None
     if config.sweep is not None:

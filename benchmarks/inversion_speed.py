@@ -24,9 +24,10 @@ import torch
 
 import mechanisms
 from agents import observers
-from auction_env.privacy import score_reconstruction
+from auction_env.experiments.privacy import score_reconstruction
+from mechanisms.reference import INVERSION_RECOVERY_2X2
 
-PAPER_RECOVERY = 0.9308
+PAPER_RECOVERY = INVERSION_RECOVERY_2X2
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,7 @@ from stable_baselines3 import PPO
 
 from agents.bidders.sb3 import SB3Policy
 from auction_env.experiments.bidder_training import default_algo_kwargs, score_bidder
-from auction_env.wrappers import AuctionVecEnv, SingleLearnerEnv
+from auction_env.rl import AuctionVecEnv, SingleLearnerEnv
 
 REGRETNET = {"name": "regretnet", "params": {"checkpoint": "2x2"}}
 FIRST_PRICE = {"n_bidders": 2, "n_items": 1, "mechanism": "first_price", "rounds": 100}

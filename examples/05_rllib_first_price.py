@@ -33,7 +33,7 @@ def main(
     import ray
     import torch
 
-    from auction_env.rllib import bid_function, ppo_config
+    from auction_env.integrations.rllib import bid_function, ppo_config
 
     torch.set_num_threads(1)
     started = not ray.is_initialized()

@@ -1,4 +1,5 @@
-"""Published numbers the results table prints beside ours (additive U[0,1] unless noted).
+"""Published numbers printed beside ours, and closed forms: the only home of paper figures
+(additive U[0,1] unless noted).
 
 Sources: RegretNet revenue/regret from Table 1 of "Neural Auctions Compromise Bidder
 Information" (10-seed means, regret under the RegretNet attack); ALGNet 2x2 and Lottery AMA
@@ -13,7 +14,19 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["PAPER", "PAPER_BY_CHECKPOINT", "OPTIMUM", "OPTIMUM_UNIT_DEMAND"]
+__all__ = [
+    "PAPER",
+    "PAPER_BY_CHECKPOINT",
+    "OPTIMUM",
+    "OPTIMUM_UNIT_DEMAND",
+    "MYERSON_INVERSION",
+    "INVERSION_RECOVERY_2X2",
+    "PARTICIPATION_AGGREGATED",
+    "PARTICIPATION_PER_PROFILE",
+    "CERTIFICATION",
+    "CERTIFICATION_SECONDS_2X2",
+    "myerson_uniform_revenue",
+]
 
 #: setting -> mechanism -> (revenue, regret or None)
 PAPER: dict[str, dict[str, tuple[float, float | None]]] = {
@@ -43,6 +56,46 @@ PAPER_BY_CHECKPOINT: dict[str, tuple[float, float | None]] = {
 
 #: Known optimal revenues with one unit-demand U[0,1] bidder: a posted price 1/sqrt(3) per item.
 OPTIMUM_UNIT_DEMAND: dict[str, float] = {"1x2": 2 / (3 * math.sqrt(3))}
+
+
+#: Stein et al., Table 6: recovery (%) of the naive, intelligent, and intelligent-with-own-bids
+#: observers of item-wise Myerson, by (n_bidders, n_items).
+MYERSON_INVERSION: dict[tuple[int, int], tuple[float, float, float]] = {
+    (2, 2): (16.493, 19.234, 19.219),
+    (3, 2): (20.655, 22.831, 23.519),
+    (3, 3): (20.580, 22.775, 23.520),
+}
+
+#: Stein et al., Table 3: recovery of the model-inversion attack on RegretNet 2x2 (50,000 Adam steps).
+INVERSION_RECOVERY_2X2 = 0.9308
+
+#: Credible auctions, Table 1 (tweaked) and Table 2 (untweaked): scenario -> ((revenue, regret), (revenue, regret)).
+PARTICIPATION_AGGREGATED: dict[int, tuple[tuple[float, float], tuple[float, float]]] = {
+    1: ((0.470, 5e-3), (0.279, 9e-4)),
+    2: ((0.580, 9e-3), (0.422, 3e-3)),
+    3: ((0.765, 0.013), (0.615, 4e-3)),
+}
+
+#: Credible auctions, Table 3 (tweaked networks): revenue, regret on profiles <1,1>, <1,0>, <0,1>.
+PARTICIPATION_PER_PROFILE: dict[int, dict[tuple[int, int], tuple[float, float]]] = {
+    1: {(1, 1): (0.688, 8e-4), (1, 0): (0.031, 3e-5), (0, 1): (0.563, 7e-3)},
+    2: {(1, 1): (0.886, 0.019), (1, 0): (0.503, 5e-3), (0, 1): (0.563, 5e-3)},
+    3: {(1, 1): (0.927, 0.017), (1, 0): (0.473, 2e-4), (0, 1): (0.535, 2e-3)},
+}
+
+#: Curry et al. 2020, Table 1 (ReLU regularised): (setting, ir, bidder) -> solve time mean (std),
+#: revenue, empirical regret, certified regret.
+CERTIFICATION: dict[tuple[str, str, int], str] = {
+    ("1x2", "construction", 0): "7.2 s (17.5), 0.569, 0.003, 0.004",
+    ("1x2", "penalty", 0): "0.034 s (0.007), 0.568, 0.009, 0.011",
+    ("2x2", "construction", 0): "5.8 s (16.3), 0.874, 0.008, 0.013",
+    ("2x2", "construction", 1): "7.52 s (24.2), —, 0.008, 0.012",
+    ("2x2", "penalty", 0): "5.48 s (5.58), 0.882, 0.006, 0.011",
+    ("2x2", "penalty", 1): "2.50 s (2.27), —, 0.011, 0.017",
+}
+
+#: Curry et al. 2020, Table 1: mean seconds per 2x2 certificate (Gurobi), IR by construction and penalty.
+CERTIFICATION_SECONDS_2X2: dict[str, float] = {"construction": 5.8, "penalty": 5.5}
 
 
 def myerson_uniform_revenue(n_bidders: int, n_items: int) -> float:

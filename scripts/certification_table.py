@@ -19,17 +19,9 @@ from pathlib import Path
 
 from mechanisms.common.errors import CheckpointError
 from mechanisms.learned.checkpoints import load_checkpoint
+from mechanisms.reference import CERTIFICATION
 
-#: Curry et al. 2020, Table 1 (ReLU regularised): (setting, ir, bidder) -> solve time mean (std), revenue,
-#: empirical, certified.
-PAPER = {
-    ("1x2", "construction", 0): "7.2 s (17.5), 0.569, 0.003, 0.004",
-    ("1x2", "penalty", 0): "0.034 s (0.007), 0.568, 0.009, 0.011",
-    ("2x2", "construction", 0): "5.8 s (16.3), 0.874, 0.008, 0.013",
-    ("2x2", "construction", 1): "7.52 s (24.2), —, 0.008, 0.012",
-    ("2x2", "penalty", 0): "5.48 s (5.58), 0.882, 0.006, 0.011",
-    ("2x2", "penalty", 1): "2.50 s (2.27), —, 0.011, 0.017",
-}
+PAPER = CERTIFICATION
 
 HEADER = (
     "| checkpoint | IR | revenue | empirical regret (default, 10k) | certified regret: mean (std), profiles "

@@ -16,13 +16,8 @@ import torch
 import mechanisms
 from agents import observers
 from agents.observers.myerson import naive_accuracy_bound
-from auction_env.privacy import score_reconstruction
-
-PAPER = {  # Table 6: naive, intelligent, intelligent with bidder info (%)
-    (2, 2): (16.493, 19.234, 19.219),
-    (3, 2): (20.655, 22.831, 23.519),
-    (3, 3): (20.580, 22.775, 23.520),
-}
+from auction_env.experiments.privacy import score_reconstruction
+from mechanisms.reference import MYERSON_INVERSION
 
 
 def main() -> int:
@@ -36,7 +31,7 @@ def main() -> int:
     )
     print("| setting | naive (paper) | intelligent (paper) | intelligent, with bids (paper) | Lemma A.1 bound |")
     print("|---|---:|---:|---:|---:|")
-    for (n, m), paper in PAPER.items():
+    for (n, m), paper in MYERSON_INVERSION.items():
         prior = mechanisms.make_prior(n, m)
         mech = mechanisms.make("myerson", context={"prior": prior})
         gen = torch.Generator().manual_seed(args.seed)

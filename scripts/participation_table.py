@@ -28,15 +28,9 @@ from mechanisms import participation as participation_models
 from mechanisms.common.errors import CheckpointError
 from mechanisms.evaluation import evaluate, evaluation_profiles
 from mechanisms.learned.checkpoints import load_checkpoint
+from mechanisms.reference import PARTICIPATION_AGGREGATED, PARTICIPATION_PER_PROFILE
 
-#: Table 1 (tweaked) and Table 2 (untweaked): aggregated revenue, regret.
-PAPER_AGG = {1: ((0.470, 5e-3), (0.279, 9e-4)), 2: ((0.580, 9e-3), (0.422, 3e-3)), 3: ((0.765, 0.013), (0.615, 4e-3))}
-#: Table 3 (tweaked networks): revenue / regret on profiles <1,1>, <1,0>, <0,1>.
-PAPER_PROFILES = {
-    1: {(1, 1): (0.688, 8e-4), (1, 0): (0.031, 3e-5), (0, 1): (0.563, 7e-3)},
-    2: {(1, 1): (0.886, 0.019), (1, 0): (0.503, 5e-3), (0, 1): (0.563, 5e-3)},
-    3: {(1, 1): (0.927, 0.017), (1, 0): (0.473, 2e-4), (0, 1): (0.535, 2e-3)},
-}
+PAPER_AGG, PAPER_PROFILES = PARTICIPATION_AGGREGATED, PARTICIPATION_PER_PROFILE
 
 
 def main(argv: list[str] | None = None) -> int:

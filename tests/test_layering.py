@@ -32,6 +32,7 @@ DRIVER_MODULES = (
     "mechanisms.training",
     "mechanisms.evaluation",
     "mechanisms.certify",
+    "mechanisms.search",
     "mechanisms.certification",
     "mechanisms.results",
 )

@@ -32,7 +32,7 @@ def algorithm(name: str) -> type:
 class SB3Policy(BidderPolicy):
     """Bids what a saved SB3 model predicts from the bidder's observation.
 
-    The model acts in ``[-1, 1]`` per item, as in :class:`~auction_env.wrappers.SingleLearnerEnv`;
+    The model acts in ``[-1, 1]`` per item, as in :class:`~auction_env.rl.SingleLearnerEnv`;
     actions are rescaled to ``[0, upper support]``.
 
     Args:

@@ -14,7 +14,7 @@ DESCRIPTION = (
     "Writes certificates.csv (per profile and bidder: certified regret, optimal misreport, status, gap, "
     "seconds, attack regrets) and summary.json."
 )
-STUDY = "mechanisms.certification:certify_profiles"
+STUDY = "mechanisms.certification.study:certify_profiles"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,8 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from auction_env.cli import PROG
-    from mechanisms.certification import certify_profiles
-    from mechanisms.certify import CertificationError, parse_split_binaries
+    from mechanisms.certification import CertificationError, certify_profiles, parse_split_binaries
     from mechanisms.common.io import write_text_atomic
     from mechanisms.learned.certnet import CertNet
     from mechanisms.learned.checkpoints import load_checkpoint

@@ -13,7 +13,7 @@ DESCRIPTION = (
     "model-inversion observer recovers the bids (with and without its own bids). Writes privacy.csv, "
     "recovery_revenue.png and mae.png."
 )
-SWEEP = "auction_env.privacy:privacy_sweep"
+SWEEP = "auction_env.experiments.privacy:privacy_sweep"
 INVERSION = "agents.observers.inversion:ModelInversion"
 
 
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
     from tqdm.auto import tqdm
 
-    from auction_env.privacy import privacy_sweep, write_sweep
+    from auction_env.experiments.privacy import privacy_sweep, write_sweep
     from mechanisms.learned.checkpoints import load_checkpoint
     from mechanisms.reference import myerson_uniform_revenue
 

@@ -1,6 +1,6 @@
 """Train one RL bidder with stable-baselines3 against a scenario's other bidders, and score it.
 
-Training runs on :class:`~auction_env.wrappers.AuctionVecEnv` (N auctions per batched call).
+Training runs on :class:`~auction_env.rl.AuctionVecEnv` (N auctions per batched call).
 Outputs in the run folder:
 
     model.zip       the SB3 model (play it with the ``sb3`` policy: ``{policy: sb3, params: {path, algo}}``)
@@ -26,8 +26,8 @@ from tqdm.auto import tqdm
 
 from agents.base import BidderPolicy
 from agents.bidders.sb3 import SB3Policy, algorithm
-from auction_env.wrappers.learner import OpponentSpec, build_learner_setup, build_policy
-from auction_env.wrappers.vector import AuctionVecEnv
+from auction_env.rl.learner import OpponentSpec, build_learner_setup, build_policy
+from auction_env.rl.vector import AuctionVecEnv
 from mechanisms.common.errors import ConfigError
 from mechanisms.common.io import atomic_path, rows_to_csv, write_text_atomic
 from mechanisms.common.seeding import make_generators

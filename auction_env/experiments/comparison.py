@@ -12,7 +12,7 @@ from typing import Any
 
 from agents.base import BidderPolicy
 from auction_env.experiments.bidder_training import score_bidder, scored_profiles
-from auction_env.wrappers.learner import OpponentSpec, build_learner_setup
+from auction_env.rl.learner import OpponentSpec, build_learner_setup
 from mechanisms.evaluation import evaluate
 from mechanisms.evaluation import protocol as lookup_protocol
 

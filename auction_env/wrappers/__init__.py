@@ -1,27 +1,15 @@
-"""Single-learner and vector views of the auction environment, for stable-baselines3.
-
-- :class:`SingleLearnerEnv`: Gymnasium ``Env``; one bidder learns, the others follow policies.
-- :class:`AuctionVecEnv`: SB3 ``VecEnv`` of N single-learner auctions in one batched call.
-- :func:`shared_policy_vec_env`: all bidders share one policy (SuperSuit), for SB3.
-"""
+"""Moved to :mod:`auction_env.rl`; this path keeps working."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SingleLearnerEnv", "AuctionVecEnv", "shared_policy_vec_env", "UnitActionWrapper"]
-
-_LAZY = {
-    "SingleLearnerEnv": "auction_env.wrappers.single_learner",
-    "AuctionVecEnv": "auction_env.wrappers.vector",
-    "shared_policy_vec_env": "auction_env.wrappers.shared",
-    "UnitActionWrapper": "auction_env.wrappers.shared",
-}
+__all__ = ["SingleLearnerEnv", "AuctioneerLearnerEnv", "AuctionVecEnv", "shared_policy_vec_env", "UnitActionWrapper"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    import auction_env.rl
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in __all__:
+        return getattr(auction_env.rl, name)
     raise AttributeError(f"module 'auction_env.wrappers' has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """Certifiable RegretNet (Curry, Chiang, Goldstein and Dickerson 2020, §3).
 
 RegretNet made exactly representable in a mixed-integer program, so that a bidder's best
-misreport can be computed exactly (:mod:`mechanisms.certify`):
+misreport can be computed exactly (:mod:`mechanisms.certification`):
 
 * a shared ReLU trunk feeding both heads (a shared embedding certifies faster, §4.1);
 * allocation through **sparsemax** (Euclidean projection onto the simplex, eq. 5) over the

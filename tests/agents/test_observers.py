@@ -179,7 +179,7 @@ def test_observer_plays_in_the_environment() -> None:
 def test_naive_myerson_guessing_respects_lemma_a1(n: int) -> None:
     """In simulation the naive strategy's accuracy is at least the bound of Lemma A.1."""
     from agents.observers.myerson import naive_accuracy_bound
-    from auction_env.privacy import score_reconstruction
+    from auction_env.experiments.privacy import score_reconstruction
 
     prior = mechanisms.make_prior(n, 1)
     gen = torch.Generator().manual_seed(n)

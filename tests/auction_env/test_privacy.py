@@ -10,7 +10,7 @@ import torch
 import mechanisms
 from auction_env import ConfigError
 from auction_env.cli import main
-from auction_env.privacy import privacy_sweep, score_reconstruction
+from auction_env.experiments.privacy import privacy_sweep, score_reconstruction
 
 
 def test_score_reconstruction_counts_hits_and_excludes_own_row() -> None:

@@ -10,7 +10,7 @@ import pytest
 # RLlib is the optional [rllib] extra; `make test` installs it (dev extras), a bare install may not.
 pytest.importorskip("ray.rllib")
 
-from auction_env.rllib import bid_function, policy_mapping, ppo_config
+from auction_env.integrations.rllib import bid_function, policy_mapping, ppo_config
 
 pytestmark = pytest.mark.rllib
 

@@ -13,9 +13,9 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 from auction_env import ConfigError
 from auction_env.cli import main
+from auction_env.rl import AuctionVecEnv, SingleLearnerEnv, shared_policy_vec_env
+from auction_env.rl.learner import to_actions
 from auction_env.runner import run_scenario
-from auction_env.wrappers import AuctionVecEnv, SingleLearnerEnv, shared_policy_vec_env
-from auction_env.wrappers.learner import to_actions
 
 TINY_PPO = {"n_steps": 32, "batch_size": 64, "n_epochs": 2}
 

@@ -12,8 +12,7 @@ import torch
 
 import mechanisms
 from auction_env.cli import main
-from mechanisms.certification import certify_profiles
-from mechanisms.certify import CertificationError, Certifier, network_bounds
+from mechanisms.certification import CertificationError, Certifier, certify_profiles, network_bounds
 from mechanisms.learned.certnet import sparsemax
 from mechanisms.training.loop import load_training_config, train
 
@@ -185,9 +184,9 @@ def test_bad_split_settings_are_refused():
 
 def test_solver_messages_are_silenced_and_stderr_restored(capfd):
     """SoPlex's warnings go to /dev/null during a solve; the process's stderr works afterwards."""
-    from mechanisms.certify import _silence_stderr
+    from mechanisms.certification.mip import silence_stderr
 
-    with _silence_stderr():
+    with silence_stderr():
         os.write(2, b"solver noise\n")
     os.write(2, b"after\n")
     net, prior = certnet(1, 2, "penalty")
@@ -245,7 +244,7 @@ def test_time_out_is_reported_not_certified():
 def test_solver_error_is_reported_not_certified(monkeypatch):
     """A SCIP failure (e.g. unresolved LP numerics) is retried once with a looser tolerance, then
     reported as an error status: not certified, infinite upper bound, and no exception."""
-    from mechanisms.certify import Program
+    from mechanisms.certification.mip import Program
 
     class FailingModel:
         def setParam(self, *args):
@@ -275,7 +274,7 @@ def test_solver_error_is_reported_not_certified(monkeypatch):
 def test_attack_above_certificate_fails_loudly(monkeypatch):
     """If an attack finds more regret than the certificate, certification raises."""
     net, prior = certnet(1, 2, "penalty")
-    monkeypatch.setattr("mechanisms.certification.attack_regrets", lambda *a, **k: torch.full((2, 1), 10.0))
+    monkeypatch.setattr("mechanisms.certification.study.attack_regrets", lambda *a, **k: torch.full((2, 1), 10.0))
     with pytest.raises(CertificationError, match="below"):
         certify_profiles(net, prior, profiles=2, attacks=("weak",))
 

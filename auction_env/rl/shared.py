@@ -19,7 +19,7 @@ from gymnasium import spaces
 from pettingzoo.utils.wrappers import BaseParallelWrapper
 from supersuit.vector.sb3_vector_wrapper import SB3VecEnvWrapper
 
-from auction_env.wrappers.learner import to_bids
+from auction_env.rl.learner import to_bids
 from mechanisms.common.errors import ConfigError
 
 __all__ = ["UnitActionWrapper", "SeededSB3VecEnv", "shared_policy_vec_env"]

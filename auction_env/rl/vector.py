@@ -16,14 +16,14 @@ from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
 from agents.observation import bidder_observations
-from auction_env.wrappers.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
+from auction_env.rl.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
 from mechanisms.common.seeding import make_generators
 
 __all__ = ["AuctionVecEnv"]
 
 
 class AuctionVecEnv(VecEnv):
-    """``num_envs`` copies of :class:`~auction_env.wrappers.SingleLearnerEnv`, batched.
+    """``num_envs`` copies of :class:`~auction_env.rl.SingleLearnerEnv`, batched.
 
     Same spaces, rewards and arguments as ``SingleLearnerEnv``. The sub-environments run in
     lockstep (they share the round counter), so all of them end an episode together; each

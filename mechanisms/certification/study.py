@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import torch
 
-from mechanisms.certify import Certificate, CertificationError, Certifier
+from mechanisms.certification.certifier import Certificate, CertificationError, Certifier
 from mechanisms.common.io import rows_to_csv
 from mechanisms.common.seeding import make_generators
 from mechanisms.evaluation import attack_regrets

@@ -1,7 +1,7 @@
 """What a single-learner view needs: the setting, who learns, and the others' policies.
 
-Shared by :class:`~auction_env.wrappers.single_learner.SingleLearnerEnv` (one auction, Gymnasium)
-and :class:`~auction_env.wrappers.vector.AuctionVecEnv` (N auctions in one batched call, SB3).
+Shared by :class:`~auction_env.rl.single_learner.SingleLearnerEnv` (one auction, Gymnasium)
+and :class:`~auction_env.rl.vector.AuctionVecEnv` (N auctions in one batched call, SB3).
 """
 
 from __future__ import annotations

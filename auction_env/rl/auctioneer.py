@@ -23,8 +23,8 @@ from agents.auctioneers.deviations import auctioneer_regret, deviate
 from agents.observation import bidder_observations
 from auction_env.catalog import load_scenario
 from auction_env.credible.protocol import CredibleOptions
+from auction_env.rl.learner import OpponentSpec, build_learner_setup, build_policy
 from auction_env.setting import build_policies
-from auction_env.wrappers.learner import OpponentSpec, build_learner_setup, build_policy
 from mechanisms.common.errors import ConfigError
 from mechanisms.common.seeding import make_generators
 

@@ -11,7 +11,7 @@ import torch
 
 from agents.base import BidderPolicy
 from agents.observation import bidder_observations
-from auction_env.wrappers.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
+from auction_env.rl.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
 from mechanisms.common.seeding import make_generators
 
 __all__ = ["SingleLearnerEnv"]
@@ -45,7 +45,7 @@ class SingleLearnerEnv(gym.Env):
     ## Arguments
     ``scenario`` (YAML path, shipped name or mapping), ``learner`` (bidder index, default 0; or
     ``"auctioneer"`` for the auctioneer's seat of the credible protocol, see
-    :class:`~auction_env.wrappers.auctioneer.AuctioneerLearnerEnv`, with ``credible=`` and ``bidders=``),
+    :class:`~auction_env.rl.auctioneer.AuctioneerLearnerEnv`, with ``credible=`` and ``bidders=``),
     ``opponents`` (one spec or one per other bidder; default the scenario's agents or
     truthful), ``render_mode`` (``"ansi"``), and any ``env`` key (``n_bidders``, ``mechanism``,
     ``rounds``, ``seed`` ...) overriding the scenario.
@@ -54,9 +54,9 @@ class SingleLearnerEnv(gym.Env):
     metadata = {"render_modes": ["ansi"]}
 
     def __new__(cls, *args: Any, learner: int | str = 0, **kwargs: Any) -> Any:
-        # The auctioneer's seat is another Gymnasium view (see auction_env.wrappers.auctioneer).
+        # The auctioneer's seat is another Gymnasium view (see auction_env.rl.auctioneer).
         if learner == "auctioneer" and cls is SingleLearnerEnv:
-            from auction_env.wrappers.auctioneer import AuctioneerLearnerEnv
+            from auction_env.rl.auctioneer import AuctioneerLearnerEnv
 
             return AuctioneerLearnerEnv(*args, **kwargs)
         return super().__new__(cls)

@@ -1,0 +1,1 @@
+"""Adapters for outside RL libraries, one module per library (as TorchRL keeps ``envs/libs/``)."""
