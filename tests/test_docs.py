@@ -163,7 +163,7 @@ def _apply_marker(block: Block, text: str) -> str | None:
             return 'docs-test replace takes two quoted strings: <!-- docs-test: replace "OLD" "NEW" -->'
         block.replacements.append((parts[0], parts[1]))
         return None
-    return f"unknown docs-test marker {text!r} (known: skip (reason), replace \"OLD\" \"NEW\")"
+    return f'unknown docs-test marker {text!r} (known: skip (reason), replace "OLD" "NEW")'
 
 
 def _all_blocks() -> tuple[list[Block], list[str]]:
@@ -203,7 +203,9 @@ def shell_commands(block: Block, code: str) -> tuple[list[list], list[str]]:
             continue
         operators = SHELL_OPERATORS.intersection(tokens)
         if operators:
-            raise AssertionError(f"{block.id}: keep one plain command per line (found {' '.join(sorted(operators))}): {line}")
+            raise AssertionError(
+                f"{block.id}: keep one plain command per line (found {' '.join(sorted(operators))}): {line}"
+            )
         program, args = tokens[0], tokens[1:]
         if program == "auction-env":
             commands.append([line, "module", "auction_env", _repository_paths(args)])
@@ -232,7 +234,12 @@ def _repository_paths(args: list[str]) -> list[str]:
     """Arguments naming repository files (or globs over them) made absolute; ``--out`` values stay relative."""
     resolved = []
     for k, arg in enumerate(args):
-        if arg.startswith("-") or "/" not in arg or (k and args[k - 1] == "--out") or arg.split("/")[0] in OUTPUT_FOLDERS:
+        if (
+            arg.startswith("-")
+            or "/" not in arg
+            or (k and args[k - 1] == "--out")
+            or arg.split("/")[0] in OUTPUT_FOLDERS
+        ):
             resolved.append(arg)
         elif any(ch in arg for ch in "*?["):
             matches = sorted(str(p) for p in ROOT.glob(arg))
@@ -323,7 +330,9 @@ def test_code_block_runs(block: Block, tmp_path: Path) -> None:
     else:
         commands, not_run = shell_commands(block, code)
         if not commands:
-            reasons = "; ".join(f"{p}: {NEVER_RUN.get(p) or NEVER_RUN_MODULES.get(p.split()[-1])}" for p in dict.fromkeys(not_run))
+            reasons = "; ".join(
+                f"{p}: {NEVER_RUN.get(p) or NEVER_RUN_MODULES.get(p.split()[-1])}" for p in dict.fromkeys(not_run)
+            )
             pytest.skip(f"only commands that are never run ({reasons})")
         _run([sys.executable, "-c", DRIVER, json.dumps(commands)], tmp_path, block)
 
