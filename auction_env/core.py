@@ -33,6 +33,7 @@ class AuctionCore:
         prior: valuation prior; fixes ``n_bidders`` and ``n_items``.
         participation: who takes part; default everyone.
         valuation: ``additive`` or ``unit_demand``; the mechanism must support it.
+        config: the ``env`` section it was built from (:func:`auction_env.setting.build_setting`), if any.
 
     Raises:
         ValueError: the mechanism is built for another number of bidders or items.
@@ -44,12 +45,15 @@ class AuctionCore:
         prior: Prior,
         participation: Participation | None = None,
         valuation: str = "additive",
+        *,
+        config: Any = None,
     ) -> None:
         self.setting = Setting(prior, participation, valuation)
         self.setting.check(mechanism)
         self.mechanism = mechanism
         self.prior, self.participation, self.valuation = prior, self.setting.participation, valuation
         self.n_bidders, self.n_items = self.setting.n_bidders, self.setting.n_items
+        self.config = config
 
     def sample(
         self, batch: int, generator: torch.Generator | None, device: torch.device | str | None = None

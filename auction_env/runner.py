@@ -91,13 +91,13 @@ def play(
         for r in range(rounds):
             for first in range(0, episodes, batch):
                 size = min(batch, episodes - first)
-                result = setting.core.play(policies, size, generator, round_fraction=r / rounds, device=device)
+                result = setting.play(policies, size, generator, round_fraction=r / rounds, device=device)
                 rev, wel = result.revenue.double(), result.welfare.double()
                 sums += torch.stack((rev.sum(), (rev * rev).sum(), wel.sum(), (wel * wel).sum()))
                 utility += result.utilities.double().sum(0)
                 present += result.participation.double().sum(0)
                 for i in strategic:
-                    gain = (result.utilities[:, i] - setting.core.truthful_utility(result, i, generator)).double()
+                    gain = (result.utilities[:, i] - setting.truthful_utility(result, i, generator)).double()
                     gains[0, i] += gain.sum()
                     gains[1, i] += (gain * gain).sum()
                 if on_rounds is not None:

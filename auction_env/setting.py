@@ -6,7 +6,6 @@ Every error carries the dotted path of the value that caused it (``env.mechanism
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import agents as agent_registry
@@ -14,33 +13,18 @@ import mechanisms
 from agents.base import BidderPolicy
 from auction_env.config import AgentConfig, EnvConfig, ScenarioConfig, parse, sweep_cells
 from auction_env.core import AuctionCore
-from mechanisms import participation as participation_models
 from mechanisms.base import Mechanism
 from mechanisms.common.errors import ConfigError
 from mechanisms.common.registry import build_named
 from mechanisms.participation import Participation
 from mechanisms.priors import Prior
+from mechanisms.setting import build_participation, build_prior, check_prior
 
 __all__ = ["Setting", "build_setting", "build_policies", "validate_scenario", "build_named"]
 
 
-@dataclass(frozen=True)
-class Setting:
-    """An environment section turned into live objects."""
-
-    config: EnvConfig
-    prior: Prior
-    participation: Participation
-    mechanism: Mechanism
-    core: AuctionCore
-
-    @property
-    def n_bidders(self) -> int:
-        return self.core.n_bidders
-
-    @property
-    def n_items(self) -> int:
-        return self.core.n_items
+#: A built ``env`` section is an :class:`AuctionCore` (its ``config`` holds the section); the old name.
+Setting = AuctionCore
 
 
 def build_setting(
@@ -50,8 +34,8 @@ def build_setting(
     participation: Participation | None = None,
     mechanism: Mechanism | None = None,
     prefix: str = "env",
-) -> Setting:
-    """Build prior, participation, mechanism and core from an ``env`` section.
+) -> AuctionCore:
+    """Build prior, participation and mechanism from an ``env`` section, joined in an :class:`AuctionCore`.
 
     Args:
         env: the section (validated here if a mapping).
@@ -62,38 +46,25 @@ def build_setting(
         ConfigError: an unknown name or parameter, or inconsistent sizes.
     """
     cfg = env if isinstance(env, EnvConfig) else parse(EnvConfig, env, prefix=prefix)
-    n, m = cfg.n_bidders, cfg.n_items
-    size = {"n_bidders": n, "n_items": m}
     if prior is None:
-        prior = build_named(
-            f"{prefix}.prior", mechanisms.prior_registry, cfg.prior.type, "type", context=size, **cfg.prior.params
-        )
-    if (prior.n_bidders, prior.n_items) != (n, m):
-        raise ConfigError(f"prior is for {prior.n_bidders}x{prior.n_items}, env is {n}x{m}", f"{prefix}.prior")
+        prior = build_prior(cfg, prefix=prefix)
+    check_prior(prior, cfg, prefix=prefix)
     if participation is None:
-        participation = build_named(
-            f"{prefix}.participation",
-            participation_models.registry,
-            cfg.participation.model,
-            "model",
-            context={"n_bidders": n},
-            **cfg.participation.params,
-        )
+        participation = build_participation(cfg, prefix=prefix)
     if mechanism is None:
         mechanism = build_named(
             f"{prefix}.mechanism",
             mechanisms.registry,
             cfg.mechanism.name,
             "name",
-            context={"prior": prior, "valuation": cfg.valuation, **size},
+            context={"prior": prior, "valuation": cfg.valuation, "n_bidders": cfg.n_bidders, "n_items": cfg.n_items},
             params_key="params",
             **cfg.mechanism.params,
         )
     try:
-        core = AuctionCore(mechanism, prior, participation, cfg.valuation)
+        return AuctionCore(mechanism, prior, participation, cfg.valuation, config=cfg)
     except ValueError as err:
         raise ConfigError(str(err), f"{prefix}.mechanism") from None
-    return Setting(cfg, prior, participation, mechanism, core)
 
 
 def build_policies(entries: Sequence[AgentConfig], setting: Setting, *, prefix: str = "agents") -> list[BidderPolicy]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -180,19 +182,11 @@ def attack_regrets(
     """``(profiles, n_bidders)`` regret each bidder's best misreport found by ``protocol`` gains
     at each of the given profiles ``(profiles, n_bidders, n_items)`` (the per-profile numbers
     behind :func:`evaluate`'s means; the certifier checks its certificates against them)."""
-    proto = globals()["protocol"](protocol)
-    device = valuations.device
-    low, high = (t.to(device) for t in prior.bounds(device))
-    (gen,) = make_generators(seed, 1, device)
-    was_training = mechanism.training
-    mechanism.eval()
-    present = torch.ones(valuations.shape[:2], dtype=torch.bool, device=device)
-    try:
+    present = torch.ones(valuations.shape[:2], dtype=torch.bool, device=valuations.device)
+    with _attacking(mechanism, prior, valuations, protocol, seed) as (proto, low, high, gen):
         return _attack(
             mechanism, valuations, low, high, proto, gen, present, chunk=None, progress=progress, noise_draws=16
         )[1]
-    finally:
-        mechanism.train(was_training)
 
 
 def best_misreports(
@@ -205,14 +199,23 @@ def best_misreports(
 ) -> Tensor:
     """``(profiles, n_bidders, n_items)`` each bidder's best misreport found by ``protocol`` at each
     of the given profiles, the others truthful (the reports behind :func:`attack_regrets`)."""
-    proto = globals()["protocol"](protocol)
+    with _attacking(mechanism, prior, valuations, protocol, seed) as (proto, low, high, gen):
+        return _regret_chunk(mechanism, valuations, low, high, proto, gen)[2]
+
+
+@contextmanager
+def _attacking(
+    mechanism: Mechanism, prior: Prior, valuations: Tensor, protocol_name: str | AttackProtocol, seed: int
+) -> Iterator[tuple[AttackProtocol, Tensor, Tensor, torch.Generator]]:
+    """An attack at given profiles: its protocol, the report bounds and the generator, with the
+    mechanism in eval mode meanwhile."""
     device = valuations.device
     low, high = (t.to(device) for t in prior.bounds(device))
     (gen,) = make_generators(seed, 1, device)
     was_training = mechanism.training
     mechanism.eval()
     try:
-        return _regret_chunk(mechanism, valuations, low, high, proto, gen)[2]
+        yield protocol(protocol_name), low, high, gen
     finally:
         mechanism.train(was_training)
 

@@ -40,6 +40,9 @@ __all__ = [
     "Setting",
     "RoundBatch",
     "RoundArrays",
+    "build_prior",
+    "build_participation",
+    "check_prior",
 ]
 
 
@@ -168,21 +171,8 @@ class Setting:
             ConfigError: an unknown name or parameter, located under ``prefix``.
         """
         cfg = config if isinstance(config, SettingConfig) else parse(SettingConfig, config, prefix=prefix)
-        size = {"n_bidders": cfg.n_bidders, "n_items": cfg.n_items}
-        prior = build_named(f"{prefix}.prior", prior_registry, cfg.prior.type, "type", context=size, **cfg.prior.params)
-        if (prior.n_bidders, prior.n_items) != (cfg.n_bidders, cfg.n_items):
-            raise ConfigError(
-                f"prior is for {prior.n_bidders}x{prior.n_items}, the setting is {cfg.n_bidders}x{cfg.n_items}",
-                f"{prefix}.prior",
-            )
-        participation = build_named(
-            f"{prefix}.participation",
-            participation_registry,
-            cfg.participation.model,
-            "model",
-            context={"n_bidders": cfg.n_bidders},
-            **cfg.participation.params,
-        )
+        prior = build_prior(cfg, prefix=prefix)
+        participation = build_participation(cfg, prefix=prefix)
         return cls(prior, participation, cfg.valuation)
 
     def spec(self) -> dict[str, Any]:
@@ -291,3 +281,34 @@ class Setting:
         return self.resolve(mechanism, played.valuations, played.participation, bids, generator, check=False).utilities[
             :, bidder
         ]
+
+
+def build_prior(config: SettingConfig, *, prefix: str = "setting") -> Prior:
+    """The prior ``config`` names, for its size; errors are located under ``prefix.prior``."""
+    size = {"n_bidders": config.n_bidders, "n_items": config.n_items}
+    prior = build_named(
+        f"{prefix}.prior", prior_registry, config.prior.type, "type", context=size, **config.prior.params
+    )
+    check_prior(prior, config, prefix=prefix)
+    return prior
+
+
+def check_prior(prior: Prior, config: SettingConfig, *, prefix: str = "setting") -> None:
+    """Raise :class:`ConfigError` if ``prior`` is for another size than ``config``."""
+    if (prior.n_bidders, prior.n_items) != (config.n_bidders, config.n_items):
+        raise ConfigError(
+            f"prior is for {prior.n_bidders}x{prior.n_items}, the setting is {config.n_bidders}x{config.n_items}",
+            f"{prefix}.prior",
+        )
+
+
+def build_participation(config: SettingConfig, *, prefix: str = "setting") -> Participation:
+    """The participation model ``config`` names; errors are located under ``prefix.participation``."""
+    return build_named(
+        f"{prefix}.participation",
+        participation_registry,
+        config.participation.model,
+        "model",
+        context={"n_bidders": config.n_bidders},
+        **config.participation.params,
+    )

@@ -117,7 +117,7 @@ class SealedBidAuctionEnv(ParallelEnv):
             data.setdefault("n_items", objects["prior"].n_items)
         cfg = parse(EnvConfig, data)
         self.setting = build_setting(cfg, **objects)
-        self.core = self.setting.core
+        self.core = self.setting
         self.rounds = cfg.rounds
         self.seed = cfg.seed
         n, m = self.setting.n_bidders, self.setting.n_items

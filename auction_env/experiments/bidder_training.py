@@ -205,7 +205,7 @@ def score_bidder(
     over rounds where the learner takes part.
     """
     setup = build_learner_setup(scenario, learner=learner, opponents=opponents, **env_config)
-    core = setup.setting.core
+    core = setup.setting
     if not isinstance(policy, BidderPolicy):
         policy = build_policy(setup.setting, learner, policy)
     policies = [policy if p is None else p for p in setup.policies]
@@ -248,7 +248,7 @@ def scored_profiles(
     setup = build_learner_setup(scenario, **env_config)
     (gen,) = make_generators(seed, 1)
     with torch.inference_mode():
-        return setup.setting.core.sample(min(n_rounds, 50_000), gen, "cpu")
+        return setup.setting.sample(min(n_rounds, 50_000), gen, "cpu")
 
 
 def _algo_class(name: str) -> type:
@@ -286,7 +286,7 @@ def _plot_bids(policy: Any, setup: Any, path: Path, *, seed: int, points: int = 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    core = setup.setting.core
+    core = setup.setting
     policies = [policy if p is None else p for p in setup.policies]
     (gen,) = make_generators(seed + 1, 1)
     with torch.inference_mode():

@@ -130,7 +130,7 @@ class AuctioneerLearnerEnv(gym.Env):
 
     def _fill_block(self) -> None:
         """Draw the next rounds, let the bidders bid, resolve them honestly and with the deviation."""
-        core = self.setup.setting.core
+        core = self.setup.setting
         size = min(_BLOCK, self.rounds - self._round)
         sample_gen, mech_gen, _ = self._gens
         with torch.inference_mode():

@@ -158,4 +158,4 @@ def opponent_bids(
             return learner_bids
 
     policies = [p if p is not None else _Fixed() for p in setup.policies]
-    return setup.setting.core.collect_bids(policies, observations, valuations, participation, generator)
+    return setup.setting.collect_bids(policies, observations, valuations, participation, generator)

@@ -119,7 +119,7 @@ class SingleLearnerEnv(gym.Env):
             bids = self._bids_np[k].copy()
             bids[i] = bid
         # One NumPy round of the core around one mechanism call: this step is the RL inner loop.
-        played = self.setup.setting.core.resolve_numpy(
+        played = self.setup.setting.resolve_numpy(
             self._vals_np[k : k + 1], self._present[k : k + 1], bids[None], self._mech_gen
         )
         bids, allocation, payments = played.bids[0], played.allocation[0], played.payments[0]
@@ -167,7 +167,7 @@ class SingleLearnerEnv(gym.Env):
         """Draw the next rounds' valuations (and the non-reactive opponents' bids) in one call."""
         size = min(_BLOCK, self.rounds - self._round)
         with torch.inference_mode():
-            vals, part = self.setup.setting.core.sample(size, self._sample_gen)
+            vals, part = self.setup.setting.sample(size, self._sample_gen)
             fractions = (self._round + torch.arange(size, dtype=vals.dtype)) / self.rounds
             obs = bidder_observations(vals, part, 0.0)
             obs[..., -1] = fractions.unsqueeze(-1)

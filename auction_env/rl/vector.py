@@ -81,7 +81,7 @@ class AuctionVecEnv(VecEnv):
             bids = opponent_bids(
                 self.setup, self._obs, self._vals, self._part, to_bids(a, self._high), self._sample_gen
             )
-            result = self.setup.setting.core.resolve(self._vals, self._part, bids, self._mech_gen, check=False)
+            result = self.setup.setting.resolve(self._vals, self._part, bids, self._mech_gen, check=False)
             rewards = result.utilities[:, self.learner].cpu().numpy().astype(np.float32)
         self._round += 1
         done = self._round >= self.rounds
@@ -124,7 +124,7 @@ class AuctionVecEnv(VecEnv):
     def _draw(self) -> None:
         """Sample this round's valuations and participation for every sub-environment."""
         with torch.inference_mode():
-            self._vals, self._part = self.setup.setting.core.sample(self.num_envs, self._sample_gen, self.device)
+            self._vals, self._part = self.setup.setting.sample(self.num_envs, self._sample_gen, self.device)
             self._obs = bidder_observations(self._vals, self._part, self._round / self.rounds)
 
     def _obs_np(self) -> np.ndarray:

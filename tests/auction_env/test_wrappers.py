@@ -215,7 +215,7 @@ def test_single_learner_rewards_match_the_core(mechanism) -> None:
             )
             continue
         with torch.inference_mode():
-            ref = env.setup.setting.core.resolve(env._vals[k : k + 1], env._part[k : k + 1], bids, None, check=False)
+            ref = env.setup.setting.resolve(env._vals[k : k + 1], env._part[k : k + 1], bids, None, check=False)
         assert np.isclose(reward, ref.utilities[0, 0].item(), atol=1e-5)
 
 
