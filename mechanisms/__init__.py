@@ -8,11 +8,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mechanisms.base import Mechanism, Outcome, check_bids
 from mechanisms.common.registry import Registry
-from mechanisms.priors import Prior, UniformPrior, prior_registry
+
+if TYPE_CHECKING:
+    from mechanisms.base import Mechanism, Outcome, check_bids
+    from mechanisms.priors import Prior, UniformPrior, prior_registry
+
+#: Names that import torch, loaded on first use (so ``import mechanisms.common`` and the CLI's
+#: ``--help`` stay fast): name -> module.
+_LAZY = {
+    "Mechanism": "mechanisms.base",
+    "Outcome": "mechanisms.base",
+    "check_bids": "mechanisms.base",
+    "Prior": "mechanisms.priors",
+    "UniformPrior": "mechanisms.priors",
+    "prior_registry": "mechanisms.priors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mechanisms' has no attribute {name!r}")
 
 __all__ = [
     "Mechanism",
@@ -31,7 +52,7 @@ __all__ = [
 #: Parameters the environment injects: ``prior`` (Myerson), the setting's size and valuation kind.
 CONTEXT = ("prior", "n_bidders", "n_items", "valuation")
 
-registry: Registry[Mechanism] = Registry("mechanism", context_params=CONTEXT)
+registry: Registry["Mechanism"] = Registry("mechanism", context_params=CONTEXT)
 registry.register(
     "second_price",
     "mechanisms.exact.second_price:SecondPrice",
@@ -83,6 +104,8 @@ def load(name_or_path: str, **params: Any) -> Mechanism:
 
 def make_prior(n_bidders: int, n_items: int, type: str = "uniform", **params: Any) -> Prior:
     """Build a registered prior, e.g. ``make_prior(2, 2, low=0, high={"per_bidder": [1, 2]})``."""
+    from mechanisms.priors import prior_registry
+
     return prior_registry.make(type, context={"n_bidders": n_bidders, "n_items": n_items}, **params)
 
 

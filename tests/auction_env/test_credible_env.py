@@ -58,7 +58,10 @@ def test_honest_auctioneer_is_never_penalised(name: str) -> None:
     config = {k: v for k, v in SETTINGS[name].items() if k != "credible"}
     env, totals, infos = _play(0, credible={"penalty": 100.0, "audits": 6}, **config)
     final = infos[-1]["auctioneer"]
-    assert final["caught"] is False and final["audited_rounds"] == list(range(6)) and totals["auctioneer"] >= 0
+    assert final["caught"] is False and final["audited_rounds"] == list(range(6))
+    # no penalty: the auctioneer's reward is exactly the revenue it announced each round
+    revenue = sum(i["auctioneer"]["revenue"] for i in infos if "revenue" in i.get("auctioneer", {}))
+    assert revenue > 0 and totals["auctioneer"] == pytest.approx(revenue)
 
 
 def test_deviation_in_an_audited_round_is_always_caught_and_penalised() -> None:
