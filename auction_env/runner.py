@@ -7,7 +7,6 @@ so the runner plays, for each round index, all episodes at once in batches of
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from auction_env.config import ScenarioConfig, parse, sweep_cells
 from auction_env.setting import build_policies, build_setting
 from mechanisms.common.device import default_device
 from mechanisms.common.errors import ConfigError
-from mechanisms.common.io import flatten_row, rows_to_csv, write_text_atomic  # noqa: F401 (flatten_row re-exported)
+from mechanisms.common.io import flatten_row, rows_to_csv, write_json_atomic, write_text_atomic  # noqa: F401 (flatten_row re-exported)
 from mechanisms.common.seeding import make_generators
 from mechanisms.common.stats import standard_error_from_sums
 
@@ -232,7 +231,7 @@ def _out_dir(name: str, out: str | Path | None) -> Path:
 
 def _write(result: RunResult, out_dir: Path) -> Path:
     write_text_atomic(out_dir / "config.yaml", yaml.safe_dump(result.config.to_dict(), sort_keys=False))
-    write_text_atomic(out_dir / "summary.json", json.dumps(result.summary, indent=2) + "\n")
+    write_json_atomic(out_dir / "summary.json", result.summary)
     if result.config.sweep is not None:
         write_text_atomic(out_dir / "sweep.csv", rows_to_csv(result.rows))
     return out_dir

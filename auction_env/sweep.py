@@ -25,7 +25,7 @@ from typing import Any
 
 from auction_env.config import ScenarioConfig, parse
 from mechanisms.common.errors import AuctionEnvError, ConfigError
-from mechanisms.common.io import write_text_atomic
+from mechanisms.common.io import write_json_atomic
 
 __all__ = ["BACKENDS", "run_cells", "play_cell"]
 
@@ -127,9 +127,7 @@ def run_cells(
         overrides = cells[index][0]
         row = {**overrides, **summary}
         if out is not None:
-            write_text_atomic(
-                _cell_path(out, index), json.dumps({"overrides": _jsonable(overrides), "row": row}, indent=1) + "\n"
-            )
+            write_json_atomic(_cell_path(out, index), {"overrides": _jsonable(overrides), "row": row}, indent=1)
         rows[index] = row
         if on_cell is not None:
             on_cell()

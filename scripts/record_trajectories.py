@@ -8,12 +8,11 @@ Run this only when the environment's dynamics change on purpose, then review the
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from auction_env.catalog import shipped_scenarios
 from auction_env.trajectory import record_trajectory
-from mechanisms.common.io import write_text_atomic
+from mechanisms.common.io import write_json_atomic
 
 DATA = Path(__file__).parents[1] / "tests" / "data" / "trajectories"
 ROUNDS, SEED = 6, 1234
@@ -28,7 +27,7 @@ def main() -> int:
         parser.error(f"unknown scenario(s) {', '.join(unknown)}; shipped: {', '.join(shipped_scenarios())}")
     for name in names:
         trajectory = record_trajectory(name, rounds=ROUNDS, seed=SEED)
-        path = write_text_atomic(DATA / f"{name}.json", json.dumps(trajectory, indent=1) + "\n")
+        path = write_json_atomic(DATA / f"{name}.json", trajectory, indent=1)
         print(f"wrote {path}")
     return 0
 

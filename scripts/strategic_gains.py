@@ -11,7 +11,6 @@ bidder_0 on those profiles under the same attack protocol as the oracle.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
@@ -21,7 +20,7 @@ from agents.bidders.sb3 import SB3Policy
 from auction_env.experiments.bidder_training import train_bidder
 from auction_env.experiments.comparison import compare_bidders
 from mechanisms import make_prior
-from mechanisms.common.io import write_text_atomic
+from mechanisms.common.io import write_json_atomic, write_text_atomic
 
 MECHANISMS = {
     "second_price": "second_price",
@@ -82,7 +81,7 @@ def main() -> int:
         table, profiles=args.profiles, seed=args.seed, ppo_steps=args.ppo_steps, protocol=args.protocol
     )
     print("\n".join(lines))
-    write_text_atomic(out / "gains.json", json.dumps(table, indent=2) + "\n")
+    write_json_atomic(out / "gains.json", table)
     write_text_atomic(out / "gains.md", "\n".join(lines) + "\n")
     return 0
 

@@ -60,7 +60,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     import math
     import sys
     from pathlib import Path
@@ -70,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
     from auction_env.cli import PROG
     from mechanisms.certification import CertificationError, certify_profiles, parse_split_binaries
-    from mechanisms.common.io import write_text_atomic
+    from mechanisms.certification.study import checked_bidders
+    from mechanisms.common.io import write_json_atomic, write_text_atomic
     from mechanisms.learned.certnet import CertNet
     from mechanisms.learned.checkpoints import load_checkpoint
 
@@ -91,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
     model, prior, _, card = load_checkpoint(args.checkpoint)
     if not isinstance(model, CertNet):
         raise BadInput(f"{args.checkpoint}: only certnet checkpoints can be certified (this is {card['mechanism']})")
-    n_bidders = len(bidders) if bidders is not None else model.n_bidders
-    bar = tqdm(total=args.profiles * n_bidders, desc="certify", unit="solve", disable=args.no_progress)
+    bidders = checked_bidders(model, bidders)
+    bar = tqdm(total=args.profiles * len(bidders), desc="certify", unit="solve", disable=args.no_progress)
     try:
         study = certify_profiles(
             model,
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     study.summary["checkpoint"] = card.get("name", str(args.checkpoint))
     out = Path(args.out)
     write_text_atomic(out / "certificates.csv", study.csv())
-    write_text_atomic(out / "summary.json", json.dumps(study.summary, indent=2) + "\n")
+    write_json_atomic(out / "summary.json", study.summary)
     print(
         f"{study.summary['checkpoint']}: revenue {study.summary['revenue_mean']:.4f} "
         f"on {study.summary['profiles']} profiles"

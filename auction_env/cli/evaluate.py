@@ -60,10 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
 
     from auction_env.experiments.evaluation import evaluate_named, results_table
-    from mechanisms.common.io import write_text_atomic
+    from mechanisms.common.io import write_json_atomic
     from mechanisms.evaluation import format_result
 
     if args.shipped:
@@ -94,6 +93,6 @@ def run(args: argparse.Namespace) -> int:
         print(format_result(result))
         payload = result.to_dict()
     if args.out:
-        write_text_atomic(args.out, json.dumps(payload, indent=2) + "\n")
+        write_json_atomic(args.out, payload)
         print(f"written to {args.out}")
     return 0

@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 import torch
 from gymnasium import spaces
-from pettingzoo.utils import OrderEnforcingWrapper, parallel_to_aec
+from pettingzoo.utils import OrderEnforcingWrapper
 
 from agents.auctioneers.deviations import auctioneer_regret, deviate
 from auction_env.credible.audit import audit_round
 from auction_env.credible.commitments import BroadcastLog, commit
 from auction_env.credible.protocol import CredibleOptions
+from auction_env.envs.aec import checked_aec
 from auction_env.envs.sealed_bid import SealedBidAuctionEnv
 
 __all__ = ["CredibleAuctionEnv", "env", "parallel_env", "raw_env"]
@@ -97,6 +98,10 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         if self._phase == "bid":
             return self._bid_step(actions)
         return self._run_step(choice)
+
+    def check_action(self, agent: str, action: Any) -> Any:
+        """Bids are checked in the bid step; in the run step only the auctioneer's choice counts."""
+        return super().check_action(agent, action) if self._phase == "bid" else action
 
     # -- phases --------------------------------------------------------------------------
     def _bid_step(self, actions: Mapping[str, Any]):
@@ -214,7 +219,7 @@ def parallel_env(**config: Any) -> CredibleAuctionEnv:
 
 
 def raw_env(**config: Any):
-    return parallel_to_aec(parallel_env(**config))
+    return checked_aec(parallel_env(**config))
 
 
 def env(**config: Any):

@@ -10,11 +10,12 @@ import numpy as np
 import torch
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
-from pettingzoo.utils import OrderEnforcingWrapper, parallel_to_aec
+from pettingzoo.utils import OrderEnforcingWrapper
 
 from agents.observation import EXTRA
 from auction_env.config import EnvConfig, parse
 from auction_env.core import RoundArrays, RoundBatch
+from auction_env.envs.aec import checked_aec
 from auction_env.setting import build_setting
 from mechanisms.base import Mechanism
 from mechanisms.common.seeding import make_generators
@@ -25,6 +26,10 @@ __all__ = ["SealedBidAuctionEnv", "PublicOutcome", "env", "parallel_env", "raw_e
 
 #: Rounds whose valuations and participation are drawn in one batched call.
 _BLOCK = 256
+
+
+#: NumPy dtype kinds a bid may have: floats and integers (not bools, complex numbers or text).
+_REAL = "fiu"
 
 
 @dataclass(frozen=True)
@@ -304,6 +309,31 @@ class SealedBidAuctionEnv(ParallelEnv):
         mae = float(err.mean())
         return -mae, {"mae": mae, "recovery_rate": float((err <= self.observer.tolerance).mean())}
 
+    def check_bid(self, agent: str, bid: Any) -> np.ndarray:
+        """``agent``'s bid as ``(n_items,)`` float32, or a ``ValueError`` naming the agent: one real
+        number per item (not a string, bool or complex number), finite. Out-of-range values are
+        clipped later, as for every bid."""
+        m = self.setting.n_items
+        if isinstance(bid, (list, tuple)) and any(isinstance(x, (bool, np.bool_, str, bytes, complex)) for x in bid):
+            raise ValueError(f"{agent}: bid must be {m} numbers, got {bid!r}")
+        try:
+            arr = np.asarray(bid)
+        except Exception:  # an object numpy cannot read at all
+            raise ValueError(f"{agent}: bid must be {m} numbers, got {type(bid).__name__}") from None
+        if arr.dtype.kind not in _REAL:
+            raise ValueError(f"{agent}: bid must be {m} numbers, got {arr.dtype} values")
+        if arr.shape != (m,):
+            raise ValueError(f"{agent}: bid must have shape ({m},), got {arr.shape}")
+        with np.errstate(over="ignore"):
+            arr = arr.astype(np.float32)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{agent}: bid contains NaN or infinite values")
+        return arr
+
+    def check_action(self, agent: str, action: Any) -> Any:
+        """``action`` checked as :meth:`step` would, so the AEC interface refuses it at once."""
+        return self.check_bid(agent, action) if agent in self.bidder_agents else action
+
     def _collect_bids(self, actions: Mapping[str, Any]) -> np.ndarray:
         n, m = self.setting.n_bidders, self.setting.n_items
         if not isinstance(actions, Mapping) or actions.keys() != set(self.agents):
@@ -316,19 +346,14 @@ class SealedBidAuctionEnv(ParallelEnv):
                 + (f"; unknown: {', '.join(map(str, extra))}" if extra else "")
             )
         rows = [actions[a] for a in self.bidder_agents]
-        try:
-            bids = np.array(rows, dtype=np.float32)
-        except (ValueError, TypeError):
-            bids = None
+        bids = None
+        if all(isinstance(row, np.ndarray) and row.dtype.kind in _REAL for row in rows):  # the usual case, fast
+            try:
+                bids = np.array(rows, dtype=np.float32)
+            except (ValueError, TypeError):
+                bids = None
         if bids is None or bids.shape != (n, m):
-            for agent, row in zip(self.bidder_agents, rows):
-                try:
-                    shape = np.shape(np.asarray(row, dtype=np.float32))
-                except (ValueError, TypeError):
-                    raise ValueError(f"{agent}: bid must be {m} numbers, got {row!r}") from None
-                if shape != (m,):
-                    raise ValueError(f"{agent}: bid must have shape ({m},), got {shape}")
-            raise ValueError(f"bids must stack to shape ({n}, {m})")
+            bids = np.stack([self.check_bid(agent, row) for agent, row in zip(self.bidder_agents, rows)])
         # One reduction first (a NaN or inf makes the sum non-finite); name the agent if so.
         if not np.isfinite(bids.sum()):
             bad = [a for a, row in zip(self.bidder_agents, bids) if not np.isfinite(row).all()]
@@ -364,8 +389,8 @@ def parallel_env(**config: Any) -> SealedBidAuctionEnv:
 
 
 def raw_env(**config: Any):
-    """The AEC environment without wrappers (PettingZoo's ``parallel_to_aec`` conversion)."""
-    return parallel_to_aec(parallel_env(**config))
+    """The AEC environment (PettingZoo's ``parallel_to_aec`` conversion, each action checked on its turn)."""
+    return checked_aec(parallel_env(**config))
 
 
 def env(**config: Any):

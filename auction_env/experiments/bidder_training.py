@@ -12,7 +12,6 @@ Outputs in the run folder:
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from agents.bidders.sb3 import SB3Policy, algorithm
 from auction_env.rl.learner import OpponentSpec, build_learner_setup, build_policy
 from auction_env.rl.vector import AuctionVecEnv
 from mechanisms.common.errors import ConfigError
-from mechanisms.common.io import atomic_path, rows_to_csv, write_text_atomic
+from mechanisms.common.io import atomic_path, rows_to_csv, write_json_atomic, write_text_atomic
 from mechanisms.common.seeding import make_generators
 from mechanisms.common.stats import standard_error
 
@@ -180,7 +179,7 @@ def train_bidder(
     write_text_atomic(out / "curve.csv", _curve_csv(curve.rows))
     _plot_curve(curve.rows, out / "curve.png", title=f"{cls.__name__} bidder_{learner}")
     _plot_bids(policy, setup, out / "bids.png", seed=seed)
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_json_atomic(out / "summary.json", summary)
     return summary
 
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import torch
 
 from mechanisms.certification.certifier import Certificate, CertificationError, Certifier
+from mechanisms.common.errors import ConfigError
 from mechanisms.common.io import rows_to_csv
 from mechanisms.common.seeding import make_generators
 from mechanisms.evaluation import attack_regrets
@@ -41,6 +42,20 @@ class CertificationStudy:
         return rows_to_csv(self.rows)
 
 
+def checked_bidders(model: CertNet, bidders: Sequence[int] | None) -> list[int]:
+    """``bidders`` (default: all of the network's), each checked to exist.
+
+    Raises:
+        ConfigError: a bidder that the network does not have.
+    """
+    n = model.n_bidders
+    chosen = list(range(n)) if bidders is None else list(bidders)
+    for i in chosen:
+        if not 0 <= i < n:
+            raise ConfigError(f"bidder {i} is not in [0, {n - 1}] (the network has {n} bidder(s))", "bidders")
+    return chosen
+
+
 def certify_profiles(
     model: CertNet,
     prior: Prior,
@@ -60,12 +75,9 @@ def certify_profiles(
 
     Raises:
         CertificationError: a certificate contradicts the network or an attack.
+        ConfigError: a bidder that the network does not have.
     """
-    n = model.n_bidders
-    bidders = list(range(n)) if bidders is None else list(bidders)
-    for i in bidders:
-        if not 0 <= i < n:
-            raise ValueError(f"bidder {i} is not in [0, {n - 1}]")
+    bidders = checked_bidders(model, bidders)
     protocols = [lookup_protocol(a) for a in attacks]
     (gen,) = make_generators(seed, 1)
     valuations = prior.sample(profiles, gen).to(model.scale.device)

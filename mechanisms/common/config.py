@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from mechanisms.common.errors import ConfigError
 from mechanisms.common.registry import suggest
 
-__all__ = ["Strict", "load_yaml", "parse", "format_validation_error", "set_dotted"]
+__all__ = ["Strict", "load_yaml", "parse", "format_validation_error", "set_dotted", "MAX_BYTES"]
 
 
 class Strict(BaseModel):
@@ -29,15 +29,29 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+#: Largest config file read (a scenario or training config is a few kilobytes).
+MAX_BYTES = 1 << 20
+
+
 def load_yaml(path: str | Path) -> Any:
-    """Read a YAML file, turning I/O and syntax errors into :class:`ConfigError`."""
+    """Read a YAML file (``yaml.safe_load``: plain data only), turning every way it can be bad into
+    one-line :class:`ConfigError`: missing, unreadable, too large, not UTF-8 text, invalid or too
+    deeply nested YAML."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_BYTES:
+            raise ConfigError(
+                f"file too large ({path.stat().st_size:,} bytes; a config is at most {MAX_BYTES:,})", source=str(path)
+            )
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ConfigError("file not found", source=str(path)) from None
+    except IsADirectoryError:
+        raise ConfigError("is a folder, not a file", source=str(path)) from None
     except OSError as err:
         raise ConfigError(f"cannot read file: {err.strerror}", source=str(path)) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"not UTF-8 text (byte {err.start}); is it a binary file?", source=str(path)) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -45,6 +59,8 @@ def load_yaml(path: str | Path) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         raise ConfigError(f"{where}invalid YAML: {problem}", source=str(path)) from None
+    except RecursionError:
+        raise ConfigError("YAML nested too deeply", source=str(path)) from None
 
 
 def parse(model: type[BaseModel], data: Any, *, source: str = "", prefix: str = "") -> Any:
@@ -57,6 +73,8 @@ def parse(model: type[BaseModel], data: Any, *, source: str = "", prefix: str = 
         return model.model_validate(dict(data))
     except ValidationError as err:
         raise format_validation_error(err, model).at(prefix).in_file(source) from None
+    except RecursionError:
+        raise ConfigError("nested too deeply", prefix, source) from None
 
 
 def format_validation_error(err: ValidationError, model: type[BaseModel]) -> ConfigError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -12,7 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_text_atomic", "temporary_sibling", "atomic_path", "save_torch_atomic", "rows_to_csv", "flatten_row"]
+__all__ = [
+    "write_text_atomic",
+    "write_json_atomic",
+    "temporary_sibling",
+    "atomic_path",
+    "save_torch_atomic",
+    "rows_to_csv",
+    "flatten_row",
+]
 
 
 def _default_mode() -> int:
@@ -45,6 +54,11 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomic(path: str | Path, data: Any, *, indent: int = 2) -> Path:
+    """Write ``data`` as JSON (``indent`` spaces, a final newline) through :func:`write_text_atomic`."""
+    return write_text_atomic(path, json.dumps(data, indent=indent) + "\n")
 
 
 @contextmanager

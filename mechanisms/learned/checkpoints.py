@@ -11,6 +11,7 @@ architecture, training, evaluation). Shipped ones live in ``mechanisms/checkpoin
 from __future__ import annotations
 
 import json
+import math
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from torch import nn
 
 from mechanisms.common.config import parse
 from mechanisms.common.errors import CheckpointError, ConfigError
-from mechanisms.common.io import save_torch_atomic, write_text_atomic
+from mechanisms.common.io import save_torch_atomic, write_json_atomic
 from mechanisms.common.registry import suggest
 from mechanisms.learned.algnet import ALGNet
 from mechanisms.learned.base import LearnedMechanism
@@ -130,7 +131,7 @@ def save(model: nn.Module, card: dict[str, Any], path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     save_torch_atomic(state, path.with_suffix(".pt"))
-    write_text_atomic(path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+    write_json_atomic(path.with_suffix(".json"), card)
     return path.with_suffix(".json")
 
 
@@ -153,45 +154,64 @@ def load_model(
     name = card_path.stem
     if card["mechanism"] != mechanism:
         raise CheckpointError(f"checkpoint '{name}' holds a {card['mechanism']} mechanism, not {mechanism}")
-    arch = dict(card["architecture"])
+    arch = _architecture(card, name)
     for key, value in overrides.items():
         if arch.get(key) != value:
             raise CheckpointError(
                 f"checkpoint '{name}' has {key}={arch.get(key)!r}; do not set {key}={value!r} with a checkpoint"
             )
-    setting = card["setting"]
+    setting = card_setting(card, str(card_path))
     want = (
-        n_bidders if n_bidders is not None else setting["n_bidders"],
-        n_items if n_items is not None else setting["n_items"],
+        n_bidders if n_bidders is not None else setting.n_bidders,
+        n_items if n_items is not None else setting.n_items,
     )
-    if (setting["n_bidders"], setting["n_items"]) != want:
+    if (setting.n_bidders, setting.n_items) != want:
         raise CheckpointError(
-            f"checkpoint '{name}' is for {setting['n_bidders']} bidders x {setting['n_items']} items; "
+            f"checkpoint '{name}' is for {setting.n_bidders} bidders x {setting.n_items} items; "
             f"the setting has {want[0]} x {want[1]}"
         )
-    if setting.get("valuation", "additive") != valuation:
-        raise CheckpointError(
-            f"checkpoint '{name}' is for {setting.get('valuation', 'additive')} valuations; the setting has {valuation}"
+    if setting.valuation != valuation:
+        raise CheckpointError(f"checkpoint '{name}' is for {setting.valuation} valuations; the setting has {valuation}")
+    if card["setting"].get("prior") is not None:
+        theirs = setting.prior.spec()
+        if prior is None:  # no setting given: the card's prior sets the input scale
+            prior = setting.prior
+        ours = prior.spec()
+        same = ours["type"] == theirs["type"] and all(
+            torch.tensor(ours[b]).shape == torch.tensor(theirs[b]).shape
+            and torch.allclose(torch.tensor(ours[b]), torch.tensor(theirs[b]))
+            for b in ("low", "high")
         )
-    if prior is not None and setting.get("prior") is not None:
-        spec = prior.spec()
-        for bound in ("low", "high"):
-            ours, theirs = torch.tensor(spec[bound]), torch.tensor(setting["prior"][bound])
-            if (
-                spec["type"] != setting["prior"]["type"]
-                or ours.shape != theirs.shape
-                or not torch.allclose(ours, theirs)
-            ):
-                raise CheckpointError(
-                    f"checkpoint '{name}' was trained for prior {setting['prior']}, the setting has {spec}"
-                )
-    if prior is None and setting.get("prior") is not None:  # no setting given: the card's prior sets the input scale
-        prior = card_setting(card, str(card_path)).prior
-    model = CLASSES[mechanism](setting["n_bidders"], setting["n_items"], prior, **arch)
+        if not same:
+            raise CheckpointError(f"checkpoint '{name}' was trained for prior {theirs}, the setting has {ours}")
+    try:
+        model = CLASSES[mechanism](setting.n_bidders, setting.n_items, prior, **arch)
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(
+            f"checkpoint '{name}': its architecture {arch} does not build a {mechanism} ({err})"
+        ) from None
     load_state(card_path, model)
     model.checkpoint_name = name
     model.card = card
     return model.eval()
+
+
+def _architecture(card: dict[str, Any], name: str) -> dict[str, Any]:
+    """The card's architecture: a JSON object of names to plain finite values."""
+    arch = card["architecture"]
+    if not isinstance(arch, dict):
+        raise CheckpointError(f"checkpoint '{name}': its architecture must be a JSON object")
+    for key, value in arch.items():
+        plain = (
+            value is None
+            or isinstance(value, (str, bool))
+            or (isinstance(value, (int, float)) and math.isfinite(value))
+        )
+        if not plain:
+            raise CheckpointError(
+                f"checkpoint '{name}': architecture.{key} must be a finite number or a name, got {value!r}"
+            )
+    return dict(arch)
 
 
 def card_setting(card: dict[str, Any], source: str = "") -> Setting:

@@ -175,6 +175,13 @@ def test_absent_bidder_action_ignored_and_reward_zero():
         (np.array([np.nan, 0.2], np.float32), "bidder_1: bid contains NaN"),
         (np.array([np.inf, 0.2], np.float32), "bidder_1: bid contains NaN or infinite"),
         ("abc", "bidder_1: bid must be 2 numbers"),
+        (["0.1", "0.2"], "bidder_1: bid must be 2 numbers"),  # numeric text is not a number
+        (np.array(["0.1", "0.2"]), "bidder_1: bid must be 2 numbers"),
+        ([True, False], "bidder_1: bid must be 2 numbers"),
+        (np.array([True, False]), "bidder_1: bid must be 2 numbers"),
+        (np.array([0.1 + 1j, 0.2]), "bidder_1: bid must be 2 numbers"),
+        ([0.1, 1e300], "bidder_1: bid contains NaN or infinite"),  # overflows float32
+        (None, "bidder_1: bid must be 2 numbers"),
     ],
 )
 def test_bad_bid_raises_value_error_naming_agent(bid, message):
@@ -183,6 +190,23 @@ def test_bad_bid_raises_value_error_naming_agent(bid, message):
     env.reset(seed=0)
     with pytest.raises(ValueError, match=message):
         env.step({"bidder_0": np.array([0.1, 0.2], np.float32), "bidder_1": bid})
+
+
+def test_aec_refuses_a_bad_bid_on_its_own_turn():
+    """Through the AEC interface a bad bid is refused when it is taken (not one step later), and
+    the agent can then act again: the env is not left stuck."""
+    env = auction_env.env(n_bidders=2, n_items=2, rounds=2)
+    env.reset(seed=0)
+    assert env.agent_selection == "bidder_0"
+    with pytest.raises(ValueError, match="bidder_0: bid contains NaN"):
+        env.step(np.array([np.nan, 0.2], np.float32))
+    assert env.agent_selection == "bidder_0"
+    turns = 0
+    for _agent in env.agent_iter():
+        _, _, terminated, truncated, _ = env.last()
+        env.step(None if terminated or truncated else np.array([0.3, 0.4], np.float32))
+        turns += 1
+    assert turns == 6  # two rounds of two bidders, then each steps out
 
 
 def test_missing_or_unknown_agent_in_actions():

@@ -1,0 +1,220 @@
+"""Untrusted input ends in one line: a ConfigError/CheckpointError (exit 2 at the CLI) or a
+ValueError naming the agent in the env; never a traceback. Fuzzers back the hand-written cases."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import auction_env
+import mechanisms
+from auction_env.catalog import load_scenario
+from auction_env.cli import main
+from auction_env.setting import validate_scenario
+from mechanisms.common.config import MAX_BYTES, load_yaml
+from mechanisms.common.errors import AuctionEnvError, ConfigError
+from mechanisms.learned import checkpoints
+
+ROOT = Path(__file__).parents[1]
+
+
+def _one_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"\xff\xfe\x00binary\x81", "not UTF-8 text"),
+        (b"env:\n  n_bidders: " + b"[" * 5000 + b"1" + b"]" * 5000 + b"\n", "nested too deeply|invalid YAML"),
+        (b"a: [1, 2\n", "invalid YAML"),
+    ],
+)
+def test_bad_files_are_one_config_error(tmp_path: Path, content: bytes, message: str) -> None:
+    """Binary, deeply nested or broken YAML is one ConfigError naming the file."""
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=message) as err:
+        load_scenario(path)
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_huge_and_folder_paths_are_refused(tmp_path: Path) -> None:
+    """A file over the size limit and a folder are refused before parsing."""
+    huge = tmp_path / "huge.yaml"
+    huge.write_bytes(b"# " + b"x" * MAX_BYTES + b"\n")
+    with pytest.raises(ConfigError, match="file too large"):
+        load_yaml(huge)
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_yaml(tmp_path)
+
+
+def test_validate_reports_every_bad_file_and_goes_on(tmp_path: Path, capsys) -> None:
+    """`validate` checks every file: a binary one is one line and the next file is still checked."""
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\x80\x81\x82")
+    code = main(["validate", str(binary), "quickstart"])
+    out, err = capsys.readouterr()
+    assert code == 2 and "not UTF-8 text" in err and err.count("\n") == 1 and "ok" in out
+
+
+def _card(tmp_path: Path, change) -> Path:
+    """A copy of the shipped regretnet_2x2 (card and weights) with its card edited by ``change``."""
+    src = checkpoints.find("regretnet_2x2")
+    card = json.loads(src.read_text())
+    change(card)
+    dst = tmp_path / "edited.json"
+    dst.write_text(json.dumps(card))
+    shutil.copy(src.with_suffix(".pt"), dst.with_suffix(".pt"))
+    return dst
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda c: c["setting"].update(n_bidders="two"), "setting.n_bidders"),
+        (lambda c: c["architecture"].update(hidden=float("nan")), "architecture.hidden must be a finite number"),
+        (lambda c: c["setting"]["prior"].update(low="zero"), "setting.prior"),
+        (lambda c: c["setting"].update(valuation="quadratic"), "setting.valuation"),
+        (lambda c: c.update(architecture=[1, 2]), "architecture must be a JSON object"),
+        (lambda c: c["architecture"].update(hidden=-3), "does not build a regretnet"),
+    ],
+)
+def test_bad_model_cards_are_one_line(tmp_path: Path, capsys, change, message: str) -> None:
+    """A model card that is valid JSON with bad fields fails in one line, in the API and the CLI."""
+    path = _card(tmp_path, change)
+    with pytest.raises(AuctionEnvError, match=message):
+        mechanisms.load(str(path))
+    assert main(["evaluate", str(path), "--profiles", "2", "--protocol", "weak", "--no-progress"]) == 2
+    _one_line(capsys)
+
+
+def test_a_prior_without_low_takes_the_priors_default(tmp_path: Path) -> None:
+    """A card's prior without `low` is the prior's default (0), not a KeyError."""
+    path = _card(tmp_path, lambda c: c["setting"]["prior"].pop("low"))
+    assert float(mechanisms.load(str(path)).setting.prior.low.max()) == 0.0
+
+
+@pytest.mark.solver
+def test_certify_a_bidder_the_network_lacks(capsys, tmp_path: Path) -> None:
+    """`certify --bidders 5` on a 1-bidder network is one line and exit 2."""
+    code = main(["certify", "certnet_1x2_penalty", "--bidders", "5", "--profiles", "1", "--out", str(tmp_path)])
+    assert code == 2 and "bidder 5 is not in [0, 0]" in _one_line(capsys)
+
+
+# ---- fuzzers -------------------------------------------------------------------------------
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+)
+_KEYS = st.sampled_from(
+    [
+        "env",
+        "agents",
+        "run",
+        "sweep",
+        "n_bidders",
+        "n_items",
+        "prior",
+        "mechanism",
+        "name",
+        "params",
+        "policy",
+        "bidders",
+        "rounds",
+        "episodes",
+        "grid",
+        "seeds",
+        "participation",
+        "model",
+        "p",
+        "type",
+        "high",
+        "x",
+    ]
+)
+_DOCUMENTS = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=5)),
+    max_leaves=20,
+)
+
+
+def _only_config_errors(path: Path) -> None:
+    try:
+        scenario = load_scenario(path)
+        validate_scenario(scenario.config, source=scenario.source)
+    except AuctionEnvError as err:
+        assert "\n" not in str(err)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.binary(max_size=200))
+def test_fuzz_scenario_bytes(tmp_path: Path, content: bytes) -> None:
+    """Random bytes as a scenario file: a one-line ConfigError or a valid scenario, nothing else."""
+    path = tmp_path / "fuzz.yaml"
+    path.write_bytes(content)
+    _only_config_errors(path)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=_DOCUMENTS)
+def test_fuzz_scenario_documents(tmp_path: Path, document) -> None:
+    """Random YAML documents (scenario-like keys, any values): one-line ConfigErrors only."""
+    path = tmp_path / "fuzz.yaml"
+    path.write_text(yaml.safe_dump(document))
+    _only_config_errors(path)
+
+
+@pytest.mark.slow
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(depth=st.integers(100, 5000), kind=st.sampled_from(["[", "{a: "]))
+def test_fuzz_deep_nesting(tmp_path: Path, depth: int, kind: str) -> None:
+    """Scenarios nested hundreds to thousands deep: one-line ConfigErrors only (no RecursionError)."""
+    close = "]" if kind == "[" else "}"
+    path = tmp_path / "deep.yaml"
+    path.write_text("env: " + kind * depth + "1" + close * depth + "\n")
+    _only_config_errors(path)
+
+
+_BIDS = st.one_of(
+    _SCALARS,
+    st.lists(st.one_of(_SCALARS, st.complex_numbers()), max_size=4),
+    st.lists(st.lists(st.floats(), max_size=3), max_size=3),
+    st.sampled_from([np.float32, np.float64, np.int64, np.bool_, np.complex64, np.str_]).flatmap(
+        lambda dtype: st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=0, max_size=3).map(
+            lambda xs: np.array(xs).astype(dtype) if dtype is not np.str_ else np.array(xs).astype(str)
+        )
+    ),
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=3000, deadline=None)
+@given(bid=_BIDS)
+def test_fuzz_bids(bid) -> None:
+    """Any object as a bid: the step works (a valid bid) or raises ValueError naming the agent."""
+    env = auction_env.parallel_env(n_bidders=2, n_items=2, rounds=3)
+    env.reset(seed=0)
+    try:
+        env.step({"bidder_0": np.array([0.5, 0.5], np.float32), "bidder_1": bid})
+    except ValueError as err:
+        assert str(err).startswith("bidder_1: ")
+    else:
+        arr = np.asarray(bid)
+        assert arr.dtype.kind in "fiu" and arr.shape == (2,) and np.isfinite(arr.astype(np.float32)).all()
