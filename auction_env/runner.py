@@ -7,6 +7,7 @@ so the runner plays, for each round index, all episodes at once in batches of
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,12 +41,14 @@ class RunResult:
         config: the resolved config that was played (overrides applied).
         rows: one summary per sweep cell (a single row without a sweep).
         out_dir: where the files were written, or None.
+        write_error: why writing the files failed, or None.
     """
 
     scenario: Scenario
     config: ScenarioConfig
     rows: list[dict[str, Any]] = field(default_factory=list)
     out_dir: Path | None = None
+    write_error: str | None = None
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -164,6 +167,7 @@ def run_scenario(
     backend: str = "local",
     workers: int | None = None,
     address: str | None = None,
+    overwrite: bool = False,
 ) -> RunResult:
     """Play a scenario (every cell of its sweep) and write its results.
 
@@ -179,12 +183,16 @@ def run_scenario(
         write: write ``config.yaml``, ``summary.json`` (and ``sweep.csv``) to ``out``.
         backend, workers, address: where a sweep's cells run (see :mod:`auction_env.sweep`):
             ``local`` (a process pool of ``workers``, default the CPU count) or ``ray``.
+        overwrite: replay a sweep's cells that ``out`` holds from other settings (otherwise a
+            rerun with changed settings is refused; with the same settings it resumes).
 
     Returns:
-        A :class:`RunResult`. Files are written atomically, after all cells finished.
+        A :class:`RunResult`. Files are written atomically, after all cells finished; if that
+        fails (a full disk) the result is still returned, with ``write_error`` saying why.
 
     Raises:
-        ConfigError: the scenario (or an override) is invalid.
+        ConfigError: the scenario (or an override) is invalid, or ``out`` cannot be written (checked
+            before any work starts).
     """
     from auction_env.sweep import run_cells
 
@@ -201,6 +209,8 @@ def run_scenario(
         config = parse(ScenarioConfig, data, source=loaded.source)
     cells = sweep_cells(config, source=loaded.source)
     out_dir = _out_dir(loaded.name, out) if write else None
+    if out_dir is not None:
+        check_writable(out_dir)
     if config.sweep is not None:
         with tqdm(total=len(cells), unit="cell", disable=not progress, desc=loaded.name) as bar:
             rows = run_cells(
@@ -211,6 +221,7 @@ def run_scenario(
                 out=out_dir,
                 device=str(device) if device is not None else None,
                 on_cell=lambda: bar.update(1),
+                overwrite=overwrite,
             )
     else:
         total = config.env.rounds * config.run.episodes
@@ -221,8 +232,33 @@ def run_scenario(
                 raise err.in_file(loaded.source) from None
     result = RunResult(loaded, config, rows)
     if out_dir is not None:
-        result.out_dir = _write(result, out_dir)
+        try:
+            result.out_dir = _write(result, out_dir)
+        except OSError as err:
+            result.write_error = f"cannot write the results to {out_dir}: {err.strerror or err}"
     return result
+
+
+def check_writable(out_dir: Path) -> None:
+    """Make ``out_dir`` (and its parents) and check a file can be written there, before any work.
+
+    Raises:
+        ConfigError: it is a file, or cannot be created or written (one line naming ``--out``).
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"{out_dir} is a file, not a folder", "--out")
+    created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]  # removed again: a failed run leaves none
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise ConfigError(f"cannot write to {out_dir}: {err.strerror or err}", "--out") from None
+    finally:
+        for folder in created:
+            if folder.is_dir():
+                folder.rmdir()
 
 
 def _out_dir(name: str, out: str | Path | None) -> Path:

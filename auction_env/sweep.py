@@ -16,6 +16,7 @@ failing cell becomes a row with its ``error`` and does not stop the others.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import traceback
@@ -27,7 +28,7 @@ from auction_env.config import ScenarioConfig, parse
 from mechanisms.common.errors import AuctionEnvError, ConfigError
 from mechanisms.common.io import write_json_atomic
 
-__all__ = ["BACKENDS", "run_cells", "play_cell"]
+__all__ = ["BACKENDS", "run_cells", "play_cell", "fingerprint"]
 
 BACKENDS = ("local", "ray")
 Cell = tuple[dict[str, Any], ScenarioConfig]
@@ -59,25 +60,62 @@ def _cell_path(out: Path, index: int) -> Path:
     return out / "cells" / f"cell-{index:04d}.json"
 
 
-def _finished(out: Path | None, cells: Sequence[Cell]) -> dict[int, dict[str, Any]]:
-    """Rows of cells already finished (without error) under ``out``; checks they belong to this sweep."""
+def fingerprint(config: dict[str, Any]) -> str:
+    """A short hash of a resolved cell config and the package version: what a cell's result depends on."""
+    import auction_env
+
+    text = json.dumps({"config": _jsonable(config), "version": auction_env.__version__}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _changed(old: Any, new: Any, path: str = "") -> list[str]:
+    """Dotted keys whose values differ between two configs (``run.episodes: 50 -> 10000``)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [
+            c
+            for key in sorted(set(old) | set(new))
+            for c in _changed(old.get(key), new.get(key), f"{path}.{key}".lstrip("."))
+        ]
+    return [] if old == new else [f"{path or 'config'}: {old!r} -> {new!r}"]
+
+
+def _finished(out: Path | None, cells: Sequence[Cell], overwrite: bool = False) -> dict[int, dict[str, Any]]:
+    """Rows of cells already finished (without error) under ``out`` with the same settings.
+
+    A record of another sweep, or of this cell played with other settings, is refused (one line
+    saying what changed), or with ``overwrite`` deleted so the cell plays again.
+    """
     done: dict[int, dict[str, Any]] = {}
     if out is None:
         return done
-    for index, (overrides, _) in enumerate(cells):
+    for index, (overrides, config) in enumerate(cells):
         path = _cell_path(out, index)
         if not path.exists():
             continue
         try:
-            record = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            raise ConfigError(f"{path}: unreadable cell record ({err}); delete it to rerun the cell") from None
-        if record.get("overrides") != _jsonable(overrides):
+            record = json.loads(path.read_text(encoding="utf-8"))
+            row = record["row"]
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as err:
+            if overwrite:
+                path.unlink()
+                continue
             raise ConfigError(
-                f"{out}: holds the cells of another sweep ({path.name}: {record.get('overrides')}); use a new --out"
-            )
-        if "error" not in record["row"]:
-            done[index] = record["row"]
+                f"{path}: unreadable cell record ({type(err).__name__}); rerun with --overwrite"
+            ) from None
+        resolved = _jsonable(config.to_dict())
+        stale = None
+        if record.get("overrides") != _jsonable(overrides):
+            stale = f"holds the cells of another sweep ({path.name}: {record.get('overrides')})"
+        elif record.get("fingerprint") != fingerprint(resolved):
+            changes = _changed(record.get("config"), resolved) if record.get("config") else ["an earlier version"]
+            stale = f"{path.name} was played with other settings ({'; '.join(changes[:3])})"
+        if stale is not None:
+            if overwrite:
+                path.unlink()
+                continue
+            raise ConfigError(f"{out}: {stale}; rerun with --overwrite to replay it, or use a new --out")
+        if "error" not in row:
+            done[index] = row
     return done
 
 
@@ -95,6 +133,7 @@ def run_cells(
     device: str | None = None,
     on_cell: Callable[[], None] | None = None,
     ray_init: dict[str, Any] | None = None,
+    overwrite: bool = False,
 ) -> list[dict[str, Any]]:
     """Play every cell and return one row per cell, in cell order (``{**overrides, **summary}``).
 
@@ -106,9 +145,12 @@ def run_cells(
         out: folder for per-cell records (resume); None keeps nothing on disk.
         on_cell: called once per finished cell (progress bars), resumed cells included.
         ray_init: extra keyword arguments for ``ray.init`` (e.g. a temp dir).
+        overwrite: replay cells whose records under ``out`` were made with other settings
+            (otherwise such a record is refused).
 
     Raises:
-        ConfigError: unknown backend, Ray missing, or ``out`` holds another sweep's cells.
+        ConfigError: unknown backend, Ray missing, or ``out`` holds another sweep's cells or cells
+            played with other settings (without ``overwrite``).
     """
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}", "--backend")
@@ -116,7 +158,7 @@ def run_cells(
         raise ConfigError("--address needs --backend ray", "--address")
     if workers is not None and workers < 1:
         raise ConfigError("--workers must be >= 1", "--workers")
-    rows: dict[int, dict[str, Any]] = dict(_finished(out, cells))
+    rows: dict[int, dict[str, Any]] = dict(_finished(out, cells, overwrite))
     for _ in rows:
         if on_cell is not None:
             on_cell()
@@ -127,7 +169,9 @@ def run_cells(
         overrides = cells[index][0]
         row = {**overrides, **summary}
         if out is not None:
-            write_json_atomic(_cell_path(out, index), {"overrides": _jsonable(overrides), "row": row}, indent=1)
+            resolved = _jsonable(cells[index][1].to_dict())
+            record = {"overrides": _jsonable(overrides), "fingerprint": fingerprint(resolved), "config": resolved}
+            write_json_atomic(_cell_path(out, index), {**record, "row": row}, indent=1)
         rows[index] = row
         if on_cell is not None:
             on_cell()

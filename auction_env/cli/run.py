@@ -41,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--address", metavar="ADDR", help="an existing Ray cluster for --backend ray, e.g. 127.0.0.1:6379"
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replay sweep cells that --out holds from other settings (without it such a rerun is refused)",
+    )
     no_progress(parser)
 
 
@@ -60,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend,
         workers=args.workers,
         address=args.address,
+        overwrite=args.overwrite,
     )
     print(f"scenario {result.scenario.name}  ({result.scenario.source})")
     if result.config.sweep is None:
@@ -67,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         keys = [*result.config.sweep.grid, *(["run.seed"] if result.config.sweep.seeds else [])]
         print(format_sweep(result.rows, keys))
+    if result.write_error is not None:
+        print(f"{PROG}: error: {result.write_error}", file=sys.stderr)
+        return 2
     print(f"results written to {result.out_dir}")
     failed = sum("error" in row for row in result.rows)
     if failed:

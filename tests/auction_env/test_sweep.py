@@ -206,3 +206,36 @@ def test_ray_cluster_sweep_survives_a_kill_and_resumes(tmp_path, ray_head):
     local = run_scenario(str(path), out=tmp_path / "local", workers=1, progress=False)
     ray_rows = [json.loads(p.read_text())["row"] for p in records]
     assert comparable(ray_rows) == comparable(json.loads(json.dumps(local.rows)))
+
+
+def test_rerun_with_other_settings_is_refused_then_overwritten(tmp_path, capsys):
+    """A rerun into the same --out with changed settings refuses, naming the change; --overwrite
+    replays every cell; the same settings resume (the cells keep their rows)."""
+    out = tmp_path / "out"
+    scenario = str(sweep_file(tmp_path))
+    first = run_scenario(scenario, out=out, workers=1, episodes=2, progress=False)
+    with pytest.raises(ConfigError, match=r"other settings \(run\.episodes: 2 -> 3\).*--overwrite"):
+        run_scenario(scenario, out=out, workers=1, episodes=3, progress=False)
+    assert main(["run", scenario, "--out", str(out), "--episodes", "3", "--workers", "1", "--no-progress"]) == 2
+    assert "run.episodes: 2 -> 3" in capsys.readouterr().err
+    again = run_scenario(scenario, out=out, workers=1, episodes=3, progress=False, overwrite=True)
+    assert [r["episodes"] for r in again.rows] == [3] * len(again.rows)
+    rows = list(csv.DictReader((out / "sweep.csv").open()))
+    assert {r["episodes"] for r in rows} == {"3"}
+    resumed = run_scenario(scenario, out=out, workers=1, episodes=3, progress=False)
+    assert resumed.rows == again.rows and first.rows != again.rows
+
+
+@pytest.mark.parametrize("kind", ["file", "unwritable"])
+def test_a_bad_out_is_refused_before_any_work(tmp_path, capsys, kind):
+    """--out that is a file, or a folder that cannot be written, fails at once with one line."""
+    if kind == "file":
+        out = tmp_path / "taken"
+        out.write_text("not a folder")
+    else:  # a folder that cannot be made, whoever runs the test (root ignores permission bits)
+        (tmp_path / "plain_file").write_text("x")
+        out = tmp_path / "plain_file" / "out"
+    started = time.perf_counter()
+    assert main(["run", "quickstart", "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and err.count("\n") == 1 and time.perf_counter() - started < 30
