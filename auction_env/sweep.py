@@ -198,7 +198,10 @@ def _run_pool(
 
     # Spawned (not forked) workers: forking a process that holds torch threads can deadlock.
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(pending)), mp_context=multiprocessing.get_context("spawn")
+        max_workers=min(workers, len(pending)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
     ) as pool:
         futures = {pool.submit(play_cell, configs[i], device): i for i in pending}
         remaining = set(futures)
@@ -210,6 +213,19 @@ def _run_pool(
                 except Exception as err:  # the worker died (e.g. killed): a row with the error
                     summary = {"error": f"worker failed: {type(err).__name__}: {err}"}
                 finish(futures[future], summary)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a pool worker: exit as soon as the sweep's main process is gone (killed), leaving no orphan."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
 
 
 def _run_ray(

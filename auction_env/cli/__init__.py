@@ -73,8 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AuctionEnvError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stop:
+        print(f"{PROG}: interrupted" + (f": {stop}" if str(stop) else ""), file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (`auction-env list | head`): nothing more to say
         import os

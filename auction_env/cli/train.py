@@ -8,8 +8,9 @@ from auction_env.cli.args import device, no_progress, positive
 
 HELP = "train a learned mechanism from a config"
 DESCRIPTION = (
-    "Train a learned mechanism (CUDA if available, else all CPU cores); resumes from DIR/last.pt; "
-    "writes metrics.csv, TensorBoard logs and the checkpoint with its model card. "
+    "Train a learned mechanism (CUDA if available, else all CPU cores); resumes from DIR/last.pt, which is "
+    "saved every save_every iterations, every minute and on Ctrl-C; writes metrics.csv, TensorBoard logs and "
+    "the checkpoint with its model card, evaluated at the end (--evaluation-profiles, --no-evaluation). "
     "Under `torchrun --nproc_per_node=K -m auction_env train ...` it trains data-parallel "
     "(DistributedDataParallel: NCCL on GPUs, gloo on CPU); rank 0 writes everything."
 )
@@ -29,11 +30,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-evaluation", action="store_true", help="skip the final evaluation (the model card then has none)"
     )
+    parser.add_argument(
+        "--evaluation-profiles",
+        type=positive,
+        metavar="N",
+        help="profiles of the final evaluation (default: the config's evaluation.profiles)",
+    )
     no_progress(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     import os
+    import sys
 
     import torch
 
@@ -42,6 +50,16 @@ def run(args: argparse.Namespace) -> int:
     config = load_training_config(args.config)
     if args.no_evaluation:
         config = config.model_copy(update={"evaluation": None})
+    elif args.evaluation_profiles is not None and config.evaluation is not None:
+        evaluation = config.evaluation.model_copy(update={"profiles": args.evaluation_profiles})
+        config = config.model_copy(update={"evaluation": evaluation})
+    if config.evaluation is not None and os.environ.get("RANK", "0") == "0":  # say what comes after training
+        e = config.evaluation
+        print(
+            f"after training: evaluation on {e.profiles:,} profiles ({e.protocol} attack) for the model card; "
+            "--evaluation-profiles N changes it, --no-evaluation skips it",
+            file=sys.stderr,
+        )
     dev = device(args.device)
     processes = int(os.environ.get("WORLD_SIZE", "1"))  # torchrun --nproc_per_node=K: K data-parallel processes
     if args.threads is not None:

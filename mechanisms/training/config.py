@@ -15,7 +15,7 @@ Schema::
     dataset_size: 131072
     seed: 0
     log_every: 100
-    save_every: 1000
+    save_every: 1000               # and every save_seconds (60) of wall clock, and on Ctrl-C
     evaluation: {profiles: 10000, protocol: default}
 """
 
@@ -60,4 +60,5 @@ class TrainingConfig(Strict):
     seed: int = Field(0, ge=0)
     log_every: int = Field(100, ge=1)
     save_every: int = Field(1000, ge=1)
+    save_seconds: float = Field(60.0, gt=0)
     evaluation: EvaluationConfig | None = Field(default_factory=EvaluationConfig)

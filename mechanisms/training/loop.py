@@ -10,9 +10,12 @@ Outputs in the run folder:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import platform
+import signal
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -255,17 +258,31 @@ def _train(
             ) from None
     log = _Log(out, config, run.trainer.iteration, total, progress) if main else None
     start = time.perf_counter() - elapsed
+    last_save = time.perf_counter()
+
+    def save() -> None:
+        mine = {"trainer": run.trainer.state_dict(), "generator": run.train_gen.get_state()}
+        ranks = [mine] if parallel is None else parallel.gather(mine)  # every rank's shard state
+        if main:
+            save_torch_atomic({"ranks": ranks, "elapsed": time.perf_counter() - start}, state_path)
+
+    # One process: also save every save_seconds and when stopped (SIGINT, SIGTERM) after the
+    # iteration in progress, so at most seconds are lost. Under torchrun the ranks save together
+    # every save_every iterations only (a rank's clock or signal cannot decide for the others).
+    stop = _StopSignals() if parallel is None else None
     try:
-        while run.trainer.iteration < total:
-            metrics = run.trainer.step()
-            it = run.trainer.iteration
-            if log is not None:
-                log.step(it, time.perf_counter() - start, metrics, write=it % config.log_every == 0 or it == total)
-            if it % config.save_every == 0 or it == total:
-                mine = {"trainer": run.trainer.state_dict(), "generator": run.train_gen.get_state()}
-                ranks = [mine] if parallel is None else parallel.gather(mine)  # every rank's shard state
-                if main:
-                    save_torch_atomic({"ranks": ranks, "elapsed": time.perf_counter() - start}, state_path)
+        with stop or contextlib.nullcontext():
+            while run.trainer.iteration < total:
+                metrics = run.trainer.step()
+                it = run.trainer.iteration
+                if log is not None:
+                    log.step(it, time.perf_counter() - start, metrics, write=it % config.log_every == 0 or it == total)
+                timed = parallel is None and time.perf_counter() - last_save >= config.save_seconds
+                if it % config.save_every == 0 or it == total or timed or (stop is not None and stop.received):
+                    save()
+                    last_save = time.perf_counter()
+                if stop is not None and stop.received:
+                    raise KeyboardInterrupt(f"stopped by {stop.received} after iteration {it}; {state_path} saved")
     finally:
         if log is not None:
             log.close()
@@ -343,3 +360,27 @@ def _truncate_metrics(path: Path, iteration: int) -> None:
     lines = path.read_text().splitlines(keepends=True)
     keep = lines[:1] + [ln for ln in lines[1:] if int(ln.split(",", 1)[0]) <= iteration]
     write_text_atomic(path, "".join(keep))
+
+
+class _StopSignals:
+    """Within the block, SIGINT and SIGTERM set :attr:`received` instead of stopping the process at
+    once, so the loop can finish its iteration and save; the previous handlers come back after."""
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.received is not None:  # a second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.received = signal.Signals(signum).name
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
