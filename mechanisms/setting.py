@@ -17,20 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from torch import Tensor
 
-from mechanisms.base import Mechanism, Outcome
 from mechanisms.common.config import Strict, parse
 from mechanisms.common.errors import ConfigError
 from mechanisms.common.registry import build_named
-from mechanisms.participation import Always, Participation
-from mechanisms.participation import registry as participation_registry
-from mechanisms.priors import Prior, prior_registry
+
+if TYPE_CHECKING:  # the configs above import no torch, so a config error is reported at once
+    import numpy as np
+    import torch
+    from torch import Tensor
+
+    from mechanisms.base import Mechanism, Outcome
+    from mechanisms.participation import Participation
+    from mechanisms.priors import Prior
 
 __all__ = [
     "PriorConfig",
@@ -135,6 +137,10 @@ class RoundArrays:
 
     def to_batch(self) -> RoundBatch:
         """The same rounds as a :class:`RoundBatch` of CPU tensors (sharing memory)."""
+        import torch
+
+        from mechanisms.base import Outcome
+
         t = torch.from_numpy
         items = None if self.item_payments is None else t(self.item_payments)
         outcome = Outcome(t(self.allocation), t(self.payments), items)
@@ -157,7 +163,11 @@ class Setting:
         self.prior = prior
         self.valuation = valuation
         self.n_bidders, self.n_items = prior.n_bidders, prior.n_items
-        self.participation = participation if participation is not None else Always(self.n_bidders)
+        if participation is None:
+            from mechanisms.participation import Always
+
+            participation = Always(self.n_bidders)
+        self.participation = participation
         if self.participation.n_bidders != self.n_bidders:
             raise ValueError(
                 f"participation model is for {self.participation.n_bidders} bidders, prior for {self.n_bidders}"
@@ -211,7 +221,7 @@ class Setting:
     def bid_bounds(self, device: torch.device | str) -> tuple[Tensor, Tensor]:
         """``(low, high)`` of the bid space, each ``(n_bidders, n_items)``: 0 and the upper support."""
         _, high = self.prior.bounds(device)
-        return torch.zeros_like(high), high
+        return high.new_zeros(high.shape), high
 
     def resolve(
         self,
@@ -239,6 +249,8 @@ class Setting:
             present = participation.unsqueeze(-1).to(bids.dtype)
             bids = bids * present
             raw = mechanism.run(bids, generator=generator, check=check)
+            from mechanisms.base import Outcome
+
             # An item allocated to an absent bidder goes unsold; absent bidders pay nothing.
             items = raw.item_payments * present if raw.item_payments is not None else None
             outcome = Outcome(raw.allocation * present, raw.payments * present.squeeze(-1), items)
@@ -285,6 +297,8 @@ class Setting:
 
 def build_prior(config: SettingConfig, *, prefix: str = "setting") -> Prior:
     """The prior ``config`` names, for its size; errors are located under ``prefix.prior``."""
+    from mechanisms.priors import prior_registry
+
     size = {"n_bidders": config.n_bidders, "n_items": config.n_items}
     prior = build_named(
         f"{prefix}.prior", prior_registry, config.prior.type, "type", context=size, **config.prior.params
@@ -304,6 +318,8 @@ def check_prior(prior: Prior, config: SettingConfig, *, prefix: str = "setting")
 
 def build_participation(config: SettingConfig, *, prefix: str = "setting") -> Participation:
     """The participation model ``config`` names; errors are located under ``prefix.participation``."""
+    from mechanisms.participation import registry as participation_registry
+
     return build_named(
         f"{prefix}.participation",
         participation_registry,

@@ -50,12 +50,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from auction_env.catalog import load_scenario
     from auction_env.cli import PROG
+
+    scenario = load_scenario(args.scenario)  # a bad file fails here, before torch is imported
+
     from auction_env.report import format_summary, format_sweep
     from auction_env.runner import run_scenario
 
     result = run_scenario(
-        args.scenario,
+        scenario,
         out=args.out,
         seed=args.seed,
         episodes=args.episodes,

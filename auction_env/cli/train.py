@@ -43,11 +43,14 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
+    from mechanisms.training.config import load_training_config
+
+    config = load_training_config(args.config)  # a bad file fails here, before torch is imported
+
     import torch
 
-    from mechanisms.training.loop import load_training_config, train
+    from mechanisms.training.loop import train
 
-    config = load_training_config(args.config)
     if args.no_evaluation:
         config = config.model_copy(update={"evaluation": None})
     elif args.evaluation_profiles is not None and config.evaluation is not None:

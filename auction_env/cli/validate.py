@@ -18,12 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from auction_env.catalog import load_scenario
     from auction_env.cli import PROG
-    from auction_env.setting import validate_scenario
 
     failed = 0
     for source in args.scenarios:
         try:
-            scenario = load_scenario(source)
+            scenario = load_scenario(source)  # a bad file fails here, before torch is imported
+            from auction_env.setting import validate_scenario
+
             cells = validate_scenario(scenario.config, source=scenario.source)
         except AuctionEnvError as err:
             print(f"{PROG}: error: {err}", file=sys.stderr)

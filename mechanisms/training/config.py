@@ -21,14 +21,17 @@ Schema::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 
-from mechanisms.common.config import Strict
+from mechanisms.common.config import Strict, load_yaml, parse
+from mechanisms.common.errors import ConfigError
 from mechanisms.setting import MechanismConfig, SettingConfig
 
-__all__ = ["SettingConfig", "TrainerConfig", "EvaluationConfig", "TrainingConfig"]
+__all__ = ["SettingConfig", "TrainerConfig", "EvaluationConfig", "TrainingConfig", "load_training_config"]
 
 
 class TrainerConfig(Strict):
@@ -62,3 +65,13 @@ class TrainingConfig(Strict):
     save_every: int = Field(1000, ge=1)
     save_seconds: float = Field(60.0, gt=0)
     evaluation: EvaluationConfig | None = Field(default_factory=EvaluationConfig)
+
+
+def load_training_config(source: str | Path | Mapping[str, Any]) -> TrainingConfig:
+    """Load and validate a training config (a YAML path or a mapping)."""
+    if isinstance(source, Mapping):
+        return parse(TrainingConfig, source, source="<dict>")
+    data = load_yaml(source)
+    if data is None:
+        raise ConfigError("the file is empty", source=str(source))
+    return parse(TrainingConfig, data, source=str(source))

@@ -17,7 +17,6 @@ import platform
 import signal
 import threading
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ from tqdm.auto import tqdm
 
 from mechanisms import checkpoints
 from mechanisms import registry as mechanism_registry
-from mechanisms.common.config import load_yaml, parse
 from mechanisms.common.device import resolve_device
 from mechanisms.common.errors import CheckpointError, ConfigError
 from mechanisms.common.io import save_torch_atomic, write_text_atomic
@@ -35,7 +33,7 @@ from mechanisms.common.registry import Registry, build_named
 from mechanisms.common.seeding import make_generators
 from mechanisms.learned.base import init_weights
 from mechanisms.setting import Setting
-from mechanisms.training.config import TrainingConfig
+from mechanisms.training.config import TrainingConfig, load_training_config  # noqa: F401 (re-exported)
 from mechanisms.training.data import ProfileDataset
 from mechanisms.training.distributed import Distributed, from_environment
 
@@ -59,16 +57,6 @@ trainers.register(
     "mechanisms.training.menu_trainer:MenuTrainer",
     description="revenue of a relaxed menu choice (rochetnet, lottery_ama)",
 )
-
-
-def load_training_config(source: str | Path | Mapping[str, Any]) -> TrainingConfig:
-    """Load and validate a training config (a YAML path or a mapping)."""
-    if isinstance(source, Mapping):
-        return parse(TrainingConfig, source, source="<dict>")
-    data = load_yaml(source)
-    if data is None:
-        raise ConfigError("the file is empty", source=str(source))
-    return parse(TrainingConfig, data, source=str(source))
 
 
 class TrainingRun:
