@@ -61,9 +61,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
 
+    import torch
+
     from auction_env.experiments.evaluation import evaluate_named, results_table
+    from mechanisms.common.device import free_cores
     from mechanisms.common.io import write_json_atomic
     from mechanisms.evaluation import format_result
+
+    torch.set_num_threads(free_cores())
 
     if args.shipped:
         rows, table = results_table(

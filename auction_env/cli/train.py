@@ -8,9 +8,10 @@ from auction_env.cli.args import device, no_progress, positive
 
 HELP = "train a learned mechanism from a config"
 DESCRIPTION = (
-    "Train a learned mechanism (CUDA if available, else all CPU cores); resumes from DIR/last.pt, which is "
-    "saved every save_every iterations, every minute and on Ctrl-C; writes metrics.csv, TensorBoard logs and "
-    "the checkpoint with its model card, evaluated at the end (--evaluation-profiles, --no-evaluation). "
+    "Train a learned mechanism (CUDA if available, else the CPU cores the machine is not busy with); "
+    "resumes from DIR/last.pt, which is saved every save_every iterations, every minute and on Ctrl-C; "
+    "writes metrics.csv, TensorBoard logs and the checkpoint with its model card, evaluated at the end "
+    "(--evaluation-profiles, --no-evaluation). "
     "Under `torchrun --nproc_per_node=K -m auction_env train ...` it trains data-parallel "
     "(DistributedDataParallel: NCCL on GPUs, gloo on CPU); rank 0 writes everything."
 )
@@ -25,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads",
         type=positive,
         metavar="N",
-        help="CPU threads for torch (default: all cores; 1 lets runs share a machine)",
+        help="CPU threads for torch (default: the cores the machine is not busy with, at least 1)",
     )
     parser.add_argument(
         "--no-evaluation", action="store_true", help="skip the final evaluation (the model card then has none)"
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
+    from mechanisms.common.device import free_cores
     from mechanisms.training.loop import train
 
     if args.no_evaluation:
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     elif (dev is None or dev.type == "cpu") and not torch.cuda.is_available():
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // processes))
+        torch.set_num_threads(free_cores(processes))
     card = train(
         config,
         args.out,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -16,6 +17,7 @@ from typing import Any
 __all__ = [
     "write_text_atomic",
     "write_json_atomic",
+    "strict_json",
     "temporary_sibling",
     "atomic_path",
     "save_torch_atomic",
@@ -57,8 +59,28 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 
 def write_json_atomic(path: str | Path, data: Any, *, indent: int = 2) -> Path:
-    """Write ``data`` as JSON (``indent`` spaces, a final newline) through :func:`write_text_atomic`."""
-    return write_text_atomic(path, json.dumps(data, indent=indent) + "\n")
+    """Write ``data`` as strict JSON (``indent`` spaces, a final newline) through :func:`write_text_atomic`.
+
+    JSON has no NaN or infinity (``json.dumps`` would write bare ``NaN``, which strict parsers
+    refuse): such values are written as ``null``, and a dict gets ``"non_finite_as_null": count``.
+    """
+    clean, count = strict_json(data)
+    if count and isinstance(clean, dict):
+        clean["non_finite_as_null"] = count
+    return write_text_atomic(path, json.dumps(clean, indent=indent, allow_nan=False) + "\n")
+
+
+def strict_json(data: Any) -> tuple[Any, int]:
+    """``data`` with every NaN or infinite float replaced by None, and how many were replaced."""
+    if isinstance(data, float):
+        return (data, 0) if math.isfinite(data) else (None, 1)
+    if isinstance(data, dict):
+        items = [(k, *strict_json(v)) for k, v in data.items()]
+        return {k: v for k, v, _ in items}, sum(n for _, _, n in items)
+    if isinstance(data, (list, tuple)):
+        items = [strict_json(v) for v in data]
+        return [v for v, _ in items], sum(n for _, n in items)
+    return data, 0
 
 
 @contextmanager

@@ -113,3 +113,14 @@ def test_summary_reports_regret_when_asked():
         write=False,
     ).summary
     assert truthful["regret_max"] < 1e-6
+
+
+def test_summary_json_is_strict_json(tmp_path):
+    """A one-round run has no standard error (NaN): summary.json holds null and says how many."""
+    run_scenario({"env": {"rounds": 1}, "run": {"episodes": 1}}, out=tmp_path, progress=False)
+
+    def refuse(name):
+        raise ValueError(f"not strict JSON: {name}")
+
+    summary = json.loads((tmp_path / "summary.json").read_text(), parse_constant=refuse)
+    assert summary["revenue_stderr"] is None and summary["non_finite_as_null"] >= 1
