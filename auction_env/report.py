@@ -13,12 +13,12 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     lines = [
         f"mechanism {summary['mechanism']}  ({summary['n_bidders']} bidders x {summary['n_items']} items, "
         f"{summary['rounds']:,} rounds, seed {summary['seed']})",
-        f"  revenue  {summary['revenue_mean']:.4f} +/- {summary['revenue_stderr']:.4f}",
-        f"  welfare  {summary['welfare_mean']:.4f} +/- {summary['welfare_stderr']:.4f}",
+        f"  revenue  {summary['revenue_mean']:.4f} +/- {_num(summary['revenue_stderr'], '.4f')}",
+        f"  welfare  {summary['welfare_mean']:.4f} +/- {_num(summary['welfare_stderr'], '.4f')}",
     ]
     if "regret_mean" in summary:
         lines.append(
-            f"  regret   {summary['regret_mean']:.5f} +/- {summary['regret_stderr']:.5f} per bidder, "
+            f"  regret   {summary['regret_mean']:.5f} +/- {_num(summary['regret_stderr'], '.5f')} per bidder, "
             f"max {summary['regret_max']:.4f}"
             f"  ({summary['regret_profiles']:,} profiles; {summary['regret_protocol']})"
         )
@@ -26,7 +26,7 @@ def format_summary(summary: Mapping[str, Any]) -> str:
     errors = summary.get("gain_stderr") or [None] * len(gains)
     lines.append(f"  {'bidder':<8} {'utility':>8} {'present':>8}  {'gain over truthful':>20}")
     for i, (u, p, g, e) in enumerate(zip(summary["utility_mean"], summary["participation_rate"], gains, errors)):
-        gain = f"{g:+.4f} +/- {e:.4f}" if g is not None else "(truthful)"
+        gain = f"{g:+.4f} +/- {_num(e, '.4f')}" if g is not None else "(truthful)"
         lines.append(f"  {i:<8} {u:8.4f} {p:8.3f}  {gain:>20}")
     return "\n".join(lines)
 
@@ -38,7 +38,7 @@ def format_sweep(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> str:
         [
             *(str(r.get(k, "")) for k in keys),
             *(
-                (f"{r['revenue_mean']:.4f}", f"{r['revenue_stderr']:.4f}", f"{r['welfare_mean']:.4f}")
+                (_num(r["revenue_mean"], ".4f"), _num(r["revenue_stderr"], ".4f"), _num(r["welfare_mean"], ".4f"))
                 if "error" not in r
                 else (f"error: {r['error']}", "", "")
             ),
@@ -49,3 +49,8 @@ def format_sweep(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> str:
     out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
     out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in table]
     return "\n".join(out)
+
+
+def _num(value: float | None, spec: str) -> str:
+    """A number as ``spec``; a dash for a missing one (a standard error of one round, stored as JSON null)."""
+    return "—" if value is None else format(value, spec)

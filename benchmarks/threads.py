@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 JOBS = {
     "training (RegretNet 2x2 config, iterations)": textwrap.dedent(
@@ -51,6 +52,7 @@ JOBS = {
         """
     ),
 }
+ROOT = Path(__file__).resolve().parents[1]  # the jobs name the shipped config relative to it
 PRELUDE = "import time, torch\ntorch.set_num_threads(THREADS)\nstart = time.perf_counter()\n"
 EPILOGUE = "\nprint(time.perf_counter() - start)\n"
 
@@ -60,7 +62,7 @@ def seconds(job: str, threads: int, sizes: dict[str, int]) -> float:
     for name, value in sizes.items():
         code = code.replace(name, str(value))
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=ROOT)
     return float(done.stdout.strip().splitlines()[-1])
 
 

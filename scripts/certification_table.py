@@ -51,7 +51,7 @@ def rows(run_dir: Path) -> list[str]:
         label = name if model.n_bidders == 1 else f"{name}, bidder {b['bidder']}"
         total = b["certificates"] + b["not_certified"]
         cert, secs = b["certified_regret"], b["solve_seconds"]
-        certified = f"{cert['mean']:.5f} ({cert['std']:.5f}), {b['certificates']} of {total}"
+        certified = f"{num(cert['mean'], '.5f')} ({num(cert['std'], '.5f')}), {b['certificates']} of {total}"
         if b["not_certified"]:
             certified += (
                 f" ({b['not_certified']} not certified: {', '.join(s for s in b['statuses'] if s != 'optimal')})"
@@ -59,15 +59,22 @@ def rows(run_dir: Path) -> list[str]:
         attacks = []
         for attack in ("default", "weak"):
             if f"ratio_{attack}" in b:
-                attacks.append(f"{b[f'ratio_{attack}']:.3f} ({100 * b[f'missed_{attack}']:.0f}%)")
+                missed = b[f"missed_{attack}"]
+                attacks.append(f"{num(b[f'ratio_{attack}'], '.3f')} ({num(missed and 100 * missed, '.0f')}%)")
             else:
                 attacks.append("—")
         paper = PAPER.get((setting, model.ir, b["bidder"]), "—")
         out.append(
             f"| {label} | {model.ir} | {revenue:.4f} | {empirical:.5f} | {certified} | {attacks[0]} | {attacks[1]} | "
-            f"{secs['mean']:.2f} s ({secs['std']:.2f}), {secs['median']:.2f} s | {paper} |"
+            f"{num(secs['mean'], '.2f')} s ({num(secs['std'], '.2f')}), {num(secs['median'], '.2f')} s | {paper} |"
         )
     return out
+
+
+def num(value: float | None, spec: str) -> str:
+    """A number as ``spec``, or a dash where the summary has none (JSON null: no value, e.g. the
+    spread of a single certificate)."""
+    return "—" if value is None else format(value, spec)
 
 
 def main(argv: list[str] | None = None) -> int:

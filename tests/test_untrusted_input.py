@@ -19,7 +19,7 @@ from auction_env.catalog import load_scenario
 from auction_env.cli import main
 from auction_env.setting import validate_scenario
 from mechanisms.common.config import MAX_BYTES, load_yaml
-from mechanisms.common.errors import AuctionEnvError, ConfigError
+from mechanisms.common.errors import AuctionEnvError, CheckpointError, ConfigError
 from mechanisms.learned import checkpoints
 
 ROOT = Path(__file__).parents[1]
@@ -218,3 +218,53 @@ def test_fuzz_bids(bid) -> None:
     else:
         arr = np.asarray(bid)
         assert arr.dtype.kind in "fiu" and arr.shape == (2,) and np.isfinite(arr.astype(np.float32)).all()
+
+
+class _Payload:
+    """Unpickling this creates a folder: a visible side effect standing in for arbitrary code."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.mkdir, (str(self.marker),))
+
+
+def test_a_checkpoint_with_a_pickle_payload_is_refused(tmp_path: Path, capsys) -> None:
+    """Weights that are a pickle payload are refused (weights_only); nothing runs."""
+    import torch
+
+    path = _card(tmp_path, lambda c: None)
+    marker = tmp_path / "pwned"
+    torch.save({"trunk.0.weight": _Payload(marker)}, path.with_suffix(".pt"))
+    with pytest.raises(CheckpointError, match="cannot load weights"):
+        mechanisms.load(str(path))
+    assert main(["evaluate", str(path), "--profiles", "2", "--no-progress"]) == 2
+    _one_line(capsys)
+    assert not marker.exists()
+
+
+def test_a_resume_file_with_a_pickle_payload_is_refused(tmp_path: Path, capsys) -> None:
+    """A crafted last.pt in a run folder is refused when training resumes; nothing runs."""
+    import torch
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "name": "tiny",
+                "mechanism": {"name": "regretnet", "params": {"hidden": 8, "layers": 1}},
+                "trainer": {"name": "regretnet", "params": {"batch_size": 8, "misreport_steps": 1}},
+                "iterations": 2,
+                "dataset_size": 64,
+                "evaluation": None,
+            }
+        )
+    )
+    marker = tmp_path / "pwned"
+    (tmp_path / "run").mkdir()
+    torch.save({"ranks": [_Payload(marker)], "elapsed": 0.0}, tmp_path / "run" / "last.pt")
+    assert main(["train", str(config), "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    assert "cannot resume" in _one_line(capsys) and not marker.exists()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import pickle
 import platform
 import signal
 import threading
@@ -240,9 +241,15 @@ def _train(
             run.trainer.load_state_dict(mine["trainer"])
             run.train_gen.set_state(mine["generator"])
             elapsed = float(state["elapsed"])
-        except Exception as err:
+        except pickle.UnpicklingError:
             raise CheckpointError(
-                f"{state_path}: cannot resume ({type(err).__name__}: {err}); delete it to start over"
+                f"{state_path}: cannot resume: not a plain training state (it holds objects torch will not load "
+                "safely); refused: delete it to start over"
+            ) from None
+        except Exception as err:
+            first = (str(err).strip().splitlines() or [""])[0]
+            raise CheckpointError(
+                f"{state_path}: cannot resume ({type(err).__name__}: {first}); delete it to start over"
             ) from None
     log = _Log(out, config, run.trainer.iteration, total, progress) if main else None
     start = time.perf_counter() - elapsed
