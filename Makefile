@@ -15,10 +15,10 @@ run: $(STAMP)
 	$(VENV)/bin/auction-env run $(SCENARIO)
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow and not solver and not distributed and not rllib"
+	$(PY) -m pytest -n auto --dist loadfile -m "not slow and not solver and not distributed and not rllib"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

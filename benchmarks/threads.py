@@ -22,7 +22,7 @@ import textwrap
 from pathlib import Path
 
 JOBS = {
-    "training (RegretNet 2x2 config, iterations)": textwrap.dedent(
+    "training": textwrap.dedent(
         """
         import tempfile
         from mechanisms.training.config import load_training_config
@@ -33,7 +33,7 @@ JOBS = {
             train(config, out, device="cpu", progress=False, iterations=ITERATIONS)
         """
     ),
-    "evaluation (RegretNet 2x2, default attack, profiles)": textwrap.dedent(
+    "evaluation": textwrap.dedent(
         """
         import mechanisms
         from mechanisms.evaluation import evaluate
@@ -41,7 +41,7 @@ JOBS = {
         evaluate(mech, mech.setting.prior, profiles=PROFILES, protocol="default", seed=0)
         """
     ),
-    "environment (sealed_bid_v0 2x2 RegretNet, parallel steps)": textwrap.dedent(
+    "environment": textwrap.dedent(
         """
         import numpy as np
         import auction_env
@@ -53,6 +53,11 @@ JOBS = {
     ),
 }
 ROOT = Path(__file__).resolve().parents[1]  # the jobs name the shipped config relative to it
+LABELS = {
+    "training": "training (RegretNet 2x2 config, {ITERATIONS} iterations)",
+    "evaluation": "evaluation (RegretNet 2x2, default attack, {PROFILES} profiles)",
+    "environment": "environment (sealed_bid_v0 2x2 RegretNet, {STEPS} parallel steps)",
+}
 PRELUDE = "import time, torch\ntorch.set_num_threads(THREADS)\nstart = time.perf_counter()\n"
 EPILOGUE = "\nprint(time.perf_counter() - start)\n"
 
@@ -72,6 +77,9 @@ def main() -> int:
     parser.add_argument("--profiles", type=int, default=300, help="evaluation profiles (default 300)")
     parser.add_argument("--steps", type=int, default=3000, help="environment steps (default 3000)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per job and thread count (default 3)")
+    parser.add_argument(
+        "--jobs", default=",".join(JOBS), help=f"comma-separated subset of {', '.join(JOBS)} (default all)"
+    )
     args = parser.parse_args()
     sizes = {"ITERATIONS": args.iterations, "PROFILES": args.profiles, "STEPS": args.steps}
     cores = os.cpu_count() or 1
@@ -84,7 +92,12 @@ def main() -> int:
     )
     print(f"| job | 1 thread (s) | {cores} threads (s) | {cores} threads / 1 thread | faster |")
     print("|---|---:|---:|---:|---|")
-    for label, job in JOBS.items():
+    chosen = [j.strip() for j in args.jobs.split(",") if j.strip()]
+    unknown = [j for j in chosen if j not in JOBS]
+    if unknown:
+        parser.error(f"unknown job(s) {', '.join(unknown)}; choose from {', '.join(JOBS)}")
+    for name in chosen:
+        job, label = JOBS[name], LABELS[name].format(**sizes)
         runs: dict[int, list[float]] = {1: [], cores: []}
         for _ in range(args.repeats):
             for threads in runs:  # interleaved: both counts see the same load

@@ -232,11 +232,12 @@ def test_auctioneer_seat_through_single_learner_env() -> None:
     gym_check_env(env, skip_render_check=True)
     sb3_check_env(env, warn=True)
     obs, _ = env.reset(seed=0)
-    total, info = 0.0, {}
+    total, info, gains = 0.0, {}, []
     for _ in range(8):
         obs, reward, _, truncated, info = env.step(1)
-        assert info["aRgt"] >= -1e-6
+        gains.append(info["aRgt"])
         total += reward
+    assert min(gains) >= -1e-6 and max(gains) > 1e-3  # deviating never loses revenue and here gains some
     assert truncated and info["caught"] and total < 0
     obs, _ = env.reset(seed=0)
     for _ in range(8):
