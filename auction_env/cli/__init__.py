@@ -68,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed usage and the error
         return int(exc.code or 0)
+    torch = sys.modules.get("torch")  # a caller that already uses torch keeps its thread count
+    threads = torch.get_num_threads() if torch is not None else None
     try:
         return args.handler(args)
     except AuctionEnvError as err:
@@ -81,3 +83,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
+    finally:
+        if threads is not None:
+            torch.set_num_threads(threads)
