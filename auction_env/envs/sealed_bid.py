@@ -82,15 +82,16 @@ class SealedBidAuctionEnv(ParallelEnv):
     ## Arguments
     ``n_bidders``, ``n_items``, ``prior`` (mapping or :class:`Prior`), ``participation``
     (mapping or :class:`Participation`), ``mechanism`` (name, ``{name, params}`` or a
-    :class:`Mechanism`), ``rounds``, ``seed`` (used when ``reset`` gets none), ``render_mode``
-    (``"ansi"`` or None), and ``scenario`` (a YAML path or shipped name whose ``env`` section
-    gives the defaults; explicit arguments override it).
+    :class:`Mechanism`), ``rounds`` (or PettingZoo's name for it, ``max_cycles``), ``seed`` (used
+    when ``reset`` gets none), ``render_mode`` (``"ansi"`` returns the last round as a table,
+    ``"human"`` prints it, or None), and ``scenario`` (a YAML path or shipped name whose ``env``
+    section gives the defaults; explicit arguments override it).
 
     ## Version History
     * v0: initial version.
     """
 
-    metadata = {"name": "sealed_bid_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+    metadata = {"name": "sealed_bid_v0", "render_modes": ["ansi", "human"], "is_parallelizable": True}
 
     def __init__(
         self,
@@ -116,6 +117,13 @@ class SealedBidAuctionEnv(ParallelEnv):
                 objects[key] = value
             elif value is not None:
                 data[key] = value
+        if "max_cycles" in config:  # PettingZoo's name for the episode length
+            cycles = config.pop("max_cycles")
+            if "rounds" in config and config["rounds"] != cycles:
+                raise ValueError(
+                    f"max_cycles ({cycles}) and rounds ({config['rounds']}) name the same length; give one"
+                )
+            config["rounds"] = cycles
         data.update(config)
         if "prior" in objects:
             data.setdefault("n_bidders", objects["prior"].n_bidders)
@@ -229,7 +237,11 @@ class SealedBidAuctionEnv(ParallelEnv):
         return observations, rewards, terminations, truncations, infos
 
     def render(self) -> str | None:
+        """``ansi``: the last round as a text table; ``human``: that table printed (returns None)."""
         if self.render_mode is None:
+            return None
+        if self.render_mode == "human":
+            print(self._table(), end="")
             return None
         return self._table()
 

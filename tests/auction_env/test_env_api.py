@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
+from pettingzoo.test import api_test, max_cycles_test, parallel_api_test, parallel_seed_test, render_test
 
 import auction_env
 from auction_env.envs import registry as env_registry
@@ -251,7 +251,7 @@ def test_scenario_argument_and_overrides():
         (dict(n_bidders=0), "n_bidders"),
         (dict(mechanism="myersn"), "Did you mean 'myerson'"),
         (dict(nbidders=2), "Did you mean 'n_bidders'"),
-        (dict(render_mode="human"), "render_mode"),
+        (dict(render_mode="rgb_array"), "render_mode"),
         (dict(prior={"high": -1}), "high must be greater than low"),
     ],
 )
@@ -280,3 +280,18 @@ def test_observer_sees_public_outcome_and_is_scored_next_step():
     assert np.isclose(rewards["observer"], -min(0.5, 1 - bids[1, 0]) / 2, atol=1e-6)
     with pytest.raises(ValueError, match="observer"):
         env.step({**truthful, "observer": np.zeros(3)})
+
+
+def test_pettingzoo_render_and_max_cycles_tests_pass_without_glue(capsys) -> None:
+    """PettingZoo's own render_test (it builds render_mode="human") and max_cycles_test (it passes
+    max_cycles) pass on sealed_bid_v0 as it is; human mode prints the ansi table."""
+    from auction_env.envs import sealed_bid
+
+    render_test(lambda render_mode=None: auction_env.env(rounds=3, render_mode=render_mode))
+    max_cycles_test(sealed_bid)
+    env = auction_env.parallel_env(max_cycles=2, render_mode="human")
+    obs, _ = env.reset(seed=0)
+    env.step({a: o[:-2] for a, o in obs.items()})
+    assert env.rounds == 2 and env.render() is None and "bidder_0" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="max_cycles"):
+        auction_env.parallel_env(max_cycles=2, rounds=3)
