@@ -23,9 +23,9 @@ from agents.bidders.scripted import Truthful
 from auction_env.catalog import Scenario, load_scenario
 from auction_env.config import ScenarioConfig, parse, sweep_cells
 from auction_env.setting import build_policies, build_setting
-from mechanisms.common.device import default_device
+from mechanisms.common.device import default_device, resolve_device
 from mechanisms.common.errors import ConfigError
-from mechanisms.common.io import flatten_row, rows_to_csv, write_json_atomic, write_text_atomic  # noqa: F401 (flatten_row re-exported)
+from mechanisms.common.io import rows_to_csv, write_json_atomic, write_text_atomic
 from mechanisms.common.seeding import make_generators
 from mechanisms.common.stats import standard_error_from_sums
 
@@ -75,7 +75,7 @@ def play(
         ``revenue_mean``, ``revenue_stderr``, ``welfare_mean``, ``welfare_stderr``,
         ``utility_mean`` (per bidder), ``participation_rate`` (per bidder), ``rounds`` and more.
     """
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device)
     setting = build_setting(config.env)
     policies = build_policies(config.agents, setting)
     mechanism = setting.mechanism.to(device).eval()

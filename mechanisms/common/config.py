@@ -39,10 +39,9 @@ def load_yaml(path: str | Path) -> Any:
     deeply nested YAML."""
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ConfigError(
-                f"file too large ({path.stat().st_size:,} bytes; a config is at most {MAX_BYTES:,})", source=str(path)
-            )
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ConfigError(f"file too large ({size:,} bytes; a config is at most {MAX_BYTES:,})", source=str(path))
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ConfigError("file not found", source=str(path)) from None
