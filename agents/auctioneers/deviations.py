@@ -1,7 +1,10 @@
 """How an auctioneer can deviate from the published mechanism, given the sealed bids.
 
-Both deviations are feasible and bid-IR (no bidder pays more than its bid for what it gets), so
-a bidder cannot tell from its own outcome alone; only an audit (Definition 4.1) reveals them.
+``max_revenue`` and ``shill_bid`` announce another outcome; ``seed_grind`` reruns the mechanism
+with many seeds and keeps the most profitable draw of its noise; ``drop_bidder`` marks a present
+bidder absent. Each is feasible and none charges a bidder more than the mechanism could, so a
+bidder cannot tell from its own outcome alone; only an audit reveals them (the tests in
+``tests/auction_env/test_credible_attacks.py`` mount each against the protocol's log).
 
 Shapes: bids ``(batch, n_bidders, n_items)`` -> :class:`~mechanisms.base.Outcome`.
 """
@@ -14,7 +17,7 @@ from torch import Tensor
 from mechanisms.base import Mechanism, Outcome
 from mechanisms.exact.itemwise import one_hot_allocation, top_two
 
-__all__ = ["max_revenue", "shill_bid", "DEVIATIONS", "deviate", "auctioneer_regret"]
+__all__ = ["max_revenue", "shill_bid", "seed_grind", "drop_bidder", "DEVIATIONS", "deviate", "auctioneer_regret"]
 
 
 def max_revenue(mechanism: Mechanism, bids: Tensor, generator: torch.Generator | None = None) -> Outcome:
@@ -44,7 +47,43 @@ def shill_bid(
     return mechanism.run(raised, generator=generator, check=False)
 
 
-DEVIATIONS = {"max_revenue": max_revenue, "shill_bid": shill_bid}
+def _most_revenue(outcomes: list[Outcome]) -> Outcome:
+    """Per row of the batch, the outcome with the highest revenue among ``outcomes``."""
+    best = torch.stack([o.revenue for o in outcomes]).argmax(0)  # (batch,)
+    rows = torch.arange(best.shape[0], device=best.device)
+
+    def pick(tensors: list[Tensor]) -> Tensor:
+        return torch.stack(tensors)[best, rows]
+
+    items = None
+    if all(o.item_payments is not None for o in outcomes):
+        items = pick([o.item_payments for o in outcomes])
+    return Outcome(pick([o.allocation for o in outcomes]), pick([o.payments for o in outcomes]), items)
+
+
+def seed_grind(
+    mechanism: Mechanism, bids: Tensor, generator: torch.Generator | None = None, *, tries: int = 32
+) -> Outcome:
+    """Seed grinding: run the published mechanism ``tries`` times, each with fresh randomness
+    from ``generator``, and keep the draw that raises the most revenue. Pays only for mechanisms
+    with output noise or random tie-breaking; the protocol binds the seed before the bids."""
+    return _most_revenue([mechanism.run(bids, generator=generator, check=False) for _ in range(tries)])
+
+
+def drop_bidder(mechanism: Mechanism, bids: Tensor, generator: torch.Generator | None = None) -> Outcome:
+    """Falsified participation: mark one bidder absent (its bids zeroed, nothing to it) and run
+    the published mechanism; per round, the bidder whose removal raises the most revenue."""
+    outcomes = []
+    for i in range(bids.shape[1]):
+        keep = torch.ones(bids.shape[1], dtype=bids.dtype, device=bids.device)
+        keep[i] = 0.0
+        out = mechanism.run(bids * keep[:, None], generator=generator, check=False)
+        items = out.item_payments * keep[:, None] if out.item_payments is not None else None
+        outcomes.append(Outcome(out.allocation * keep[:, None], out.payments * keep, items))
+    return _most_revenue(outcomes)
+
+
+DEVIATIONS = {"max_revenue": max_revenue, "shill_bid": shill_bid, "seed_grind": seed_grind, "drop_bidder": drop_bidder}
 
 
 def deviate(

@@ -1,18 +1,41 @@
-"""Credible repeated auctions: commitments, a broadcast log and audits (credible-auctions paper)."""
+"""Credible repeated auctions: commitments, a hash-chained broadcast log, seeds bound by
+commit–reveal, and audits (credible-auctions paper, Algorithm 1; threat model in
+``docs/credible-auctions.md``)."""
 
-from auction_env.credible.audit import Verification, audit_round, check_own_commitments, draw_audits, verify
-from auction_env.credible.commitments import BroadcastLog, Commitment, CommitmentError, Opening, commit, open_commitment
+from auction_env.credible.audit import (
+    RoundOpenings,
+    Verification,
+    audit_round,
+    check_log,
+    check_own_commitments,
+    draw_audits,
+    participation_from_log,
+    verify,
+)
+from auction_env.credible.commitments import Commitment, CommitmentError, Opening, commit, open_commitment
+from auction_env.credible.log import BroadcastLog, LogEntry, LogError, Receipt
+from auction_env.credible.seeds import derive_seed, new_share
+from auction_env.credible.transcript import Transcript
 
 __all__ = [
     "BroadcastLog",
+    "LogEntry",
+    "LogError",
+    "Receipt",
     "Commitment",
     "CommitmentError",
     "Opening",
     "commit",
     "open_commitment",
+    "derive_seed",
+    "new_share",
+    "RoundOpenings",
     "Verification",
     "verify",
+    "participation_from_log",
     "audit_round",
+    "check_log",
     "check_own_commitments",
     "draw_audits",
+    "Transcript",
 ]

@@ -1,30 +1,65 @@
-"""Audits (Definition 4.1): recompute the published mechanism on opened bids and compare.
+"""Audits (Definition 4.1): check a round's log entries and openings, then rerun the mechanism.
 
-``verify(mechanism, bids, allocation, payments, noise_seed=...)`` returns a
-:class:`Verification` (``ok`` and a reason). ``audit_round`` checks every opening against the
-broadcast log first, so a tampered bid, allocation, payment or noise seed is rejected. The
-paper's second verifier (bidders check the opened round against their own commitments) is
-:func:`check_own_commitments`.
+``verify(mechanism, bids, allocation, payments, noise_seed=..., participation=...)`` is the
+paper's *ver*. :func:`audit_round` is the whole audit of one round of the log: the hash chain,
+the protocol's order (the auctioneer's seed share before any bid, every bid before the
+outcome), every opening against its commitment, participation as the bidders' own entries say,
+the seed as derived from the opened shares, and finally :func:`verify`. The paper's second
+verifier, a bidder checking the log against what it published, is :func:`check_own_commitments`.
+Every check returns a :class:`Verification` whose ``reason`` says what failed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from auction_env.credible.commitments import BroadcastLog, CommitmentError, Opening, open_commitment
+from auction_env.credible.commitments import CommitmentError, Opening, open_commitment
+from auction_env.credible.log import BroadcastLog, LogError, Receipt
+from auction_env.credible.seeds import derive_seed
 from mechanisms.base import Mechanism
 
-__all__ = ["Verification", "verify", "audit_round", "check_own_commitments", "draw_audits"]
+__all__ = [
+    "AUCTIONEER",
+    "BIDDER_KINDS",
+    "OUTCOME_KINDS",
+    "RoundOpenings",
+    "Verification",
+    "verify",
+    "participation_from_log",
+    "check_log",
+    "audit_round",
+    "check_own_commitments",
+    "draw_audits",
+]
+
+AUCTIONEER = "auctioneer"
+BIDDER_KINDS = ("bid", "seed_share", "opt_out")
+OUTCOME_KINDS = ("participation", "noise_seed", "allocation", "payments")
 
 
 @dataclass(frozen=True)
 class Verification:
     ok: bool
     reason: str = ""
+
+
+@dataclass
+class RoundOpenings:
+    """The openings handed to the auditor for one round, each by the party that committed it.
+
+    Attributes:
+        bids: bidder -> opening of its bid (present bidders).
+        shares: party -> opening of its seed share (``auctioneer`` and each present bidder).
+        outcome: ``participation``, ``noise_seed``, ``allocation``, ``payments`` -> opening.
+    """
+
+    bids: dict[str, Opening] = field(default_factory=dict)
+    shares: dict[str, Opening] = field(default_factory=dict)
+    outcome: dict[str, Opening] = field(default_factory=dict)
 
 
 def verify(
@@ -42,7 +77,7 @@ def verify(
     Args:
         bids: ``(n, m)`` the opened bids of the round.
         allocation, payments: the announced ``(n, m)`` and ``(n,)``.
-        noise_seed: the committed seed of the round's randomness (noise, tie-breaking).
+        noise_seed: the seed of the round's randomness (noise, tie-breaking).
         participation: ``(n,)`` 0/1, who took part; absent bidders' bids are zeroed and their
             allocation and payment masked, as in :meth:`AuctionCore.resolve`.
         atol: float tolerance of the comparison.
@@ -64,48 +99,151 @@ def verify(
     return Verification(True)
 
 
+def participation_from_log(log: BroadcastLog, round_: int, bidders: Sequence[str]) -> np.ndarray:
+    """``(n,)`` 0/1: who took part in the round, as the bidders' own entries say.
+
+    A bidder is present iff it committed a bid and did not opt out; nobody else can make it
+    absent. Raises :class:`LogError` on a duplicated entry.
+    """
+    return np.array(
+        [
+            float(log.find(round_, name, "bid") is not None and log.find(round_, name, "opt_out") is None)
+            for name in bidders
+        ]
+    )
+
+
+def _check_order(log: BroadcastLog, round_: int, bidders: Sequence[str]) -> None:
+    """The protocol's order within a round: auctioneer's share, the bidders' entries, the outcome."""
+    entries = log.round(round_)
+    known = set(bidders)
+    for e in entries:
+        if e.party == AUCTIONEER:
+            if e.kind not in ("seed_share", *OUTCOME_KINDS):
+                raise LogError(f"entry {e.seq}: the auctioneer cannot publish a {e.kind!r}")
+        elif e.party not in known:
+            raise LogError(f"entry {e.seq} comes from {e.party!r}, who is not a bidder of this auction")
+        elif e.kind not in BIDDER_KINDS:
+            raise LogError(f"entry {e.seq}: a bidder cannot publish a {e.kind!r}")
+    share = log.find(round_, AUCTIONEER, "seed_share")
+    if share is None:
+        raise LogError("the auctioneer committed no seed share before the round opened")
+    outcome = [log.find(round_, AUCTIONEER, kind) for kind in OUTCOME_KINDS]
+    missing = [kind for kind, e in zip(OUTCOME_KINDS, outcome) if e is None]
+    if missing:
+        raise LogError(f"the auctioneer committed no {', '.join(missing)}")
+    first_outcome = min(e.seq for e in outcome if e is not None)
+    for e in entries:
+        if e.party == AUCTIONEER:
+            continue
+        if e.seq < share.seq:
+            raise LogError(
+                f"the auctioneer's seed share (entry {share.seq}) was committed after {e.party}'s {e.kind} "
+                f"(entry {e.seq}): it could depend on the bids"
+            )
+        if e.seq > first_outcome:
+            raise LogError(f"{e.party}'s {e.kind} (entry {e.seq}) comes after the outcome (entry {first_outcome})")
+
+
+def check_log(log: BroadcastLog, bidders: Sequence[str]) -> Verification:
+    """Everything anyone can check without openings: the hash chain, and in every round the
+    protocol's order (the auctioneer's seed share first, the outcome last), known parties and
+    kinds, no duplicated entry and a complete outcome."""
+    try:
+        log.verify_chain()
+    except LogError as err:
+        return Verification(False, str(err))
+    for round_ in log.rounds():
+        try:
+            _check_order(log, round_, bidders)
+        except LogError as err:
+            return Verification(False, f"round {round_}: {err}")
+    return Verification(True)
+
+
 def audit_round(
     mechanism: Mechanism,
     log: BroadcastLog,
     round_: int,
-    bid_openings: Mapping[str, Opening],
-    outcome_opening: Mapping[str, Opening],
-    bidders: list[str],
+    openings: RoundOpenings,
+    bidders: Sequence[str],
+    *,
+    check_chain: bool = True,
 ) -> Verification:
-    """Open round ``round_``: check every opening against the log, then :func:`verify`.
+    """Audit round ``round_`` of the log with the parties' openings (Algorithm 1's *ver* and more).
 
     Args:
-        bid_openings: bidder name -> opening of its bid commitment.
-        outcome_opening: ``allocation``, ``payments``, ``noise_seed`` (and, with stochastic
-            participation, ``participation``) openings of the auctioneer.
+        openings: the round's openings (:class:`RoundOpenings`).
         bidders: names in bidder order.
+        check_chain: verify the whole hash chain first (an auditor of many rounds does it once).
     """
     try:
-        bids = np.stack([open_commitment(log.lookup(round_, name, "bid"), bid_openings[name]) for name in bidders])
-        kinds = ["allocation", "payments", "noise_seed"] + (
-            ["participation"] if "participation" in outcome_opening else []
-        )
-        opened = {k: open_commitment(log.lookup(round_, "auctioneer", k), outcome_opening[k]) for k in kinds}
-    except CommitmentError as err:
-        return Verification(False, f"round {round_}: {err}")
+        if check_chain:
+            log.verify_chain()
+        _check_order(log, round_, bidders)
+        present = participation_from_log(log, round_, bidders)
+        for name, p in zip(bidders, present):
+            if p and log.find(round_, name, "seed_share") is None:
+                raise LogError(f"{name} committed a bid but no seed share")
+        open_commitment(log.lookup(round_, AUCTIONEER, "seed_share"), openings.shares[AUCTIONEER])
+        shares = [openings.shares[AUCTIONEER]]
+        bids = []
+        for name, p in zip(bidders, present):
+            if p:
+                bids.append(open_commitment(log.lookup(round_, name, "bid"), openings.bids[name]))
+                shares.append(openings.shares[name])
+                open_commitment(log.lookup(round_, name, "seed_share"), openings.shares[name])
+            else:
+                bids.append(None)
+        opened = {k: open_commitment(log.lookup(round_, AUCTIONEER, k), openings.outcome[k]) for k in OUTCOME_KINDS}
     except KeyError as err:
         return Verification(False, f"round {round_}: missing opening {err}")
-    return verify(
-        mechanism,
-        bids,
-        opened["allocation"],
-        opened["payments"],
-        noise_seed=int(opened["noise_seed"]),
-        participation=opened.get("participation"),
-    )
+    except CommitmentError as err:  # LogError included
+        return Verification(False, f"round {round_}: {err}")
+
+    announced = opened["participation"]
+    if announced.shape != present.shape or not np.isin(announced, (0.0, 1.0)).all():
+        return Verification(False, f"round {round_}: participation must be 0/1 per bidder, got {announced.tolist()}")
+    for name, want, got in zip(bidders, present, announced):
+        if want and not got:
+            reason = f"participation marks {name} absent, but {name} committed a bid and did not opt out"
+            return Verification(False, f"round {round_}: {reason}")
+        if got and not want:
+            reason = f"participation marks {name} present, but it committed no bid or opted out"
+            return Verification(False, f"round {round_}: {reason}")
+    seed = derive_seed(round_, shares)
+    if opened["noise_seed"].shape != () or opened["noise_seed"] != float(seed):
+        return Verification(
+            False, f"round {round_}: the announced noise seed is not the one derived from the round's seed shares"
+        )
+    shape = opened["allocation"].shape[1:]
+    if any(b is not None and b.shape != shape for b in bids):
+        return Verification(False, f"round {round_}: an opened bid does not have the shape {shape} of the items")
+    matrix = np.stack([b if b is not None else np.zeros(shape) for b in bids])
+    result = verify(mechanism, matrix, opened["allocation"], opened["payments"], noise_seed=seed, participation=present)
+    return result if result.ok else Verification(False, f"round {round_}: {result.reason}")
 
 
-def check_own_commitments(log: BroadcastLog, round_: int, name: str, opening: Opening) -> Verification:
-    """The bidders' verifier: a bidder checks that the opened round carries the bid it committed."""
+def check_own_commitments(log: BroadcastLog, name: str, receipts: Sequence[Receipt]) -> Verification:
+    """The bidders' verifier: ``name`` checks the log holds exactly the entries it published, in order.
+
+    The chain must verify; every receipt must match the entry at its position; and no entry in
+    ``name``'s name may lack a receipt (an entry forged in its name, an opt-out it never sent).
+    """
     try:
-        open_commitment(log.lookup(round_, name, "bid"), opening)
-    except CommitmentError as err:
-        return Verification(False, f"{name}, round {round_}: {err}")
+        log.verify_chain()
+    except LogError as err:
+        return Verification(False, f"{name}: {err}")
+    entries = log.entries
+    mine = [e.receipt for e in entries if e.party == name]
+    held = list(receipts)
+    for receipt in held:
+        if receipt.seq >= len(entries) or entries[receipt.seq].receipt != receipt:
+            return Verification(False, f"{name}: its entry {receipt.seq} is missing from the log or was changed")
+    held_set = set(held)
+    extra = [r.seq for r in mine if r not in held_set]
+    if extra:
+        return Verification(False, f"{name}: entries {extra} in its name were not published by it")
     return Verification(True)
 
 

@@ -1,4 +1,4 @@
-"""Hash commitments and an append-only broadcast log (credible-auctions paper §3, Algorithm 1).
+"""Hash commitments (credible-auctions paper §3.2): binding, hiding, opened at audit time.
 
 A commitment is ``SHA3-256(salt || canonical bytes of the value)`` with a fresh 128-bit salt
 from :mod:`secrets`: binding (the value cannot change after publishing) and hiding (the digest
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,8 +23,6 @@ __all__ = [
     "commit",
     "open_commitment",
     "canonical_bytes",
-    "BroadcastLog",
-    "LogEntry",
 ]
 
 SALT_BYTES = 16  # 128 bits
@@ -103,34 +101,3 @@ def open_commitment(commitment: Commitment, opening: Opening) -> np.ndarray:
             "opening does not match the commitment: the value or the salt differs from what was committed"
         )
     return opening.value()
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One broadcast record: who committed to what kind of value in which round."""
-
-    round: int
-    party: str
-    kind: str
-    commitment: Commitment
-
-
-@dataclass
-class BroadcastLog:
-    """Append-only broadcast channel: every agent sees every commitment as it is announced."""
-
-    entries: list[LogEntry] = field(default_factory=list)
-
-    def publish(self, round_: int, party: str, kind: str, commitment: Commitment) -> None:
-        if any(e.round == round_ and e.party == party and e.kind == kind for e in self.entries):
-            raise CommitmentError(f"{party} already committed a {kind} in round {round_}")
-        self.entries.append(LogEntry(round_, party, kind, commitment))
-
-    def lookup(self, round_: int, party: str, kind: str) -> Commitment:
-        for e in self.entries:
-            if e.round == round_ and e.party == party and e.kind == kind:
-                return e.commitment
-        raise CommitmentError(f"no {kind} commitment from {party} in round {round_}")
-
-    def round(self, round_: int) -> list[LogEntry]:
-        return [e for e in self.entries if e.round == round_]

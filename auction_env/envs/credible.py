@@ -11,9 +11,9 @@ from gymnasium import spaces
 from pettingzoo.utils import OrderEnforcingWrapper
 
 from agents.auctioneers.deviations import auctioneer_regret, deviate
-from auction_env.credible.audit import audit_round
-from auction_env.credible.commitments import BroadcastLog, commit
+from auction_env.credible.log import BroadcastLog
 from auction_env.credible.protocol import CredibleOptions
+from auction_env.credible.transcript import Transcript
 from auction_env.envs.aec import checked_aec
 from auction_env.envs.sealed_bid import SealedBidAuctionEnv
 
@@ -24,14 +24,17 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
     """The sealed-bid environment with an ``auctioneer`` agent who may deviate, and audits.
 
     ## Description
-    Each round takes two steps. **Bid step**: the bidders bid (the auctioneer's action is
-    ignored); every bid is committed (SHA3-256 over a fresh 128-bit salt) to a broadcast log
-    (:attr:`log`). **Run step**: the auctioneer, who now observes the sealed bids, chooses to run
-    the published mechanism (action 0) or the configured deviation (action 1: ``max_revenue`` or
-    ``shill_bid``); the bidders' actions are ignored. The announced allocation, payments and the
-    round's noise seed are committed too. After the last round, ``audits`` rounds are drawn
-    uniformly and verified (Definition 4.1: openings checked against the log, the published
-    mechanism rerun on the opened bids); any mismatch costs the auctioneer ``penalty``.
+    Each round takes two steps and follows the protocol of :mod:`auction_env.credible` on a
+    hash-chained broadcast log (:attr:`log`, :attr:`transcript`). **Bid step**: the auctioneer
+    commits its seed share, then each present bidder commits its bid and seed share (SHA3-256
+    over a fresh 128-bit salt); the auctioneer's action is ignored. The round's noise seed is
+    derived from the opened shares. **Run step**: the auctioneer, who now observes the sealed
+    bids, chooses to run the published mechanism (action 0) or the configured deviation
+    (action 1, one of :data:`agents.auctioneers.deviations.DEVIATIONS`); the bidders' actions are
+    ignored. The announced participation, seed, allocation and payments are committed. After
+    the last round, ``audits`` rounds are drawn uniformly and audited (the chain, the order of
+    the entries, every opening, participation and seed as derived, then Definition 4.1); any
+    failure costs the auctioneer ``penalty``.
 
     ## Action Space
     Bidders as in ``sealed_bid_v0``; auctioneer ``Discrete(2)`` (0 honest, 1 deviate).
@@ -51,8 +54,9 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
 
     ## Arguments
     Those of ``sealed_bid_v0`` plus ``credible: {penalty, audits, deviation}`` (defaults 0, 1,
-    ``max_revenue``). Commitment salts come from :mod:`secrets` (cryptographic randomness, not
-    the seed), so logs differ between runs while every observation and reward is seeded.
+    ``max_revenue``). Seed shares come from the env's seed, so episodes replay; commitment
+    salts come from :mod:`secrets` (cryptographic randomness, not the seed), so log digests
+    differ between runs while every observation and reward is seeded.
 
     ## Version History
     * v0: initial version.
@@ -76,15 +80,20 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             np.concatenate([bid_high, [regret_high, 1.0, 1.0]]).astype(np.float32),
             dtype=np.float32,
         )
-        self.log = BroadcastLog()
+        self.transcript = Transcript(self.bidder_agents)
+
+    @property
+    def log(self) -> BroadcastLog:
+        """The episode's broadcast log."""
+        return self.transcript.log
 
     # -- PettingZoo API -----------------------------------------------------------------
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None):
         observations, infos = super().reset(seed=seed, options=options)
-        self._audit_rng = np.random.default_rng(np.random.SeedSequence(self._seed_source()).spawn(1)[0])
+        audit_seed, share_seed = np.random.SeedSequence(self._seed_source()).spawn(2)
+        self._audit_rng = np.random.default_rng(audit_seed)
         self._phase = "bid"
-        self._openings: list[dict[str, Any]] = []
-        self.log = BroadcastLog()
+        self.transcript = Transcript(self.bidder_agents, rng=np.random.default_rng(share_seed))
         observations["auctioneer"] = np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32)
         infos["auctioneer"] = {}
         return observations, infos
@@ -109,11 +118,11 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         present = self._part_np > 0.5
         bids = bids * present[:, None]
         t = self._round
-        bid_openings = {}
+        self.transcript.open_round(t)
         for i, agent in enumerate(self.bidder_agents):
-            c, bid_openings[agent] = commit(bids[i])
-            self.log.publish(t, agent, "bid", c)
-        self._noise_seed = int(self._audit_rng.integers(2**31 - 1))
+            if present[i]:
+                self.transcript.submit_bid(t, agent, bids[i])
+        self._noise_seed = self.transcript.noise_seed(t)
         with torch.inference_mode():
             b = torch.from_numpy(bids).unsqueeze(0)
             published = self.core.resolve(
@@ -128,7 +137,6 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             )
             regret = float(auctioneer_regret(published.outcome, alternative)[0])
         self._published, self._alternative, self._regret = published, alternative, regret
-        self._pending_openings = bid_openings
         self._phase = "run"
         observations = self._observations()
         observations["auctioneer"] = np.concatenate(
@@ -149,18 +157,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         published = self._published
         announced = self._alternative if deviated else published.outcome
         allocation, payments = announced.allocation, announced.payments
-        t = self._round
-        outcome = {
-            "allocation": allocation[0].numpy(),
-            "payments": payments[0].numpy(),
-            "noise_seed": self._noise_seed,
-            "participation": self._part_np.astype(np.float64),
-        }
-        outcome_openings = {}
-        for kind, value in outcome.items():
-            c, outcome_openings[kind] = commit(value)
-            self.log.publish(t, "auctioneer", kind, c)
-        self._openings.append({"bids": self._pending_openings, "outcome": outcome_openings})
+        self.transcript.announce(self._round, allocation[0].numpy(), payments[0].numpy())
         values = self._vals_t[0].numpy()
         utilities = (values * allocation[0].numpy()).sum(-1) - payments[0].numpy()
         agents = self.agents
@@ -198,14 +195,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
     def _audit(self) -> dict[str, Any]:
         """Draw the audited rounds and verify each against the log (Algorithm 1, end of episode)."""
         rounds = sorted(self._audit_rng.choice(self.rounds, size=self.audits, replace=False).tolist())
-        reasons = []
-        for r in rounds:
-            opened = self._openings[r]
-            result = audit_round(
-                self.core.mechanism, self.log, r, opened["bids"], opened["outcome"], self.bidder_agents
-            )
-            if not result.ok:
-                reasons.append(f"round {r}: {result.reason}")
+        reasons = [result.reason for result in self.transcript.audit(self.core.mechanism, rounds) if not result.ok]
         return {"audited_rounds": rounds, "caught": bool(reasons), "reason": "; ".join(reasons)}
 
     def _seed_source(self) -> int:

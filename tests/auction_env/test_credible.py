@@ -8,12 +8,15 @@ import torch
 
 import mechanisms
 from auction_env.credible import (
-    BroadcastLog,
     CommitmentError,
+    RoundOpenings,
+    Transcript,
     audit_round,
     check_own_commitments,
     commit,
+    derive_seed,
     draw_audits,
+    new_share,
     open_commitment,
     verify,
 )
@@ -85,36 +88,50 @@ def test_verify_accepts_honest_and_rejects_deviating_outcomes(name: str, params:
 
 
 def test_audit_round_end_to_end_and_bidders_verifier() -> None:
-    """A logged honest round passes the audit; a swapped bid opening or a wrong seed is caught."""
+    """A logged honest round passes the audit; a swapped bid opening or a wrong share is caught."""
     mech = mechanisms.make(
         "regretnet", context={"prior": PRIOR, "n_bidders": 2, "n_items": 2}, checkpoint="2x2", noise_std=0.3
     )
-    log = BroadcastLog()
-    bids = {"bidder_0": np.array([0.3, 0.8]), "bidder_1": np.array([0.6, 0.1])}
-    openings = {}
-    for name, bid in bids.items():
-        c, openings[name] = commit(bid)
-        log.publish(0, name, "bid", c)
+    names = ["bidder_0", "bidder_1"]
+    transcript = Transcript(names, rng=np.random.default_rng(0))
+    transcript.open_round(0)
+    bids = np.array([[0.3, 0.8], [0.6, 0.1]])
+    for name, bid in zip(names, bids):
+        transcript.submit_bid(0, name, bid)
+    seed = transcript.noise_seed(0)
     with torch.inference_mode():
         out = mech.run(
-            torch.tensor(np.stack(list(bids.values())), dtype=torch.float32).unsqueeze(0),
-            generator=torch.Generator().manual_seed(7),
+            torch.tensor(bids, dtype=torch.float32).unsqueeze(0), generator=torch.Generator().manual_seed(seed)
         )
-    outcome = {"allocation": out.allocation[0].numpy(), "payments": out.payments[0].numpy(), "noise_seed": 7}
-    outcome_openings = {}
-    for kind, value in outcome.items():
-        c, outcome_openings[kind] = commit(value)
-        log.publish(0, "auctioneer", kind, c)
-    names = list(bids)
-    assert audit_round(mech, log, 0, openings, outcome_openings, names).ok
-    swapped = {"bidder_0": openings["bidder_1"], "bidder_1": openings["bidder_0"]}
-    assert "does not match" in audit_round(mech, log, 0, swapped, outcome_openings, names).reason
-    _, fake_seed = commit(8)
-    assert not audit_round(mech, log, 0, openings, {**outcome_openings, "noise_seed": fake_seed}, names).ok
-    assert check_own_commitments(log, 0, "bidder_0", openings["bidder_0"]).ok
-    assert not check_own_commitments(log, 0, "bidder_0", openings["bidder_1"]).ok
+    transcript.announce(0, out.allocation[0].numpy(), out.payments[0].numpy())
+    openings = transcript.openings[0]
+    assert audit_round(mech, transcript.log, 0, openings, names).ok
+    assert [v.ok for v in transcript.audit(mech, [0])] == [True]
+    swapped = RoundOpenings(
+        {"bidder_0": openings.bids["bidder_1"], "bidder_1": openings.bids["bidder_0"]},
+        openings.shares,
+        openings.outcome,
+    )
+    assert "does not match" in audit_round(mech, transcript.log, 0, swapped, names).reason
+    _, fake_share = commit(np.ones(4))
+    forged = RoundOpenings(openings.bids, {**openings.shares, "auctioneer": fake_share}, openings.outcome)
+    assert "does not match" in audit_round(mech, transcript.log, 0, forged, names).reason
+    assert "missing opening" in audit_round(mech, transcript.log, 0, RoundOpenings(), names).reason
+    for name in ["auctioneer", *names]:
+        assert transcript.check_party(name).ok
+    assert not check_own_commitments(transcript.log, "bidder_0", transcript.receipts["bidder_1"]).ok
     with pytest.raises(CommitmentError, match="already committed"):
-        log.publish(0, "bidder_0", "bid", commit([0.0])[0])
+        transcript.log.publish(0, "bidder_0", "bid", commit([0.0])[0])
+
+
+def test_derived_seed_is_exact_and_depends_on_every_share() -> None:
+    """The seed fits float64 exactly (it is committed as one) and changes with any share or the round."""
+    shares = [commit(new_share(np.random.default_rng(i)))[1] for i in range(3)]
+    seed = derive_seed(4, shares)
+    assert float(seed) == seed and 0 <= seed < 2**53
+    assert derive_seed(4, shares) == seed and derive_seed(5, shares) != seed
+    assert derive_seed(4, shares[:2]) != seed and derive_seed(4, shares[::-1]) != seed
+    assert len({tuple(new_share()) for _ in range(100)}) == 100
 
 
 def test_audit_probability_is_w_over_t() -> None:

@@ -97,3 +97,15 @@ def test_commitments_are_logged_and_bad_config_rejected() -> None:
         auction_env.make("credible_v0", credible={"deviation": "bribe"})
     with pytest.raises(ValueError, match="audits"):
         auction_env.make("credible_v0", rounds=2, credible={"audits": 3})
+
+
+@pytest.mark.parametrize("deviation", ["max_revenue", "shill_bid", "seed_grind", "drop_bidder"])
+def test_every_deviation_is_caught_when_audited(deviation: str) -> None:
+    """Each deviation of ``agents.auctioneers.deviations`` changes the announced outcome under
+    output noise, and an audit of every round catches it."""
+    mechanism = {"name": "regretnet", "params": {"checkpoint": "2x2", "noise_std": 0.5}}
+    credible = {"penalty": 100.0, "audits": 6, "deviation": deviation}
+    _, totals, infos = _play(1, mechanism=mechanism, credible=credible)
+    final = infos[-1]["auctioneer"]
+    assert final["caught"] and "differ" in final["reason"]
+    assert totals["auctioneer"] < 0  # the penalty outweighs six rounds of revenue

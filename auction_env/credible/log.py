@@ -1,0 +1,167 @@
+"""An append-only broadcast log with sequence numbers and a hash chain (credible-auctions paper §4).
+
+Algorithm 1 needs a log "with access to a broadcast channel which ensures all parties see the
+committed bids when they are announced". Each :class:`LogEntry` carries its position ``seq`` and
+``hash = SHA3-256(prev || seq || round || party || kind || digest)``, so it commits to every entry before
+it: reordering, dropping or inserting an entry breaks the chain, and rewriting the chain after
+the fact changes the hashes the parties were given as :class:`Receipt` when they published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from auction_env.credible.commitments import Commitment, CommitmentError
+
+__all__ = ["GENESIS", "LogEntry", "LogError", "Receipt", "BroadcastLog", "entry_hash"]
+
+GENESIS = "0" * 64  # the ``prev`` of the first entry
+
+
+class LogError(CommitmentError):
+    """The log is not a valid chain, or an entry the protocol needs is missing or duplicated."""
+
+
+def entry_hash(prev: str, seq: int, round_: int, party: str, kind: str, digest: str) -> str:
+    """SHA3-256 over the previous hash and the entry's fields (integers as 8 big-endian bytes,
+    strings UTF-8 with a 4-byte length, so no two entries encode alike)."""
+    fields = b"".join(len(b).to_bytes(4, "big") + b for b in (party.encode(), kind.encode(), digest.encode()))
+    return hashlib.sha3_256(
+        prev.encode() + seq.to_bytes(8, "big", signed=True) + round_.to_bytes(8, "big", signed=True) + fields
+    ).hexdigest()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a party keeps when it publishes: its entry's position and chained hash."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One broadcast record: who committed to what kind of value in which round, chained to the last."""
+
+    seq: int
+    round: int
+    party: str
+    kind: str
+    commitment: Commitment
+    prev: str
+    hash: str
+
+    @property
+    def receipt(self) -> Receipt:
+        return Receipt(self.seq, self.hash)
+
+
+class BroadcastLog:
+    """Append-only broadcast channel: every party sees every entry, in order, as it is published.
+
+    The channel authenticates senders (``party`` is who published the entry); a party that
+    doubts the log checks its own entries against its receipts (:func:`check_own_commitments`).
+
+    Args:
+        entries: an existing log to check (a copy received from someone else); not verified
+            here, see :meth:`verify_chain`.
+    """
+
+    def __init__(self, entries: Iterable[LogEntry] = ()) -> None:
+        self._entries: list[LogEntry] = []
+        self._by_key: dict[tuple[int, str, str], list[LogEntry]] = {}
+        self._by_round: dict[int, list[LogEntry]] = {}
+        self._verified = 0  # entries are immutable: a verified prefix stays verified
+        for entry in entries:
+            self._append(entry)
+
+    def _append(self, entry: LogEntry) -> None:
+        self._entries.append(entry)
+        self._by_key.setdefault((entry.round, entry.party, entry.kind), []).append(entry)
+        self._by_round.setdefault(entry.round, []).append(entry)
+
+    @property
+    def entries(self) -> tuple[LogEntry, ...]:
+        """Every entry in log order (read-only: build a new log to tamper with one)."""
+        return tuple(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def head(self) -> str:
+        """The hash of the newest entry (:data:`GENESIS` when empty)."""
+        return self._entries[-1].hash if self._entries else GENESIS
+
+    def publish(self, round_: int, party: str, kind: str, commitment: Commitment) -> Receipt:
+        """Append an entry chained to the head; return the publisher's receipt.
+
+        Raises:
+            LogError: the party already published this kind in this round, or the round is older
+                than the newest entry's (rounds never interleave).
+        """
+        if self._entries and round_ < self._entries[-1].round:
+            raise LogError(f"round {round_} is over: the log is at round {self._entries[-1].round}")
+        if (round_, party, kind) in self._by_key:
+            raise LogError(f"{party} already committed a {kind} in round {round_}")
+        seq, prev = len(self._entries), self.head
+        entry = LogEntry(
+            seq, round_, party, kind, commitment, prev, entry_hash(prev, seq, round_, party, kind, commitment.digest)
+        )
+        self._append(entry)
+        return entry.receipt
+
+    def verify_chain(self) -> None:
+        """Check the whole chain: positions ``0..N-1``, each ``prev`` the hash before it, each hash
+        recomputed, rounds never decreasing.
+
+        Raises:
+            LogError: naming the first entry that breaks the chain and why.
+        """
+        k0 = self._verified
+        prev = self._entries[k0 - 1].hash if k0 else GENESIS
+        last_round = self._entries[k0 - 1].round if k0 else None
+        for k in range(k0, len(self._entries)):
+            e = self._entries[k]
+            if e.seq != k:
+                raise LogError(f"entry {k} carries sequence number {e.seq}: entries were moved, dropped or inserted")
+            if e.prev != prev:
+                raise LogError(f"entry {k} does not chain to entry {k - 1}: an entry before it was changed or removed")
+            if e.hash != entry_hash(e.prev, e.seq, e.round, e.party, e.kind, e.commitment.digest):
+                raise LogError(f"entry {k} has a wrong hash: its contents were changed after publishing")
+            if last_round is not None and e.round < last_round:
+                raise LogError(f"entry {k} belongs to round {e.round} but follows round {last_round}")
+            prev, last_round = e.hash, e.round
+            self._verified = k + 1
+
+    def find(self, round_: int, party: str, kind: str) -> LogEntry | None:
+        """The entry of ``party`` of this kind in this round, or ``None``.
+
+        Raises:
+            LogError: the party has two such entries (a forged log).
+        """
+        found = self._by_key.get((round_, party, kind), [])
+        if len(found) > 1:
+            raise LogError(f"{party} has {len(found)} {kind} entries in round {round_}")
+        return found[0] if found else None
+
+    def lookup(self, round_: int, party: str, kind: str) -> Commitment:
+        """The commitment of ``party`` of this kind in this round.
+
+        Raises:
+            LogError: there is none, or there are two.
+        """
+        entry = self.find(round_, party, kind)
+        if entry is None:
+            raise LogError(f"no {kind} commitment from {party} in round {round_}")
+        return entry.commitment
+
+    def round(self, round_: int) -> list[LogEntry]:
+        """The entries of one round, in log order."""
+        return list(self._by_round.get(round_, []))
+
+    def rounds(self) -> list[int]:
+        """The rounds that have entries, in order."""
+        return sorted(self._by_round)

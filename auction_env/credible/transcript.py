@@ -1,0 +1,139 @@
+"""The honest parties' side of Algorithm 1, one round at a time, on a :class:`BroadcastLog`.
+
+A :class:`Transcript` plays every party of a simulated deployment: it publishes each commitment
+in the protocol's order, keeps each party's openings and receipts, derives the round's
+participation and seed the way an auditor will, and audits. ``credible_v0`` runs on it; the
+attack tests drive it step by step and then deviate.
+
+Round ``r``:
+
+1. the auctioneer commits its seed share (before any bid exists);
+2. each present bidder commits its bid and its seed share; a bidder may withdraw by publishing
+   an ``opt_out``; a bidder who publishes nothing is absent;
+3. the bidders hand their openings to the auctioneer, who derives the seed
+   (:func:`~auction_env.credible.seeds.derive_seed`) and runs the mechanism;
+4. the auctioneer commits ``participation``, ``noise_seed``, ``allocation`` and ``payments``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from auction_env.credible.audit import (
+    AUCTIONEER,
+    RoundOpenings,
+    Verification,
+    audit_round,
+    check_log,
+    check_own_commitments,
+    participation_from_log,
+)
+from auction_env.credible.commitments import Opening, commit
+from auction_env.credible.log import BroadcastLog, LogError, Receipt
+from auction_env.credible.seeds import derive_seed, new_share
+from mechanisms.base import Mechanism
+
+__all__ = ["Transcript"]
+
+
+class Transcript:
+    """A log plus every party's private openings and receipts.
+
+    Args:
+        bidders: the bidders' names, in bidder order.
+        rng: seeded generator for the seed shares (so a simulated episode replays); ``None``
+            draws them from :mod:`secrets`. Commitment salts always come from :mod:`secrets`.
+    """
+
+    def __init__(self, bidders: Sequence[str], *, rng: np.random.Generator | None = None) -> None:
+        self.bidders = list(bidders)
+        self.rng = rng
+        self.log = BroadcastLog()
+        self.openings: dict[int, RoundOpenings] = {}
+        self.receipts: dict[str, list[Receipt]] = {name: [] for name in [AUCTIONEER, *self.bidders]}
+
+    def _publish(self, round_: int, party: str, kind: str, value: object) -> Opening:
+        commitment, opening = commit(value)
+        self.receipts[party].append(self.log.publish(round_, party, kind, commitment))
+        return opening
+
+    def open_round(self, round_: int) -> None:
+        """Step 1: the auctioneer commits its seed share."""
+        self.openings[round_] = RoundOpenings()
+        self.openings[round_].shares[AUCTIONEER] = self._publish(round_, AUCTIONEER, "seed_share", new_share(self.rng))
+
+    def submit_bid(self, round_: int, bidder: str, bid: np.ndarray) -> None:
+        """Step 2: ``bidder`` commits its bid ``(n_items,)`` and its seed share."""
+        openings = self._round(round_)
+        openings.bids[bidder] = self._publish(round_, bidder, "bid", bid)
+        openings.shares[bidder] = self._publish(round_, bidder, "seed_share", new_share(self.rng))
+
+    def opt_out(self, round_: int, bidder: str) -> None:
+        """Step 2: ``bidder`` withdraws its committed bid from this round by its own entry."""
+        self._round(round_)
+        self._publish(round_, bidder, "opt_out", [round_])
+
+    def participation(self, round_: int) -> np.ndarray:
+        """``(n,)`` 0/1: who takes part, as the log says (bid committed, no opt-out)."""
+        return participation_from_log(self.log, round_, self.bidders)
+
+    def noise_seed(self, round_: int) -> int:
+        """Step 3: the round's seed from the opened shares of the auctioneer and the present bidders."""
+        openings = self._round(round_)
+        present = [name for name, p in zip(self.bidders, self.participation(round_)) if p]
+        return derive_seed(round_, [openings.shares[AUCTIONEER]] + [openings.shares[name] for name in present])
+
+    def announce(
+        self,
+        round_: int,
+        allocation: np.ndarray,
+        payments: np.ndarray,
+        *,
+        participation: np.ndarray | None = None,
+        noise_seed: int | None = None,
+    ) -> None:
+        """Step 4: commit the outcome. ``participation`` and ``noise_seed`` default to the honest
+        ones (:meth:`participation`, :meth:`noise_seed`); a deviating auctioneer passes others."""
+        openings = self._round(round_)
+        values = {
+            "participation": self.participation(round_) if participation is None else participation,
+            "noise_seed": self.noise_seed(round_) if noise_seed is None else noise_seed,
+            "allocation": allocation,
+            "payments": payments,
+        }
+        for kind, value in values.items():
+            openings.outcome[kind] = self._publish(round_, AUCTIONEER, kind, value)
+
+    def audit(self, mechanism: Mechanism, rounds: Sequence[int]) -> list[Verification]:
+        """Audit ``rounds``: the whole log once (:func:`check_log`), every bidder's own check
+        (its receipts), every opened round closed by an outcome, then :func:`audit_round` for
+        each of ``rounds``. A log that fails the first checks fails every audited round."""
+        checks = [check_log(self.log, self.bidders)]
+        if checks[0].ok:
+            checks += [self.check_party(name) for name in self.bidders] + [self._check_closed()]
+        for check in checks:
+            if not check.ok:
+                return [Verification(False, f"log rejected: {check.reason}") for _ in rounds]
+        return [
+            audit_round(mechanism, self.log, r, self.openings.get(r, RoundOpenings()), self.bidders, check_chain=False)
+            for r in rounds
+        ]
+
+    def check_party(self, name: str) -> Verification:
+        """``name``'s own check of the log against its receipts (:func:`check_own_commitments`)."""
+        return check_own_commitments(self.log, name, self.receipts[name])
+
+    def _check_closed(self) -> Verification:
+        """Every opened round has its outcome on the log (else the auctioneer aborted it, or the
+        log was cut short)."""
+        for r in sorted(self.openings):
+            if self.log.find(r, AUCTIONEER, "payments") is None:
+                return Verification(False, f"round {r} has no outcome: it was aborted or the log was truncated")
+        return Verification(True)
+
+    def _round(self, round_: int) -> RoundOpenings:
+        if round_ not in self.openings:
+            raise LogError(f"round {round_} is not open: call open_round({round_}) first")
+        return self.openings[round_]
