@@ -94,7 +94,9 @@ def simulate_protocol(
         core: the published mechanism with its prior and participation model (bidders truthful).
         auctioneer: when to deviate (see :mod:`agents.auctioneers`).
         rounds, penalty, audits: T, the penalty and the number of audited rounds.
-        deviation: ``max_revenue`` or ``shill_bid``.
+        deviation: one of :data:`agents.auctioneers.deviations.DEVIATIONS`; every deviated round
+            that is audited is caught (what the audit of the log does, shown in
+            ``tests/auction_env/test_credible_attacks.py``).
     """
     if deviation not in DEVIATIONS:
         raise ValueError(f"unknown deviation {deviation!r}; one of {', '.join(DEVIATIONS)}")

@@ -5,16 +5,21 @@ reason; honest rounds never are."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 
 import numpy as np
 import pytest
-import torch
 
 import auction_env
 import mechanisms
-from auction_env.credible import BroadcastLog, LogEntry, RoundOpenings, Transcript, audit_round, commit, derive_seed
-from auction_env.credible.log import GENESIS, entry_hash
+from auction_env.credible import BroadcastLog, RoundOpenings, Transcript, audit_round, commit, derive_seed
+from auction_env.credible.attacks import (
+    falsify_participation,
+    grind_seed,
+    mechanism_outcome,
+    rechain,
+    submit_round,
+    tamperings,
+)
 
 NAMES = ["bidder_0", "bidder_1"]
 PRIOR = mechanisms.make_prior(2, 2)
@@ -26,35 +31,9 @@ def regretnet(noise: float):
     )
 
 
-def run(mech, bids: np.ndarray, seed: int, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The mechanism on ``bids`` with absent bidders zeroed and masked, as ``verify`` reruns it."""
-    b = torch.as_tensor(bids * present[:, None], dtype=torch.float32).unsqueeze(0)
-    with torch.inference_mode():
-        out = mech.run(b, generator=torch.Generator().manual_seed(int(seed)))
-    return out.allocation[0].numpy() * present[:, None], out.payments[0].numpy() * present
-
-
-def open_and_bid(transcript: Transcript, t: int, bids: np.ndarray, present: np.ndarray) -> None:
-    transcript.open_round(t)
-    for name, bid, p in zip(NAMES, bids, present):
-        if p:
-            transcript.submit_bid(t, name, bid)
-
-
-def honest_transcript(mech, rounds: int, seed: int = 0) -> Transcript:
-    rng = np.random.default_rng(seed)
-    transcript = Transcript(NAMES, rng=rng)
-    for t in range(rounds):
-        present = np.ones(2)
-        bids = rng.random((2, 2))
-        open_and_bid(transcript, t, bids, present)
-        transcript.announce(t, *run(mech, bids, transcript.noise_seed(t), present))
-    return transcript
-
-
-def rejected(transcript: Transcript, mech, rounds: list[int]) -> list[str]:
-    """The reasons of the rounds the audit rejects."""
-    return [v.reason for v in transcript.audit(mech, rounds) if not v.ok]
+def honest_round(transcript: Transcript, mech, t: int, bids: np.ndarray, present: np.ndarray):
+    submit_round(transcript, t, bids, present)
+    return mechanism_outcome(mech, bids, transcript.noise_seed(t), transcript.participation(t))
 
 
 @pytest.mark.parametrize("noise", [0.2, 1.0])
@@ -65,16 +44,12 @@ def test_seed_grinding_after_the_bids_is_rejected(noise: float) -> None:
     transcript, ground, gains = Transcript(NAMES, rng=rng), [], []
     for t in range(60):
         bids, present = rng.random((2, 2)), np.ones(2)
-        open_and_bid(transcript, t, bids, present)
-        honest = run(mech, bids, transcript.noise_seed(t), present)
-        seeds = rng.integers(0, 2**53, size=32)
-        outcomes = [run(mech, bids, s, present) for s in seeds]
-        best = int(np.argmax([p.sum() for _, p in outcomes]))
-        if outcomes[best][1].sum() > honest[1].sum():
+        honest = honest_round(transcript, mech, t, bids, present)
+        seed, ground_outcome = grind_seed(mech, bids, present, tries=32, rng=rng)
+        if ground_outcome[1].sum() > honest[1].sum():
             ground.append(t)
-            gains.append(outcomes[best][1].sum() - honest[1].sum())
-            claimed = int(seeds[best]) if t % 2 == 0 else None  # the seed it used, or the derived one
-            transcript.announce(t, *outcomes[best], noise_seed=claimed)
+            gains.append(ground_outcome[1].sum() - honest[1].sum())
+            transcript.announce(t, *ground_outcome, noise_seed=seed if t % 2 == 0 else None)  # used / derived
         else:
             transcript.announce(t, *honest)
     results = transcript.audit(mech, list(range(60)))
@@ -89,27 +64,28 @@ def test_grinding_the_auctioneers_own_share_is_rejected() -> None:
     """The auctioneer commits its share only after the bids (choosing among 32 the share whose
     derived seed pays most), or opens its share commitment with another share: both rejected."""
     mech, rng = regretnet(1.0), np.random.default_rng(2)
-    transcript = Transcript(NAMES, rng=rng)
+    transcript, present = Transcript(NAMES, rng=rng), np.ones(2)
     for t in range(20):
-        bids, present = rng.random((2, 2)), np.ones(2)
-        if t % 2 == 0:  # late share: bids first, then the share that pays best
+        bids = rng.random((2, 2))
+        if t % 2 == 0:  # late share: the bids first, then the share that pays best
             transcript.openings[t] = RoundOpenings()
             for name, bid in zip(NAMES, bids):
                 transcript.submit_bid(t, name, bid)
             bidder_shares = [transcript.openings[t].shares[name] for name in NAMES]
             candidates = [commit(rng.integers(0, 2**32, size=4).astype(float)) for _ in range(32)]
-            revenue = [run(mech, bids, derive_seed(t, [o, *bidder_shares]), present)[1].sum() for _, o in candidates]
+            revenue = [
+                mechanism_outcome(mech, bids, derive_seed(t, [o, *bidder_shares]), present)[1].sum()
+                for _, o in candidates
+            ]
             c, o = candidates[int(np.argmax(revenue))]
             transcript.receipts["auctioneer"].append(transcript.log.publish(t, "auctioneer", "seed_share", c))
             transcript.openings[t].shares["auctioneer"] = o
-            transcript.announce(t, *run(mech, bids, transcript.noise_seed(t), present))
-        else:  # honest commitment, opened with another share
-            open_and_bid(transcript, t, bids, present)
-            _, other = commit(rng.integers(0, 2**32, size=4).astype(float))
-            transcript.openings[t].shares["auctioneer"] = other
-            transcript.announce(t, *run(mech, bids, transcript.noise_seed(t), present))
+            transcript.announce(t, *mechanism_outcome(mech, bids, transcript.noise_seed(t), present))
+        else:  # an honest commitment, opened with another share
+            transcript.announce(t, *honest_round(transcript, mech, t, bids, present))
+            transcript.openings[t].shares["auctioneer"] = commit(rng.integers(0, 2**32, size=4).astype(float))[1]
     # the late shares break the protocol's order for everyone to see: the log is rejected
-    assert all("committed after bidder_0's bid" in r for r in rejected(transcript, mech, [0, 1]))
+    assert all("committed after bidder_0's bid" in v.reason for v in transcript.audit(mech, [0, 1]))
     for t in range(20):  # round by round, without the log-wide checks
         reason = audit_round(mech, transcript.log, t, transcript.openings[t], NAMES, check_chain=False).reason
         assert ("committed after" if t % 2 == 0 else "does not match the commitment") in reason, reason
@@ -122,40 +98,26 @@ def test_falsified_participation_is_rejected() -> None:
     honoured is not."""
     mech, rng = regretnet(0.0), np.random.default_rng(3)
     transcript, dropped, added, honoured = Transcript(NAMES, rng=rng), [], [], []
-    shares = lambda t, claim: [  # noqa: E731 - the shares a claim of participation would hash
-        transcript.openings[t].shares["auctioneer"],
-        *[transcript.openings[t].shares[n] for n, p in zip(NAMES, claim) if p],
-    ]
     for t in range(400):
         bids = rng.random((2, 2))
         present = np.ones(2) if t % 4 else np.array([1.0, 0.0])  # every 4th round bidder_1 stays away
-        open_and_bid(transcript, t, bids, present)
+        submit_round(transcript, t, bids, present)
         if t % 4 and t % 7 == 0:  # bidder_1 withdraws its committed bid itself
             transcript.opt_out(t, "bidder_1")
-            present = np.array([1.0, 0.0])
-            if t % 3:
-                honoured.append(t)
-        honest = run(mech, bids, transcript.noise_seed(t), present)
+            honoured += [t] if t % 3 else []
+        present = transcript.participation(t)
+        honest = mechanism_outcome(mech, bids, transcript.noise_seed(t), present)
         if not present.all() and t not in honoured:  # claim bidder_1 took part after all
             claim = np.ones(2)
-            seed = derive_seed(t, shares(t, present))
-            transcript.announce(
-                t, *run(mech, bids * present[:, None], seed, claim), participation=claim, noise_seed=seed
-            )
+            outcome = mechanism_outcome(mech, bids * present[:, None], transcript.noise_seed(t), claim)
+            transcript.announce(t, *outcome, participation=claim)
             added.append(t)
-            continue
-        best = None
-        for claim in [np.array([0.0, 1.0]), np.array([1.0, 0.0])] if present.all() else []:
-            seed = derive_seed(t, shares(t, claim))
-            outcome = run(mech, bids, seed, claim)
-            if outcome[1].sum() > max(honest[1].sum() + 1e-9, best[1][1].sum() if best else 0.0):
-                best = (claim, outcome, seed)
-        if best is None:
+        elif present.all() and (falsified := falsify_participation(transcript, mech, t, bids)) is not None:
+            claim, seed, outcome = falsified
+            transcript.announce(t, *outcome, participation=claim, noise_seed=seed)
+            dropped.append(t)
+        else:
             transcript.announce(t, *honest)
-            continue
-        claim, outcome, seed = best
-        dropped.append(t)
-        transcript.announce(t, *outcome, participation=claim, noise_seed=seed)
     assert len(dropped) >= 40 and len(added) >= 100 and len(honoured) >= 20
     results = transcript.audit(mech, list(range(400)))
     assert sorted(t for t, v in enumerate(results) if not v.ok) == sorted(dropped + added)
@@ -168,51 +130,27 @@ def test_falsified_participation_is_rejected() -> None:
 # -- the log: order and completeness ------------------------------------------------------
 
 
-def rechained(entries: list[LogEntry]) -> BroadcastLog:
-    """What an auctioneer that rewrites the log would publish: the same entries renumbered and
-    re-hashed into a valid chain."""
-    out, prev = [], GENESIS
-    for seq, e in enumerate(entries):
-        h = entry_hash(prev, seq, e.round, e.party, e.kind, e.commitment.digest)
-        out.append(dataclasses.replace(e, seq=seq, prev=prev, hash=h))
-        prev = h
-    return BroadcastLog(out)
-
-
-def tampered(transcript: Transcript, entries: list[LogEntry], rechain: bool) -> Transcript:
-    forged = copy.copy(transcript)
-    forged.log = rechained(entries) if rechain else BroadcastLog(entries)
-    return forged
-
-
 def test_reordered_dropped_and_inserted_entries_are_rejected() -> None:
-    """On a 3-round log: reversing it, swapping any two entries of different parties, dropping
-    any entry or inserting one anywhere, each with the chain left broken or rebuilt, is rejected
-    in every audited round; the honest log passes."""
-    mech = regretnet(0.3)
-    honest = honest_transcript(mech, 3)
+    """On a 3-round log: reversing it or a round, swapping any two entries of different parties,
+    dropping any entry or inserting one in any party's name anywhere, each with the chain left
+    broken or rebuilt, is rejected in every audited round; the honest log passes."""
+    mech, rng = regretnet(0.3), np.random.default_rng(0)
+    honest = Transcript(NAMES, rng=rng)
+    for t in range(3):
+        bids = rng.random((2, 2))
+        honest.announce(t, *honest_round(honest, mech, t, bids, np.ones(2)))
     entries, rounds = list(honest.log.entries), [0, 1, 2]
     assert len(entries) == 3 * 9 and all(v.ok for v in honest.audit(mech, rounds))
-    attacks: dict[str, list[LogEntry]] = {
-        "reversed": entries[::-1],
-        "round 1 reversed": entries[:9] + entries[17:8:-1] + entries[18:],
-    }
-    for i in range(len(entries)):
-        attacks[f"drop {i}"] = entries[:i] + entries[i + 1 :]
-        for kind, party in [("opt_out", "bidder_0"), ("seed_share", "auctioneer"), ("bid", "bidder_1")]:
-            extra = dataclasses.replace(entries[i], party=party, kind=kind, commitment=commit([1.0])[0])
-            attacks[f"insert {party} {kind} at {i}"] = entries[:i] + [extra] + entries[i:]
-        for j in range(i + 1, len(entries)):
-            if entries[i].party != entries[j].party:
-                swapped = list(entries)
-                swapped[i], swapped[j] = swapped[j], swapped[i]
-                attacks[f"swap {i} {j}"] = swapped
+    attacks = tamperings(entries, NAMES)
+    assert len(attacks) == 382  # 4 reversals, 27 drops, 135 insertions, 216 swaps
     reasons = {}
     for name, forged_entries in attacks.items():
-        for rechain in (False, True):
-            results = tampered(honest, forged_entries, rechain).audit(mech, rounds)
-            assert not any(v.ok for v in results), (name, rechain)
-            reasons[name, rechain] = results[0].reason
+        for rebuilt in (False, True):
+            forged = copy.copy(honest)
+            forged.log = rechain(forged_entries) if rebuilt else BroadcastLog(forged_entries)
+            results = forged.audit(mech, rounds)
+            assert not any(v.ok for v in results), (name, rebuilt)
+            reasons[name, rebuilt] = results[0].reason
     # the reasons say what broke: the chain, the order, or a bidder's receipts
     assert "sequence number" in reasons["reversed", False]
     assert "belongs to round 1 but follows round 2" in reasons["reversed", True]
@@ -223,16 +161,16 @@ def test_reordered_dropped_and_inserted_entries_are_rejected() -> None:
     assert "committed no payments" in reasons["drop 26", True]
 
 
-def test_bidders_own_check_catches_a_rewritten_log_that_audits_alone_accept() -> None:
+def test_bidders_own_check_catches_a_forged_opt_out_that_the_round_audit_accepts() -> None:
     """An opt-out forged in a bidder's name, with a participation and seed consistent with it,
     passes the round's audit; the bidder's receipts reject the log."""
     mech, rng = regretnet(0.3), np.random.default_rng(4)
     transcript = Transcript(NAMES, rng=rng)
     bids = rng.random((2, 2))
-    open_and_bid(transcript, 0, bids, np.ones(2))
+    submit_round(transcript, 0, bids, np.ones(2))
     forged = transcript.log.publish(0, "bidder_1", "opt_out", commit([0.0])[0])  # not published by bidder_1
     claim = np.array([1.0, 0.0])
-    transcript.announce(0, *run(mech, bids, transcript.noise_seed(0), claim))
+    transcript.announce(0, *mechanism_outcome(mech, bids, transcript.noise_seed(0), claim))
     assert audit_round(mech, transcript.log, 0, transcript.openings[0], NAMES).ok
     reason = transcript.audit(mech, [0])[0].reason
     assert f"entries [{forged.seq}] in its name were not published by it" in reason
@@ -247,11 +185,11 @@ def test_honest_rounds_are_never_rejected() -> None:
     transcript = Transcript(NAMES, rng=rng)
     for t in range(1000):
         bids, present = rng.random((2, 2)), (rng.random(2) < 0.7).astype(float)
-        open_and_bid(transcript, t, bids, present)
+        submit_round(transcript, t, bids, present)
         if present[0] and rng.random() < 0.05:
             transcript.opt_out(t, "bidder_0")
         present = transcript.participation(t)
-        transcript.announce(t, *run(mech, bids, transcript.noise_seed(t), present))
+        transcript.announce(t, *mechanism_outcome(mech, bids, transcript.noise_seed(t), present))
     results = transcript.audit(mech, list(range(1000)))
     assert [v.reason for v in results if not v.ok] == []
 
