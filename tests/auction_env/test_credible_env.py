@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test
 
 import auction_env
@@ -109,3 +110,33 @@ def test_every_deviation_is_caught_when_audited(deviation: str) -> None:
     final = infos[-1]["auctioneer"]
     assert final["caught"] and "differ" in final["reason"]
     assert totals["auctioneer"] < 0  # the penalty outweighs six rounds of revenue
+
+
+def test_penalty_above_the_bound_deters_in_credible_v0() -> None:
+    """§4.1 through the environment: at penalty 1.1 T aRgt* the threshold auctioneer never
+    deviates, and always deviating (one audit per episode) earns less than honesty."""
+    from agents import auctioneers
+
+    rounds, episodes = 5, 16
+    penalty = 1.1 * rounds * 2.0  # aRgt* = 2 for 2 items on U[0,1]
+    mechanism = {"name": "regretnet", "params": {"checkpoint": "2x2", "noise_std": 0.2}}
+    totals = {}
+    for name in ("honest", "threshold", "always_deviate"):
+        policy, total, deviations = auctioneers.make(name), 0.0, 0
+        env = auction_env.make(
+            "credible_v0", rounds=rounds, mechanism=mechanism, credible={"penalty": penalty, "deviation": "seed_grind"}
+        )
+        for episode in range(episodes):
+            obs, _ = env.reset(seed=episode)
+            while env.agents:
+                actions = {a: o[:-2] for a, o in obs.items() if a != "auctioneer"}
+                regret = torch.tensor([float(obs["auctioneer"][-3])])
+                actions["auctioneer"] = int(policy.decide(regret, penalty=penalty, rounds=rounds)[0])
+                obs, rewards, _, _, infos = env.step(actions)
+                total += rewards["auctioneer"]
+                deviations += bool(infos["auctioneer"].get("deviated"))
+        totals[name] = total / episodes
+        if name == "threshold":
+            assert deviations == 0
+    assert totals["threshold"] == pytest.approx(totals["honest"])
+    assert totals["always_deviate"] < totals["honest"] - penalty / 2
