@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,21 @@ from auction_env.credible.transcript import Transcript
 from auction_env.envs.aec import checked_aec
 from auction_env.envs.sealed_bid import SealedBidAuctionEnv
 
-__all__ = ["CredibleAuctionEnv", "env", "parallel_env", "raw_env"]
+__all__ = ["AuditReport", "CredibleAuctionEnv", "env", "parallel_env", "raw_env"]
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The end-of-episode audit: which rounds were audited, whether one failed, and why."""
+
+    audited_rounds: list[int]
+    caught: bool
+    reason: str
+
+
+def _auctioneer_info(aRgt: float = 0.0, deviated: bool = False, revenue: float = 0.0) -> dict[str, Any]:
+    """The auctioneer's info, with the same keys every step (``caught``/``penalty`` set at the end)."""
+    return {"aRgt": float(aRgt), "deviated": bool(deviated), "revenue": float(revenue), "caught": False, "penalty": 0.0}
 
 
 class CredibleAuctionEnv(SealedBidAuctionEnv):
@@ -46,11 +61,17 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
     ## Rewards
     Bid steps: 0. Run steps: bidders get the utility of the outcome actually announced; the
     auctioneer gets the revenue, minus ``penalty`` in the last step if an audit caught it.
-    ``infos["auctioneer"]`` holds ``aRgt`` and ``deviated`` each run step and, at the end,
-    ``audited_rounds``, ``caught`` and the audit ``reason``.
+    Every step's ``infos`` have the same keys and shapes: bidders as in ``sealed_bid_v0``
+    (zeros in bid steps), the auctioneer ``aRgt``, ``deviated``, ``revenue``, ``caught`` and
+    ``penalty`` (what came off this reward). The audit's details (audited rounds, reasons) are in
+    :attr:`last_audit` after the last step.
+
+    ## State
+    ``state()``: that of ``sealed_bid_v0`` followed by the phase (0 bid step, 1 run step).
 
     ## Episode End
-    Truncation after ``rounds`` rounds (``2 x rounds`` steps).
+    After ``rounds`` rounds (``2 x rounds`` steps) every agent is terminated and truncated, as in
+    ``sealed_bid_v0``.
 
     ## Arguments
     Those of ``sealed_bid_v0`` plus ``credible: {penalty, audits, deviation}`` (defaults 0, 1,
@@ -62,7 +83,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
     * v0: initial version.
     """
 
-    metadata = {"name": "credible_v0", "render_modes": ["ansi"], "is_parallelizable": True}
+    metadata = {"name": "credible_v0", "render_modes": ["ansi", "human"], "is_parallelizable": True}
 
     def __init__(self, *, credible: Mapping[str, Any] | None = None, **config: Any) -> None:
         super().__init__(**config)
@@ -80,7 +101,13 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             np.concatenate([bid_high, [regret_high, 1.0, 1.0]]).astype(np.float32),
             dtype=np.float32,
         )
+        self.state_space = spaces.Box(
+            np.append(self.state_space.low, 0.0).astype(np.float32),
+            np.append(self.state_space.high, 1.0).astype(np.float32),
+            dtype=np.float32,
+        )
         self.transcript = Transcript(self.bidder_agents)
+        self.last_audit: AuditReport | None = None
 
     @property
     def log(self) -> BroadcastLog:
@@ -94,9 +121,15 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         self._audit_rng = np.random.default_rng(audit_seed)
         self._phase = "bid"
         self.transcript = Transcript(self.bidder_agents, rng=np.random.default_rng(share_seed))
+        self.last_audit = None
         observations["auctioneer"] = np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32)
-        infos["auctioneer"] = {}
+        infos["auctioneer"] = _auctioneer_info()
         return observations, infos
+
+    def state(self) -> np.ndarray:
+        """``sealed_bid_v0``'s state and the phase (0 bid step, 1 run step)."""
+        phase = float(getattr(self, "_phase", "bid") == "run")
+        return np.append(super().state(), phase).astype(np.float32)
 
     def step(self, actions: Mapping[str, Any]):
         if not self.agents:
@@ -144,7 +177,8 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         ).astype(np.float32)
         zeros = dict.fromkeys(self.agents, 0.0)
         falses = dict.fromkeys(self.agents, False)
-        infos = {a: {} for a in self.agents}
+        infos = self._bidder_infos(np.zeros_like(bids), None)
+        infos["auctioneer"] = _auctioneer_info(aRgt=regret)
         return observations, zeros, falses, dict(falses), infos
 
     def _run_step(self, choice: Any):
@@ -164,39 +198,32 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         rewards = dict(zip(self.bidder_agents, utilities.tolist()))
         revenue = float(payments[0].sum())
         rewards["auctioneer"] = revenue
-        infos: dict[str, dict[str, Any]] = {
-            a: {
-                "allocation": allocation[0, i].numpy(),
-                "payment": float(payments[0, i]),
-                "participating": bool(self._part_np[i] > 0.5),
-            }
-            for i, a in enumerate(self.bidder_agents)
-        }
-        infos["auctioneer"] = {"aRgt": self._regret, "deviated": deviated, "revenue": revenue}
+        infos = self._bidder_infos(allocation[0].numpy(), payments[0].numpy())
+        infos["auctioneer"] = _auctioneer_info(aRgt=self._regret, deviated=deviated, revenue=revenue)
         self.last_round = published
         self._round += 1
         done = self._round >= self.rounds
         if done:
-            audit = self._audit()
-            infos["auctioneer"].update(audit)
-            if audit["caught"]:
+            self.last_audit = self._audit()
+            if self.last_audit.caught:
                 rewards["auctioneer"] -= self.penalty
+                infos["auctioneer"].update(caught=True, penalty=self.penalty)
         self._next_round()
         self._phase = "bid"
         observations = self._observations()
         observations["auctioneer"] = np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32)
         observations["auctioneer"][-2] = min(self._round / self.rounds, 1.0)
-        terminations = dict.fromkeys(agents, False)
+        terminations = dict.fromkeys(agents, done)
         truncations = dict.fromkeys(agents, done)
         if done:
             self.agents = []
         return observations, rewards, terminations, truncations, infos
 
-    def _audit(self) -> dict[str, Any]:
+    def _audit(self) -> AuditReport:
         """Draw the audited rounds and verify each against the log (Algorithm 1, end of episode)."""
         rounds = sorted(self._audit_rng.choice(self.rounds, size=self.audits, replace=False).tolist())
         reasons = [result.reason for result in self.transcript.audit(self.core.mechanism, rounds) if not result.ok]
-        return {"audited_rounds": rounds, "caught": bool(reasons), "reason": "; ".join(reasons)}
+        return AuditReport(rounds, bool(reasons), "; ".join(reasons))
 
     def _seed_source(self) -> int:
         """An integer drawn from the env's seeded generator (seeds the audit draws and noise seeds)."""

@@ -31,6 +31,9 @@ _BLOCK = 256
 #: NumPy dtype kinds a bid may have: floats and integers (not bools, complex numbers or text).
 _REAL = "fiu"
 
+#: The observer's info when nothing was scored (same keys as when something was).
+_NOT_SCORED = {"mae": 0.0, "recovery_rate": 0.0, "scored": False}
+
 
 @dataclass(frozen=True)
 class PublicOutcome:
@@ -60,24 +63,35 @@ class SealedBidAuctionEnv(ParallelEnv):
 
     ## Rewards
     The bidder's utility ``<v_i, a_i> - p_i``; 0 for a bidder absent from the round.
-    ``infos[agent]`` holds ``allocation`` (its row), ``payment`` and ``participating``;
-    :attr:`last_outcome` holds the public outcome (all allocations and payments).
+    ``infos[agent]`` holds ``allocation`` (its row), ``payment`` and ``participating``, with the
+    same keys and shapes from ``reset`` on (zeros before the first round), as TorchRL and other
+    adapters that build specs from the first infos expect; :attr:`last_outcome` holds the
+    public outcome (all allocations and payments).
 
     ## Observer (optional, ``observer: {bidder: k | null, tolerance: 0.02}``)
     An extra agent ``observer`` (Stein et al.'s adversary) observes, after each round, the public
     outcome ``[allocation (n x m, flattened), payments (n), own bids (m, only as bidder k),
-    outcome available (0/1)]`` and acts with its reconstruction of that round's bids,
-    ``Box(0, high, (n_bidders, n_items))``; the reconstruction is scored in the next step.
-    Reward: minus the mean absolute error of the reconstruction (over the other bidders' bids when
-    it is bidder k); ``infos["observer"]`` holds that ``mae`` and the ``recovery_rate`` within
-    ``tolerance``. In the first step there is nothing to reconstruct yet (reward 0), and the
-    last round's outcome is published but never scored.
+    outcome available (0/1)]`` and acts with its reconstruction of that round's bids, flattened
+    bidder by bidder: ``Box(0, high, (n_bidders * n_items,))`` (an ``(n_bidders, n_items)`` array
+    is accepted too); the reconstruction is scored in the next step. Reward: minus the mean
+    absolute error of the reconstruction (over the other bidders' bids when it is bidder k);
+    ``infos["observer"]`` holds that ``mae``, the ``recovery_rate`` within ``tolerance`` and
+    ``scored`` (0 and False when nothing was scored). In the first step there is nothing to
+    reconstruct yet (reward 0), and the last round's outcome is published but never scored.
+
+    ## State
+    ``state()`` (``state_space``, a flat ``Box``): the whole round for centralised critics,
+    ``[valuations (n x m), participation (n), last allocation (n x m), last payments (n),
+    round / rounds]``; the valuations and participation are those of the round about to be
+    played, the outcome that of the last round played (zeros before the first).
 
     ## Starting State
     Valuations of the first round drawn from the prior.
 
     ## Episode End
-    Truncation after ``rounds`` rounds (no termination).
+    After ``rounds`` rounds every agent is both terminated (the game is over: the round index is
+    in the observation, so no value lies beyond it) and truncated (the episode length, PettingZoo's
+    ``max_cycles``), so wrappers that look for either one see the end.
 
     ## Arguments
     ``n_bidders``, ``n_items``, ``prior`` (mapping or :class:`Prior`), ``participation``
@@ -161,8 +175,13 @@ class SealedBidAuctionEnv(ParallelEnv):
                 np.float32
             )
             self.observation_spaces["observer"] = spaces.Box(np.zeros_like(obs_high), obs_high, dtype=np.float32)
-            self.action_spaces["observer"] = spaces.Box(0.0, high.astype(np.float32), dtype=np.float32)
+            self.action_spaces["observer"] = spaces.Box(0.0, high.reshape(-1).astype(np.float32), dtype=np.float32)
             self._observer_obs = np.zeros_like(obs_high)
+        self.state_space = spaces.Box(
+            np.concatenate([low.reshape(-1), np.zeros(n + n * m + n + 1)]).astype(np.float32),
+            np.concatenate([high.reshape(-1), np.ones(n + n * m), high.sum(1), [1.0]]).astype(np.float32),
+            dtype=np.float32,
+        )
         self._sample_gen: torch.Generator | None = None
         self._mech_gen: torch.Generator | None = None
         self._round = 0
@@ -197,12 +216,10 @@ class SealedBidAuctionEnv(ParallelEnv):
         self.last_round = None
         self.last_outcome = None
         self._next_round()
-        infos: dict[str, dict[str, Any]] = {
-            a: {"participating": bool(p)} for a, p in zip(self.bidder_agents, self._part_np)
-        }
+        infos = self._bidder_infos(np.zeros((self.setting.n_bidders, self.setting.n_items), np.float32), None)
         if self.observer is not None:
             self._observer_obs[:] = 0.0
-            infos["observer"] = {}
+            infos["observer"] = dict(_NOT_SCORED)
         return self._observations(), infos
 
     def step(self, actions: Mapping[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
@@ -218,10 +235,7 @@ class SealedBidAuctionEnv(ParallelEnv):
         self.last_outcome = PublicOutcome(allocation, payments)
         agents = self.agents
         rewards = dict(zip(self.bidder_agents, played.utilities[0].tolist()))
-        infos: dict[str, dict[str, Any]] = {
-            a: {"allocation": row, "payment": pay, "participating": present}
-            for a, row, pay, present in zip(self.bidder_agents, allocation, payments.tolist(), self._present.tolist())
-        }
+        infos = self._bidder_infos(allocation, payments)
         if self.observer is not None:
             rewards["observer"] = observer_reward
             infos["observer"] = observer_info
@@ -230,11 +244,25 @@ class SealedBidAuctionEnv(ParallelEnv):
         done = self._round >= self.rounds
         self._next_round()
         observations = self._observations()
-        terminations = dict.fromkeys(agents, False)
+        terminations = dict.fromkeys(agents, done)
         truncations = dict.fromkeys(agents, done)
         if done:
             self.agents = []
         return observations, rewards, terminations, truncations, infos
+
+    def state(self) -> np.ndarray:
+        """The whole round as a flat vector (see "State" in the class docstring)."""
+        n, m = self.setting.n_bidders, self.setting.n_items
+        out = np.zeros(self.state_space.shape, dtype=np.float32)
+        if self._sample_gen is None:
+            return out
+        out[: n * m] = self._vals_np.reshape(-1)
+        out[n * m : n * m + n] = self._present
+        if self.last_outcome is not None:
+            out[n * m + n : 2 * n * m + n] = self.last_outcome.allocation.reshape(-1)
+            out[2 * n * m + n : 2 * n * m + 2 * n] = self.last_outcome.payments
+        out[-1] = min(self._round / self.rounds, 1.0)
+        return out
 
     def render(self) -> str | None:
         """``ansi``: the last round as a text table; ``human``: that table printed (returns None)."""
@@ -295,6 +323,15 @@ class SealedBidAuctionEnv(ParallelEnv):
             out["observer"] = self._observer_obs.copy()
         return out
 
+    def _bidder_infos(self, allocation: np.ndarray, payments: np.ndarray | None) -> dict[str, dict[str, Any]]:
+        """Each bidder's info: its allocation row, payment and whether it took part (the round
+        about to be played when ``payments`` is None, as at ``reset``)."""
+        pays = payments.tolist() if payments is not None else [0.0] * len(self.bidder_agents)
+        return {
+            a: {"allocation": row, "payment": pay, "participating": present}
+            for a, row, pay, present in zip(self.bidder_agents, allocation, pays, self._present.tolist())
+        }
+
     def _update_observer(self, played: RoundArrays) -> None:
         """The observer's next observation: this round's public outcome (and its own bids)."""
         parts = [played.allocation[0].reshape(-1), played.payments[0]]
@@ -306,20 +343,29 @@ class SealedBidAuctionEnv(ParallelEnv):
 
     def _score_observer(self, actions: Mapping[str, Any]) -> tuple[float, dict[str, float]]:
         """Reward and info of the observer's reconstruction of the previous round's bids."""
-        n, m = self.setting.n_bidders, self.setting.n_items
-        guess = np.asarray(actions["observer"], dtype=np.float32)
-        if guess.shape != (n, m):
-            raise ValueError(f"observer: reconstruction must have shape ({n}, {m}), got {guess.shape}")
-        if not np.isfinite(guess).all():
-            raise ValueError("observer: reconstruction contains NaN or infinite values")
+        guess = self.check_reconstruction(actions["observer"])
         if self.last_outcome is None:  # no outcome published yet
-            return 0.0, {}
+            return 0.0, dict(_NOT_SCORED)
         guess = np.clip(guess, 0.0, self._bid_high)
         err = np.abs(guess - self._observed_bids)
         if self.observer.bidder is not None:
             err = np.delete(err, self.observer.bidder, axis=0)
         mae = float(err.mean())
-        return -mae, {"mae": mae, "recovery_rate": float((err <= self.observer.tolerance).mean())}
+        return -mae, {"mae": mae, "recovery_rate": float((err <= self.observer.tolerance).mean()), "scored": True}
+
+    def check_reconstruction(self, action: Any) -> np.ndarray:
+        """The observer's reconstruction as ``(n_bidders, n_items)`` float32 (flat or 2-D), or a
+        ``ValueError`` naming the observer."""
+        n, m = self.setting.n_bidders, self.setting.n_items
+        try:
+            guess = np.asarray(action, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise ValueError(f"observer: reconstruction must be {n * m} numbers, got {type(action).__name__}") from None
+        if guess.shape not in ((n * m,), (n, m)):
+            raise ValueError(f"observer: reconstruction must have shape ({n * m},) or ({n}, {m}), got {guess.shape}")
+        if not np.isfinite(guess).all():
+            raise ValueError("observer: reconstruction contains NaN or infinite values")
+        return guess.reshape(n, m)
 
     def check_bid(self, agent: str, bid: Any) -> np.ndarray:
         """``agent``'s bid as ``(n_items,)`` float32, or a ``ValueError`` naming the agent: one real
@@ -344,7 +390,9 @@ class SealedBidAuctionEnv(ParallelEnv):
 
     def check_action(self, agent: str, action: Any) -> Any:
         """``action`` checked as :meth:`step` would, so the AEC interface refuses it at once."""
-        return self.check_bid(agent, action) if agent in self.bidder_agents else action
+        if agent in self.bidder_agents:
+            return self.check_bid(agent, action)
+        return self.check_reconstruction(action) if agent == "observer" else action
 
     def _collect_bids(self, actions: Mapping[str, Any]) -> np.ndarray:
         n, m = self.setting.n_bidders, self.setting.n_items

@@ -211,5 +211,5 @@ def test_honest_auctioneer_in_credible_v0_is_never_caught() -> None:
             actions = {a: o[:-2] for a, o in obs.items() if a != "auctioneer"}
             obs, _, _, _, infos = env.step({**actions, "auctioneer": 0})
         caught.append(infos["auctioneer"]["caught"])
-        assert infos["auctioneer"]["audited_rounds"] == list(range(20))
+        assert env.last_audit.audited_rounds == list(range(20))
     assert not any(caught)

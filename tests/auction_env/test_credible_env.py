@@ -59,7 +59,8 @@ def test_honest_auctioneer_is_never_penalised(name: str) -> None:
     config = {k: v for k, v in SETTINGS[name].items() if k != "credible"}
     env, totals, infos = _play(0, credible={"penalty": 100.0, "audits": 6}, **config)
     final = infos[-1]["auctioneer"]
-    assert final["caught"] is False and final["audited_rounds"] == list(range(6))
+    assert final["caught"] is False and final["penalty"] == 0.0
+    assert env.last_audit.audited_rounds == list(range(6)) and not env.last_audit.caught
     # no penalty: the auctioneer's reward is exactly the revenue it announced each round
     revenue = sum(i["auctioneer"]["revenue"] for i in infos if "revenue" in i.get("auctioneer", {}))
     assert revenue > 0 and totals["auctioneer"] == pytest.approx(revenue)
@@ -69,10 +70,10 @@ def test_deviation_in_an_audited_round_is_always_caught_and_penalised() -> None:
     """A deviation with aRgt > 0 in an audited round is caught; the penalty comes off the last reward."""
     env, totals, infos = _play(1, credible={"penalty": 100.0, "audits": 6}, mechanism="second_price")
     final = infos[-1]["auctioneer"]
-    assert final["caught"] is True and "differ" in final["reason"]
+    assert final["caught"] is True and final["penalty"] == 100.0 and "differ" in env.last_audit.reason
     revenue = sum(i["auctioneer"].get("revenue", 0.0) for i in infos)
     assert np.isclose(totals["auctioneer"], revenue - 100.0)
-    deviations = [i["auctioneer"] for i in infos if "aRgt" in i["auctioneer"]]
+    deviations = [i["auctioneer"] for i in infos[1::2]]  # the run steps
     # every round deviates, never for less than the published revenue, and some rounds gain
     assert all(d["deviated"] and d["aRgt"] >= -1e-6 for d in deviations)
     assert max(d["aRgt"] for d in deviations) > 1e-3
@@ -106,9 +107,8 @@ def test_every_deviation_is_caught_when_audited(deviation: str) -> None:
     output noise, and an audit of every round catches it."""
     mechanism = {"name": "regretnet", "params": {"checkpoint": "2x2", "noise_std": 0.5}}
     credible = {"penalty": 100.0, "audits": 6, "deviation": deviation}
-    _, totals, infos = _play(1, mechanism=mechanism, credible=credible)
-    final = infos[-1]["auctioneer"]
-    assert final["caught"] and "differ" in final["reason"]
+    env, totals, infos = _play(1, mechanism=mechanism, credible=credible)
+    assert infos[-1]["auctioneer"]["caught"] and "differ" in env.last_audit.reason
     assert totals["auctioneer"] < 0  # the penalty outweighs six rounds of revenue
 
 

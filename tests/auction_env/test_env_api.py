@@ -103,14 +103,14 @@ def test_config_seed_is_used_when_reset_gets_none():
     assert _same(a, b)
 
 
-def test_truncation_after_rounds():
-    """The episode truncates after exactly `rounds` steps and the agent list empties."""
+def test_episode_ends_after_rounds():
+    """The episode ends after exactly `rounds` steps, every agent terminated and truncated (the
+    horizon is in the observation; `rounds` is PettingZoo's max_cycles), and the agent list empties."""
     env = auction_env.parallel_env(rounds=4)
     obs, _ = env.reset(seed=0)
     for t in range(4):
         obs, _, term, trunc, _ = env.step({a: obs[a][:-2] for a in env.agents})
-        assert not any(term.values())
-        assert all(trunc.values()) == (t == 3)
+        assert all(term.values()) == all(trunc.values()) == (t == 3)
     assert env.agents == []
     with pytest.raises(RuntimeError, match="reset"):
         env.step({})
@@ -268,7 +268,7 @@ def test_observer_sees_public_outcome_and_is_scored_next_step():
     assert env.agents[-1] == "observer" and obs["observer"][-1] == 0.0
     truthful = {a: o[:-2] for a, o in obs.items() if a != "observer"}
     obs, rewards, _, _, infos = env.step({**truthful, "observer": np.zeros((2, 2), dtype=np.float32)})
-    assert rewards["observer"] == 0.0 and infos["observer"] == {}
+    assert rewards["observer"] == 0.0 and infos["observer"] == {"mae": 0.0, "recovery_rate": 0.0, "scored": False}
     bids = env.last_round.bids[0].numpy()
     assert np.allclose(obs["observer"][:4], env.last_outcome.allocation.reshape(-1))
     assert np.allclose(obs["observer"][4:6], env.last_outcome.payments) and np.allclose(obs["observer"][6:8], bids[0])
