@@ -10,6 +10,7 @@ Front door: :func:`parallel_env`, :func:`env`, :func:`make`, :func:`load_scenari
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from mechanisms.common.errors import AuctionEnvError, CheckpointError, ConfigError, UnknownComponentError
@@ -26,6 +27,7 @@ __all__ = [
     "make",
     "load_scenario",
     "run_scenario",
+    "register_gymnasium",
     "AuctionEnvError",
     "CheckpointError",
     "ConfigError",
@@ -71,3 +73,15 @@ def run_scenario(scenario: Any, **kwargs: Any) -> RunResult:
     from auction_env.runner import run_scenario as _run
 
     return _run(scenario, **kwargs)
+
+
+def register_gymnasium() -> list[str]:
+    """Register ``auction_env/SingleLearner-v0`` and ``auction_env/Auctioneer-v0`` with
+    Gymnasium (done on import when Gymnasium is already imported); returns the ids."""
+    from auction_env.rl.registration import register_gymnasium as _register
+
+    return _register()
+
+
+if "gymnasium" in sys.modules:  # imported after Gymnasium (SB3, scripts): gymnasium.make finds our ids
+    register_gymnasium()

@@ -18,6 +18,7 @@ from auction_env.core import RoundArrays, RoundBatch
 from auction_env.envs.aec import checked_aec
 from auction_env.setting import build_setting
 from mechanisms.base import Mechanism
+from mechanisms.common.errors import check_render_mode
 from mechanisms.common.seeding import make_generators
 from mechanisms.participation import Participation
 from mechanisms.priors import Prior
@@ -117,8 +118,7 @@ class SealedBidAuctionEnv(ParallelEnv):
         mechanism: Mechanism | str | Mapping[str, Any] | None = None,
         **config: Any,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         data: dict[str, Any] = {}
         if scenario is not None:
@@ -253,7 +253,7 @@ class SealedBidAuctionEnv(ParallelEnv):
     def state(self) -> np.ndarray:
         """The whole round as a flat vector (see "State" in the class docstring)."""
         n, m = self.setting.n_bidders, self.setting.n_items
-        out = np.zeros(self.state_space.shape, dtype=np.float32)
+        out = np.zeros(2 * n * m + 2 * n + 1, dtype=np.float32)
         if self._sample_gen is None:
             return out
         out[: n * m] = self._vals_np.reshape(-1)

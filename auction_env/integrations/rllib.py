@@ -2,7 +2,8 @@
 
 RLlib runs PettingZoo parallel environments through its ``ParallelPettingZooEnv`` wrapper;
 this module registers ours under a name and builds a multi-agent PPO config with one policy
-shared by all bidders (parameter sharing) or one policy per bidder::
+shared by all bidders (parameter sharing) or one policy per bidder, and one policy per other
+role (the ``observer`` of ``sealed_bid_v0``, the ``auctioneer`` of ``credible_v0``)::
 
     from auction_env.integrations.rllib import ppo_config
 
@@ -28,6 +29,7 @@ __all__ = ["ENV_NAME", "register", "policy_mapping", "ppo_config", "bid_function
 
 ENV_NAME = "auction_env_parallel"
 SHARED = "shared"
+ENVS = ("sealed_bid_v0", "credible_v0")
 
 
 def _require_rllib() -> None:
@@ -37,33 +39,50 @@ def _require_rllib() -> None:
         raise ImportError("RLlib is an optional extra: pip install 'auction-env[rllib]'") from None
 
 
-def register(name: str = ENV_NAME) -> str:
-    """Register the sealed-bid parallel environment with RLlib under ``name`` (returned)."""
+def register(name: str | None = None, env: str = "sealed_bid_v0") -> str:
+    """Register the parallel environment ``env`` (``sealed_bid_v0`` or ``credible_v0``) with
+    RLlib under ``name`` (default: ``auction_env_parallel`` for sealed-bid, else ``auction_env_<env>``)."""
     _require_rllib()
     from ray.rllib.env.wrappers.pettingzoo_env import ParallelPettingZooEnv
     from ray.tune.registry import register_env
 
     import auction_env
 
-    register_env(name, lambda config: ParallelPettingZooEnv(auction_env.parallel_env(**dict(config))))
+    if env not in ENVS:
+        raise ValueError(f"env must be one of {', '.join(ENVS)}, got {env!r}")
+    name = name or (ENV_NAME if env == "sealed_bid_v0" else f"auction_env_{env}")
+    register_env(name, lambda config: ParallelPettingZooEnv(auction_env.make(env, **dict(config))))
     return name
 
 
 def policy_mapping(shared: bool) -> Callable[..., str]:
-    """RLlib's ``policy_mapping_fn``: every bidder to the ``shared`` policy, or each to its own."""
-    if shared:
-        return lambda agent_id, *args, **kwargs: SHARED
-    return lambda agent_id, *args, **kwargs: str(agent_id)
+    """RLlib's ``policy_mapping_fn``: every bidder to the ``shared`` policy (or each to its own);
+    the observer and the auctioneer to policies of their own names."""
+
+    def mapping(agent_id: Any, *args: Any, **kwargs: Any) -> str:
+        agent = str(agent_id)
+        return SHARED if shared and agent.startswith("bidder_") else agent
+
+    return mapping
 
 
 def ppo_config(
-    env_config: Mapping[str, Any], *, shared: bool = True, env_runners: int = 2, seed: int = 0, **training: Any
+    env_config: Mapping[str, Any],
+    *,
+    env: str = "sealed_bid_v0",
+    shared: bool = True,
+    env_runners: int = 2,
+    seed: int = 0,
+    **training: Any,
 ) -> Any:
     """A multi-agent PPO config (RLlib's new API stack) on our environment.
 
     Args:
-        env_config: keyword arguments of :func:`auction_env.parallel_env`.
-        shared: one policy for all bidders (they must have the same spaces) or one per bidder.
+        env_config: keyword arguments of the environment (:func:`auction_env.make`).
+        env: ``sealed_bid_v0`` (bidders, and the ``observer`` when configured) or
+            ``credible_v0`` (bidders and the ``auctioneer``).
+        shared: one policy for all bidders (they must have the same spaces) or one per bidder;
+            the observer and the auctioneer always have their own.
         env_runners: Ray actors collecting experience (0: sample in the driver).
         seed: seeds RLlib (its env runners reset their environments with derived seeds).
         **training: passed to ``PPOConfig.training`` (e.g. ``lr``, ``gamma``, ``train_batch_size_per_learner``).
@@ -75,15 +94,13 @@ def ppo_config(
 
     import auction_env
 
-    agents = [a for a in auction_env.parallel_env(**dict(env_config)).possible_agents if a.startswith("bidder_")]
-    if len(agents) != len(auction_env.parallel_env(**dict(env_config)).possible_agents):
-        raise ValueError("RLlib training covers the bidders; turn the observer and auctioneer roles off")
-    policies = {SHARED} if shared else set(agents)
+    mapping = policy_mapping(shared)
+    policies = {mapping(agent) for agent in auction_env.make(env, **dict(env_config)).possible_agents}
     return (
         PPOConfig()
-        .environment(register(), env_config=dict(env_config))
+        .environment(register(env=env), env_config=dict(env_config))
         .env_runners(num_env_runners=env_runners)
-        .multi_agent(policies=policies, policy_mapping_fn=policy_mapping(shared))
+        .multi_agent(policies=policies, policy_mapping_fn=mapping)
         .rl_module(rl_module_spec=MultiRLModuleSpec(rl_module_specs={p: RLModuleSpec() for p in sorted(policies)}))
         .training(**training)
         .debugging(seed=seed)

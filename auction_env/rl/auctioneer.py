@@ -25,7 +25,7 @@ from auction_env.catalog import load_scenario
 from auction_env.credible.protocol import CredibleOptions
 from auction_env.rl.learner import OpponentSpec, build_learner_setup, build_policy
 from auction_env.setting import build_policies
-from mechanisms.common.errors import ConfigError
+from mechanisms.common.errors import ConfigError, check_render_mode
 from mechanisms.common.seeding import make_generators
 
 __all__ = ["AuctioneerLearnerEnv"]
@@ -59,6 +59,7 @@ class AuctioneerLearnerEnv(gym.Env):
         render_mode: str | None = None,
         **env_config: Any,
     ) -> None:
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.render_mode = None
         setup = build_learner_setup(scenario, learner=0, opponents="truthful", **env_config)  # the setting
         n = setup.setting.n_bidders

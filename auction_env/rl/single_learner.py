@@ -12,6 +12,7 @@ import torch
 from agents.base import BidderPolicy
 from agents.observation import bidder_observations
 from auction_env.rl.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
+from mechanisms.common.errors import check_render_mode
 from mechanisms.common.seeding import make_generators
 
 __all__ = ["SingleLearnerEnv"]
@@ -70,8 +71,7 @@ class SingleLearnerEnv(gym.Env):
         render_mode: str | None = None,
         **env_config: Any,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         self.setup: LearnerSetup = build_learner_setup(scenario, learner=learner, opponents=opponents, **env_config)
         self.setup.setting.mechanism.eval()

@@ -5,7 +5,15 @@ The CLI turns these into one readable line on stderr and exit code 2.
 
 from __future__ import annotations
 
-__all__ = ["AuctionEnvError", "ConfigError", "UnknownComponentError", "CheckpointError", "join_path"]
+__all__ = [
+    "AuctionEnvError",
+    "ConfigError",
+    "UnknownComponentError",
+    "CheckpointError",
+    "RenderModeError",
+    "check_render_mode",
+    "join_path",
+]
 
 
 class AuctionEnvError(Exception):
@@ -49,6 +57,17 @@ class UnknownComponentError(ConfigError):
 
 class CheckpointError(AuctionEnvError):
     """A checkpoint file is missing, corrupt, or does not match the setting."""
+
+
+class RenderModeError(AuctionEnvError, ValueError, TypeError):
+    """An environment was asked for a render mode it does not have. Also a ``TypeError``: that is
+    what SB3's ``make_vec_env`` catches before retrying without its default ``"rgb_array"``."""
+
+
+def check_render_mode(render_mode: str | None, modes: list[str]) -> None:
+    """Raise :class:`RenderModeError` unless ``render_mode`` is None or one of ``modes``."""
+    if render_mode is not None and render_mode not in modes:
+        raise RenderModeError(f"render_mode must be one of {modes} or None, got {render_mode!r}")
 
 
 def join_path(prefix: str, path: str) -> str:
