@@ -58,11 +58,11 @@ def canonical_bytes(value: Any) -> bytes:
     ``0.0`` are the same bid, so zeros are normalised.
     """
     array = np.asarray(value, dtype=np.float64)
-    if not np.isfinite(array).all():
+    if not np.isfinite(array.sum()) and not np.isfinite(array).all():  # one reduction when all is well
         raise CommitmentError("cannot commit to NaN or infinite values")
-    array = array + 0.0  # -0.0 -> 0.0
-    header = struct.pack(">I", array.ndim) + b"".join(struct.pack(">Q", d) for d in array.shape)
-    return header + np.ascontiguousarray(array, dtype=">f8").tobytes()
+    header = struct.pack(">I" + "Q" * array.ndim, array.ndim, *array.shape)
+    # + 0.0 turns -0.0 into 0.0; written into a big-endian array (a 0-d sum would be a scalar)
+    return header + np.add(array, 0.0, out=np.empty(array.shape, dtype=">f8")).tobytes()
 
 
 def decode(payload: bytes) -> np.ndarray:

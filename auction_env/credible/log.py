@@ -10,6 +10,7 @@ the fact changes the hashes the parties were given as :class:`Receipt` when they
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,11 +27,10 @@ class LogError(CommitmentError):
 
 def entry_hash(prev: str, seq: int, round_: int, party: str, kind: str, digest: str) -> str:
     """SHA3-256 over the previous hash and the entry's fields (integers as 8 big-endian bytes,
-    strings UTF-8 with a 4-byte length, so no two entries encode alike)."""
-    fields = b"".join(len(b).to_bytes(4, "big") + b for b in (party.encode(), kind.encode(), digest.encode()))
-    return hashlib.sha3_256(
-        prev.encode() + seq.to_bytes(8, "big", signed=True) + round_.to_bytes(8, "big", signed=True) + fields
-    ).hexdigest()
+    then the three strings' UTF-8 lengths and bytes, so no two entries encode alike)."""
+    p, k, d = party.encode(), kind.encode(), digest.encode()
+    header = struct.pack(">qqIII", seq, round_, len(p), len(k), len(d))
+    return hashlib.sha3_256(b"".join((prev.encode(), header, p, k, d))).hexdigest()
 
 
 @dataclass(frozen=True)

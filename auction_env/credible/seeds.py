@@ -32,10 +32,8 @@ def new_share(rng: np.random.Generator | None = None) -> np.ndarray:
             ``None`` draws from :mod:`secrets`, as a real party would.
     """
     if rng is None:
-        words = [secrets.randbits(32) for _ in range(SHARE_WORDS)]
-    else:
-        words = rng.integers(0, 2**32, size=SHARE_WORDS, dtype=np.uint64).tolist()
-    return np.asarray(words, dtype=np.float64)
+        return np.array([secrets.randbits(32) for _ in range(SHARE_WORDS)], dtype=np.float64)
+    return rng.integers(0, 2**32, size=SHARE_WORDS).astype(np.float64)
 
 
 def derive_seed(round_: int, shares: Sequence[Opening]) -> int:

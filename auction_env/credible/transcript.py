@@ -79,11 +79,13 @@ class Transcript:
         """``(n,)`` 0/1: who takes part, as the log says (bid committed, no opt-out)."""
         return participation_from_log(self.log, round_, self.bidders)
 
-    def noise_seed(self, round_: int) -> int:
-        """Step 3: the round's seed from the opened shares of the auctioneer and the present bidders."""
+    def noise_seed(self, round_: int, participation: np.ndarray | None = None) -> int:
+        """Step 3: the round's seed from the opened shares of the auctioneer and the present
+        bidders (``participation``: :meth:`participation`, when already at hand)."""
         openings = self._round(round_)
-        present = [name for name, p in zip(self.bidders, self.participation(round_)) if p]
-        return derive_seed(round_, [openings.shares[AUCTIONEER]] + [openings.shares[name] for name in present])
+        present = self.participation(round_) if participation is None else participation
+        names = [name for name, p in zip(self.bidders, present) if p]
+        return derive_seed(round_, [openings.shares[AUCTIONEER]] + [openings.shares[name] for name in names])
 
     def announce(
         self,
@@ -97,9 +99,10 @@ class Transcript:
         """Step 4: commit the outcome. ``participation`` and ``noise_seed`` default to the honest
         ones (:meth:`participation`, :meth:`noise_seed`); a deviating auctioneer passes others."""
         openings = self._round(round_)
+        honest = self.participation(round_)
         values = {
-            "participation": self.participation(round_) if participation is None else participation,
-            "noise_seed": self.noise_seed(round_) if noise_seed is None else noise_seed,
+            "participation": honest if participation is None else participation,
+            "noise_seed": self.noise_seed(round_, honest) if noise_seed is None else noise_seed,
             "allocation": allocation,
             "payments": payments,
         }

@@ -4,16 +4,21 @@ PettingZoo's ``parallel_to_aec`` collects the agents' actions and steps the para
 the last one has acted, so a bad first action would be refused only then, one step late, with
 the collected actions left behind. Here each action goes through the env's ``check_action``
 before it is recorded: a bad one raises at once, naming the agent, and the agent may act again.
+
+:func:`phased_aec` is the view of an env whose steps each concern some agents only (the
+credible protocol: the bidders bid, then the auctioneer chooses): only those agents take a
+turn, the others' actions are filled in, and each agent's rewards add up until its next turn.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from pettingzoo.utils import OrderEnforcingWrapper
+from pettingzoo.utils import AgentSelector, OrderEnforcingWrapper
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 
-__all__ = ["checked_aec"]
+__all__ = ["checked_aec", "phased_aec"]
 
 
 class _CheckedAEC(parallel_to_aec_wrapper):
@@ -27,3 +32,51 @@ class _CheckedAEC(parallel_to_aec_wrapper):
 def checked_aec(par_env: Any) -> OrderEnforcingWrapper:
     """``parallel_to_aec(par_env)`` (order-enforced), checking each action as it is taken."""
     return OrderEnforcingWrapper(_CheckedAEC(par_env))
+
+
+class _PhasedAEC(_CheckedAEC):
+    """Turns only for the agents the parallel env's next step needs (``env.acting_agents()``);
+    ``env.idle_action(agent)`` stands in for the others. Rewards accumulate per agent between its
+    turns (PettingZoo's AEC convention), so a reward earned while others act is not lost."""
+
+    def reset(self, seed: int | None = None, options: dict | None = None) -> None:
+        super().reset(seed=seed, options=options)
+        self._select(self.env.acting_agents())
+
+    def _select(self, agents: list[str]) -> None:
+        self._agent_selector = AgentSelector(agents)
+        self.agent_selection = self._agent_selector.reset()
+
+    def step(self, action: Any) -> None:
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            self._actions.pop(agent, None)
+            self._was_dead_step(action)
+            return
+        if action is not None:
+            action = self.env.check_action(agent, action)
+        self._actions[agent] = action
+        self._cumulative_rewards[agent] = 0.0
+        self._clear_rewards()  # .rewards holds what this turn earned
+        if not self._agent_selector.is_last():
+            self.agent_selection = self._agent_selector.next()
+            return
+        actions = {a: self._actions.get(a) for a in self.env.agents}
+        for a in actions:
+            if a not in self._agent_selector.agent_order:
+                actions[a] = self.env.idle_action(a)
+        observations, rewards, terminations, truncations, infos = self.env.step(actions)
+        self._observations = copy.copy(observations)
+        self.terminations, self.truncations = copy.copy(terminations), copy.copy(truncations)
+        self.infos, self.rewards = copy.copy(infos), copy.copy(rewards)
+        self._accumulate_rewards()
+        self._actions = {}
+        if self.env.agents:
+            self._select(self.env.acting_agents())
+        self._deads_step_first()
+
+
+def phased_aec(par_env: Any) -> OrderEnforcingWrapper:
+    """The order-enforced AEC view of a parallel env with ``acting_agents()`` and
+    ``idle_action(agent)``: only the agents a step needs take a turn in it."""
+    return OrderEnforcingWrapper(_PhasedAEC(par_env))

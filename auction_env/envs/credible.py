@@ -11,11 +11,11 @@ import torch
 from gymnasium import spaces
 from pettingzoo.utils import OrderEnforcingWrapper
 
-from agents.auctioneers.deviations import auctioneer_regret, deviate
+from agents.auctioneers.deviations import deviate
 from auction_env.credible.log import BroadcastLog
 from auction_env.credible.protocol import CredibleOptions
 from auction_env.credible.transcript import Transcript
-from auction_env.envs.aec import checked_aec
+from auction_env.envs.aec import phased_aec
 from auction_env.envs.sealed_bid import SealedBidAuctionEnv
 
 __all__ = ["AuditReport", "CredibleAuctionEnv", "env", "parallel_env", "raw_env"]
@@ -141,6 +141,14 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             return self._bid_step(actions)
         return self._run_step(choice)
 
+    def acting_agents(self) -> list[str]:
+        """The agents whose actions the next step uses: the bidders, then the auctioneer."""
+        return list(self.bidder_agents) if self._phase == "bid" else ["auctioneer"]
+
+    def idle_action(self, agent: str) -> Any:
+        """What stands in for an agent the next step ignores (for the AEC view)."""
+        return 0 if agent == "auctioneer" else np.zeros(self.setting.n_items, dtype=np.float32)
+
     def check_action(self, agent: str, action: Any) -> Any:
         """Bids are checked in the bid step; in the run step only the auctioneer's choice counts."""
         return super().check_action(agent, action) if self._phase == "bid" else action
@@ -156,20 +164,21 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             if present[i]:
                 self.transcript.submit_bid(t, agent, bids[i])
         self._noise_seed = self.transcript.noise_seed(t)
+        # The published mechanism through its NumPy twin (batch of one), the deviation in torch.
+        published = self.core.resolve_numpy(
+            self._vals_np[None], self._present[None], bids[None], torch.Generator().manual_seed(self._noise_seed)
+        )
         with torch.inference_mode():
-            b = torch.from_numpy(bids).unsqueeze(0)
-            published = self.core.resolve(
-                self._vals_t, self._part_t, b, torch.Generator().manual_seed(self._noise_seed), check=False
-            )
             alternative = deviate(
                 self.deviation,
                 self.core.mechanism,
-                published.bids,
-                published.participation,
+                torch.from_numpy(published.bids),
+                torch.from_numpy(self._present[None]),
                 torch.Generator().manual_seed(self._noise_seed),
             )
-            regret = float(auctioneer_regret(published.outcome, alternative)[0])
-        self._published, self._alternative, self._regret = published, alternative, regret
+        self._alternative = (alternative.allocation[0].numpy(), alternative.payments[0].numpy())
+        regret = float(self._alternative[1].sum() - published.payments[0].sum())
+        self._published, self._regret = published, regret
         self._phase = "run"
         observations = self._observations()
         observations["auctioneer"] = np.concatenate(
@@ -189,18 +198,16 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
                 f"auctioneer: action must be 0 (run the published mechanism) or 1 (deviate), got {choice!r}"
             ) from None
         published = self._published
-        announced = self._alternative if deviated else published.outcome
-        allocation, payments = announced.allocation, announced.payments
-        self.transcript.announce(self._round, allocation[0].numpy(), payments[0].numpy())
-        values = self._vals_t[0].numpy()
-        utilities = (values * allocation[0].numpy()).sum(-1) - payments[0].numpy()
+        allocation, payments = self._alternative if deviated else (published.allocation[0], published.payments[0])
+        self.transcript.announce(self._round, allocation, payments)
+        utilities = (self._vals_np * allocation).sum(-1) - payments
         agents = self.agents
         rewards = dict(zip(self.bidder_agents, utilities.tolist()))
-        revenue = float(payments[0].sum())
+        revenue = float(payments.sum())
         rewards["auctioneer"] = revenue
-        infos = self._bidder_infos(allocation[0].numpy(), payments[0].numpy())
+        infos = self._bidder_infos(allocation, payments)
         infos["auctioneer"] = _auctioneer_info(aRgt=self._regret, deviated=deviated, revenue=revenue)
-        self.last_round = published
+        self._last_arrays, self._last_round = published, None
         self._round += 1
         done = self._round >= self.rounds
         if done:
@@ -236,7 +243,8 @@ def parallel_env(**config: Any) -> CredibleAuctionEnv:
 
 
 def raw_env(**config: Any):
-    return checked_aec(parallel_env(**config))
+    """The AEC view: in a bid step only the bidders take turns, in a run step only the auctioneer."""
+    return phased_aec(parallel_env(**config))
 
 
 def env(**config: Any):

@@ -32,7 +32,9 @@ def test_commitment_round_trip_and_canonical_encoding() -> None:
     assert np.array_equal(open_commitment(c, o), bids.astype(np.float64))
     assert canonical_bytes(bids) == canonical_bytes(bids.astype(np.float64)) == canonical_bytes(bids.T.copy().T)
     assert canonical_bytes(np.array([-0.0])) == canonical_bytes(np.array([0.0]))
-    assert decode(canonical_bytes(7)).shape == ()
+    assert decode(canonical_bytes(7)).shape == () and decode(canonical_bytes(7)) == 7.0
+    assert decode(canonical_bytes(2**53 - 1)) == 2**53 - 1  # a noise seed, exact
+    assert canonical_bytes(np.float32(0.5)) == b"\x00\x00\x00\x00" + bytes.fromhex("3fe0000000000000")
     with pytest.raises(CommitmentError, match="NaN"):
         commit([np.nan])
 
