@@ -11,13 +11,23 @@ Shapes: bids ``(batch, n_bidders, n_items)`` -> :class:`~mechanisms.base.Outcome
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism, Outcome
-from mechanisms.exact.itemwise import one_hot_allocation, top_two
+from mechanisms.exact.itemwise import one_hot_allocation, one_hot_numpy, top_two, top_two_numpy
 
-__all__ = ["max_revenue", "shill_bid", "seed_grind", "drop_bidder", "DEVIATIONS", "deviate", "auctioneer_regret"]
+__all__ = [
+    "max_revenue",
+    "shill_bid",
+    "seed_grind",
+    "drop_bidder",
+    "DEVIATIONS",
+    "deviate",
+    "deviate_numpy",
+    "auctioneer_regret",
+]
 
 
 def max_revenue(mechanism: Mechanism, bids: Tensor, generator: torch.Generator | None = None) -> Outcome:
@@ -95,6 +105,30 @@ def deviate(
     present = participation.unsqueeze(-1).to(out.allocation.dtype)
     items = out.item_payments * present if out.item_payments is not None else None
     return Outcome(out.allocation * present, out.payments * present.squeeze(-1), items)
+
+
+def _max_revenue_numpy(bids: np.ndarray, generator: torch.Generator | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`max_revenue` in NumPy, with the same tie-breaking draws (the twin of the PettingZoo step)."""
+    winner, top, _ = top_two_numpy(bids, generator)
+    allocation = one_hot_numpy(winner, top > 0, bids)
+    return allocation, (allocation * bids).sum(-1)
+
+
+def deviate_numpy(
+    name: str, mechanism: Mechanism, bids: np.ndarray, participation: np.ndarray, generator: torch.Generator | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`deviate` on a small batch of NumPy bids (absent bidders' zeroed): ``(allocation,
+    payments)`` as arrays. ``max_revenue`` has a NumPy twin (same outcome, for the one-round
+    PettingZoo step, where torch's per-op dispatch costs more than the arithmetic); the other
+    deviations go through :func:`deviate`."""
+    present = participation.astype(bids.dtype)
+    if name == "max_revenue":
+        allocation, payments = _max_revenue_numpy(bids, generator)
+    else:
+        with torch.inference_mode():
+            out = deviate(name, mechanism, torch.from_numpy(bids), torch.from_numpy(participation), generator)
+        allocation, payments = out.allocation.numpy(), out.payments.numpy()
+    return allocation * present[..., None], payments * present
 
 
 def auctioneer_regret(published: Outcome, deviation: Outcome) -> Tensor:

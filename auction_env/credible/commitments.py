@@ -9,6 +9,7 @@ it against the logged digest. Zero-knowledge proofs (verifying without opening) 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import struct
 from dataclasses import dataclass
@@ -58,11 +59,11 @@ def canonical_bytes(value: Any) -> bytes:
     ``0.0`` are the same bid, so zeros are normalised.
     """
     array = np.asarray(value, dtype=np.float64)
-    if not np.isfinite(array.sum()) and not np.isfinite(array).all():  # one reduction when all is well
+    flat = [x + 0.0 for x in array.ravel().tolist()]  # + 0.0: -0.0 -> 0.0
+    if not all(map(math.isfinite, flat)):
         raise CommitmentError("cannot commit to NaN or infinite values")
-    header = struct.pack(">I" + "Q" * array.ndim, array.ndim, *array.shape)
-    # + 0.0 turns -0.0 into 0.0; written into a big-endian array (a 0-d sum would be a scalar)
-    return header + np.add(array, 0.0, out=np.empty(array.shape, dtype=">f8")).tobytes()
+    # struct's ">d" is the IEEE-754 big-endian double, the same bytes as NumPy's ">f8"
+    return struct.pack(f">I{array.ndim}Q{len(flat)}d", array.ndim, *array.shape, *flat)
 
 
 def decode(payload: bytes) -> np.ndarray:

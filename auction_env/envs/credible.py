@@ -11,7 +11,7 @@ import torch
 from gymnasium import spaces
 from pettingzoo.utils import OrderEnforcingWrapper
 
-from agents.auctioneers.deviations import deviate
+from agents.auctioneers.deviations import deviate_numpy
 from auction_env.credible.log import BroadcastLog
 from auction_env.credible.protocol import CredibleOptions
 from auction_env.credible.transcript import Transcript
@@ -168,15 +168,14 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         published = self.core.resolve_numpy(
             self._vals_np[None], self._present[None], bids[None], torch.Generator().manual_seed(self._noise_seed)
         )
-        with torch.inference_mode():
-            alternative = deviate(
-                self.deviation,
-                self.core.mechanism,
-                torch.from_numpy(published.bids),
-                torch.from_numpy(self._present[None]),
-                torch.Generator().manual_seed(self._noise_seed),
-            )
-        self._alternative = (alternative.allocation[0].numpy(), alternative.payments[0].numpy())
+        allocation, payments = deviate_numpy(
+            self.deviation,
+            self.core.mechanism,
+            published.bids,
+            self._present[None],
+            torch.Generator().manual_seed(self._noise_seed),
+        )
+        self._alternative = (allocation[0], payments[0])
         regret = float(self._alternative[1].sum() - published.payments[0].sum())
         self._published, self._regret = published, regret
         self._phase = "run"
@@ -199,7 +198,13 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             ) from None
         published = self._published
         allocation, payments = self._alternative if deviated else (published.allocation[0], published.payments[0])
-        self.transcript.announce(self._round, allocation, payments)
+        self.transcript.announce(
+            self._round,
+            allocation,
+            payments,
+            participation=self._present.astype(np.float64),
+            noise_seed=self._noise_seed,
+        )
         utilities = (self._vals_np * allocation).sum(-1) - payments
         agents = self.agents
         rewards = dict(zip(self.bidder_agents, utilities.tolist()))

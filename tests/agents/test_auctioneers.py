@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 import mechanisms
 from agents import auctioneers
-from agents.auctioneers.deviations import DEVIATIONS, max_revenue, shill_bid
+from agents.auctioneers.deviations import DEVIATIONS, deviate, deviate_numpy, max_revenue, shill_bid
 from auction_env.core import AuctionCore
 from auction_env.credible.protocol import regret_bound, simulate_protocol
 
@@ -102,3 +103,19 @@ def test_penalty_above_bound_deters_the_attacks_the_log_exposes(deviation: str) 
         for n in ("always_deviate", "threshold")
     }
     assert high["always_deviate"].gain_ci95[1] < 0 and high["threshold"].gain_mean <= 0
+
+
+@pytest.mark.parametrize("name", sorted(DEVIATIONS))
+def test_deviate_numpy_is_deviate(name: str) -> None:
+    """The NumPy path of the PettingZoo step announces what the torch path would, ties broken by
+    the same draws (bids on a coarse grid make ties common), absent bidders getting nothing."""
+    core, gen = _noisy_core(), torch.Generator().manual_seed(3)
+    bids = (torch.randint(0, 4, (400, 2, 2), generator=gen) / 4.0).float()
+    present = torch.rand(400, 2, generator=gen) < 0.8
+    bids = bids * present.unsqueeze(-1)
+    with torch.inference_mode():
+        want = deviate(name, core.mechanism, bids, present, torch.Generator().manual_seed(9))
+    got = deviate_numpy(name, core.mechanism, bids.numpy(), present.numpy(), torch.Generator().manual_seed(9))
+    assert np.allclose(got[0], want.allocation.numpy(), atol=1e-6) and np.allclose(
+        got[1], want.payments.numpy(), atol=1e-6
+    )
