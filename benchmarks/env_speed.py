@@ -6,9 +6,9 @@ The loop is PettingZoo's ``performance_benchmark`` (every agent acts in turn wit
 action from its space, the env resets when the episode ends), timed for ``--seconds`` per env,
 all in one run: PettingZoo's ``rps_v2`` (the reference), ``sealed_bid_v0`` and ``credible_v0``
 (2 bidders x 2 items, 100-round episodes, the auctioneer deviating at random, every
-commitment, hash and audit included). A round is one step of every agent in ``sealed_bid_v0``,
-in ``credible_v0`` one turn per bidder (the bids) and one for the auctioneer (its choice). Goal: ``credible_v0`` at least half
-as many rounds per second as ``sealed_bid_v0``.
+commitment, hash and audit included). A round is one turn of every agent in ``sealed_bid_v0``;
+in ``credible_v0`` one turn per bidder (the bids) and one for the auctioneer (its choice).
+Goal: ``credible_v0`` at least half as many rounds per second as ``sealed_bid_v0``.
 """
 
 from __future__ import annotations
@@ -67,9 +67,8 @@ def main() -> int:
     for name, tps, per_round, rps_ in rows:
         print(f"| {name} | {tps:,.0f} | {per_round} | {rps_:,.0f} |")
     ratio = rows[-1][3] / rows[-2][3]
-    print(
-        f"credible_v0 / sealed_bid_v0 rounds per second: {ratio:.2f} (goal >= {GOAL}) -> {'met' if ratio >= GOAL else 'NOT met'}"
-    )
+    verdict = "met" if ratio >= GOAL else "NOT met"
+    print(f"credible_v0 / sealed_bid_v0 rounds per second: {ratio:.2f} (goal >= {GOAL}) -> {verdict}")
     return 0
 
 

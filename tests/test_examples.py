@@ -29,6 +29,7 @@ BUDGETS = {
     "03_misreport_learned_mechanism.py": {"profiles": 8, "ppo_steps": 512, "protocol": "weak", "algo_kwargs": TINY_PPO},
     # one RLlib iteration, sampling in the driver (needs the [rllib] extra, installed by `make test`)
     "05_rllib_first_price.py": {"iterations": 1, "env_runners": 0, "batch": 200, "minibatch": 100, "epochs": 1},
+    "06_torchrl_first_price.py": {"iterations": 1, "frames": 100, "epochs": 1, "minibatch": 50},
 }
 
 
