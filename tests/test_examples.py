@@ -30,17 +30,22 @@ BUDGETS = {
     # one RLlib iteration, sampling in the driver (needs the [rllib] extra, installed by `make test`)
     "05_rllib_first_price.py": {"iterations": 1, "env_runners": 0, "batch": 200, "minibatch": 100, "epochs": 1},
     "06_torchrl_first_price.py": {"iterations": 1, "frames": 100, "epochs": 1, "minibatch": 50},
+    "07_rllib_auctioneer.py": {"penalties": (1.5,), "iterations": 1, "batch": 200, "minibatch": 100, "epochs": 1},
 }
 
 
 # the RLlib example needs Ray (the [rllib] extra); the misreport example trains PPO for a few seconds
-MARKS = {"05_rllib_first_price.py": pytest.mark.rllib, "03_misreport_learned_mechanism.py": pytest.mark.slow}
+MARKS = {
+    "05_rllib_first_price.py": pytest.mark.rllib,
+    "07_rllib_auctioneer.py": pytest.mark.rllib,
+    "03_misreport_learned_mechanism.py": pytest.mark.slow,
+}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=MARKS[n]) if n in MARKS else n for n in sorted(BUDGETS)])
 def test_example_runs(name: str, tmp_path) -> None:
     """main() completes and returns its results."""
-    if name == "05_rllib_first_price.py":
+    if "rllib" in name:
         pytest.importorskip("ray.rllib")  # the optional [rllib] extra (installed by `make test`)
     kwargs = dict(BUDGETS[name])
     if name != "01_step_by_hand.py":
