@@ -125,6 +125,9 @@ def _check_order(log: BroadcastLog, round_: int, bidders: Sequence[str]) -> None
             raise LogError(f"entry {e.seq} comes from {e.party!r}, who is not a bidder of this auction")
         elif e.kind not in BIDDER_KINDS:
             raise LogError(f"entry {e.seq}: a bidder cannot publish a {e.kind!r}")
+    for name in bidders:  # a duplicated bidder entry is an error too (find raises)
+        for kind in BIDDER_KINDS:
+            log.find(round_, name, kind)
     share = log.find(round_, AUCTIONEER, "seed_share")
     if share is None:
         raise LogError("the auctioneer committed no seed share before the round opened")
@@ -216,7 +219,13 @@ def audit_round(
         return Verification(
             False, f"round {round_}: the announced noise seed is not the one derived from the round's seed shares"
         )
-    shape = opened["allocation"].shape[1:]
+    # The auction's size: the mechanism's when it has one (learned ones do), else the bids'.
+    n = len(bidders)
+    m = mechanism.n_items or next((b.shape[0] for b in bids if b is not None and b.ndim == 1), None)
+    m = m if m is not None else (opened["allocation"].shape[-1] if opened["allocation"].ndim == 2 else 0)
+    if mechanism.n_bidders not in (None, n) or opened["allocation"].shape != (n, m) or opened["payments"].shape != (n,):
+        return Verification(False, f"round {round_}: the announced outcome does not fit {n} bidders and {m} items")
+    shape = (m,)
     if any(b is not None and b.shape != shape for b in bids):
         return Verification(False, f"round {round_}: an opened bid does not have the shape {shape} of the items")
     matrix = np.stack([b if b is not None else np.zeros(shape) for b in bids])
@@ -224,11 +233,16 @@ def audit_round(
     return result if result.ok else Verification(False, f"round {round_}: {result.reason}")
 
 
-def check_own_commitments(log: BroadcastLog, name: str, receipts: Sequence[Receipt]) -> Verification:
-    """The bidders' verifier: ``name`` checks the log holds exactly the entries it published, in order.
+def check_own_commitments(
+    log: BroadcastLog, name: str, receipts: Sequence[Receipt], seen: Sequence[Receipt] = ()
+) -> Verification:
+    """The bidders' verifier: ``name`` checks the log holds exactly the entries it published, in
+    order, and the log as it saw it.
 
-    The chain must verify; every receipt must match the entry at its position; and no entry in
-    ``name``'s name may lack a receipt (an entry forged in its name, an opt-out it never sent).
+    The chain must verify; every receipt must match the entry at its position; no entry in
+    ``name``'s name may lack a receipt (an entry forged in its name, an opt-out it never sent);
+    and every head it ``seen`` (the newest entry when a round closed) must still be there, so
+    the outcome entries after its own last entry cannot be rewritten either.
     """
     try:
         log.verify_chain()
@@ -244,6 +258,9 @@ def check_own_commitments(log: BroadcastLog, name: str, receipts: Sequence[Recei
     extra = [r.seq for r in mine if r not in held_set]
     if extra:
         return Verification(False, f"{name}: entries {extra} in its name were not published by it")
+    for receipt in seen:
+        if receipt.seq >= len(entries) or entries[receipt.seq].receipt != receipt:
+            return Verification(False, f"{name}: entry {receipt.seq}, as it saw it when the round closed, was changed")
     return Verification(True)
 
 

@@ -70,6 +70,8 @@ def decode(payload: bytes) -> np.ndarray:
     """Inverse of :func:`canonical_bytes`."""
     try:
         (ndim,) = struct.unpack_from(">I", payload, 0)
+        if 4 + 8 * ndim > len(payload):
+            raise ValueError(f"{ndim} dimensions do not fit in {len(payload)} bytes")
         shape = struct.unpack_from(">" + "Q" * ndim, payload, 4)
         data = np.frombuffer(payload, dtype=">f8", offset=4 + 8 * ndim)
         return data.reshape(shape).astype(np.float64)

@@ -10,6 +10,7 @@ the fact changes the hashes the parties were given as :class:`Receipt` when they
 from __future__ import annotations
 
 import hashlib
+import operator
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +32,17 @@ def entry_hash(prev: str, seq: int, round_: int, party: str, kind: str, digest: 
     p, k, d = party.encode(), kind.encode(), digest.encode()
     header = struct.pack(">qqIII", seq, round_, len(p), len(k), len(d))
     return hashlib.sha3_256(b"".join((prev.encode(), header, p, k, d))).hexdigest()
+
+
+def _round_number(round_: object) -> int:
+    """A round index as a Python int in ``[0, 2**63)``, or :class:`LogError`."""
+    try:
+        value = operator.index(round_)
+    except TypeError:
+        raise LogError(f"a round is a non-negative integer, got {round_!r}") from None
+    if not 0 <= value < 2**63:
+        raise LogError(f"a round is a non-negative integer below 2**63, got {value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,11 @@ class BroadcastLog:
         """The hash of the newest entry (:data:`GENESIS` when empty)."""
         return self._entries[-1].hash if self._entries else GENESIS
 
+    @property
+    def head_receipt(self) -> Receipt | None:
+        """The newest entry's position and hash: what a party that saw the log up to now keeps."""
+        return self._entries[-1].receipt if self._entries else None
+
     def publish(self, round_: int, party: str, kind: str, commitment: Commitment) -> Receipt:
         """Append an entry chained to the head; return the publisher's receipt.
 
@@ -102,6 +119,7 @@ class BroadcastLog:
             LogError: the party already published this kind in this round, or the round is older
                 than the newest entry's (rounds never interleave).
         """
+        round_ = _round_number(round_)
         if self._entries and round_ < self._entries[-1].round:
             raise LogError(f"round {round_} is over: the log is at round {self._entries[-1].round}")
         if (round_, party, kind) in self._by_key:
@@ -129,7 +147,11 @@ class BroadcastLog:
                 raise LogError(f"entry {k} carries sequence number {e.seq}: entries were moved, dropped or inserted")
             if e.prev != prev:
                 raise LogError(f"entry {k} does not chain to entry {k - 1}: an entry before it was changed or removed")
-            if e.hash != entry_hash(e.prev, e.seq, e.round, e.party, e.kind, e.commitment.digest):
+            try:
+                expected = entry_hash(e.prev, e.seq, _round_number(e.round), e.party, e.kind, e.commitment.digest)
+            except (LogError, TypeError, AttributeError, struct.error):
+                raise LogError(f"entry {k} is malformed (round {e.round!r}, party {e.party!r})") from None
+            if e.hash != expected:
                 raise LogError(f"entry {k} has a wrong hash: its contents were changed after publishing")
             if last_round is not None and e.round < last_round:
                 raise LogError(f"entry {k} belongs to round {e.round} but follows round {last_round}")

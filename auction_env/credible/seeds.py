@@ -11,6 +11,7 @@ an audit recomputes it from the openings.
 from __future__ import annotations
 
 import hashlib
+import operator
 import secrets
 from collections.abc import Sequence
 
@@ -40,7 +41,7 @@ def derive_seed(round_: int, shares: Sequence[Opening]) -> int:
     """The round's seed: SHA3-256 over the round and the openings of the shares, in protocol order
     (the auctioneer's, then each present bidder's in bidder order), folded to 53 bits so that it is
     exact in the float64 encoding of its commitment."""
-    h = hashlib.sha3_256(_DOMAIN + round_.to_bytes(8, "big"))
+    h = hashlib.sha3_256(_DOMAIN + operator.index(round_).to_bytes(8, "big", signed=True))
     for opening in shares:
         h.update(len(opening.payload).to_bytes(4, "big") + opening.payload)
     return int.from_bytes(h.digest()[:8], "big") >> 11

@@ -53,6 +53,7 @@ class Transcript:
         self.log = BroadcastLog()
         self.openings: dict[int, RoundOpenings] = {}
         self.receipts: dict[str, list[Receipt]] = {name: [] for name in [AUCTIONEER, *self.bidders]}
+        self.seen: dict[str, list[Receipt]] = {name: [] for name in self.bidders}  # heads when rounds closed
 
     def _publish(self, round_: int, party: str, kind: str, value: object) -> Opening:
         commitment, opening = commit(value)
@@ -108,6 +109,9 @@ class Transcript:
         }
         for kind, value in values.items():
             openings.outcome[kind] = self._publish(round_, AUCTIONEER, kind, value)
+        head = self.log.head_receipt
+        for name in self.bidders:  # every bidder sees the round closed on the broadcast channel
+            self.seen[name].append(head)
 
     def audit(self, mechanism: Mechanism, rounds: Sequence[int]) -> list[Verification]:
         """Audit ``rounds``: the whole log once (:func:`check_log`), every bidder's own check
@@ -126,7 +130,7 @@ class Transcript:
 
     def check_party(self, name: str) -> Verification:
         """``name``'s own check of the log against its receipts (:func:`check_own_commitments`)."""
-        return check_own_commitments(self.log, name, self.receipts[name])
+        return check_own_commitments(self.log, name, self.receipts[name], self.seen.get(name, ()))
 
     def _check_closed(self) -> Verification:
         """Every opened round has its outcome on the log (else the auctioneer aborted it, or the

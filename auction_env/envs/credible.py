@@ -12,11 +12,12 @@ from gymnasium import spaces
 from pettingzoo.utils import OrderEnforcingWrapper
 
 from agents.auctioneers.deviations import deviate_numpy
+from auction_env.core import RoundArrays
 from auction_env.credible.log import BroadcastLog
 from auction_env.credible.protocol import CredibleOptions
 from auction_env.credible.transcript import Transcript
 from auction_env.envs.aec import phased_aec
-from auction_env.envs.sealed_bid import SealedBidAuctionEnv
+from auction_env.envs.sealed_bid import PublicOutcome, SealedBidAuctionEnv
 
 __all__ = ["AuditReport", "CredibleAuctionEnv", "env", "parallel_env", "raw_env"]
 
@@ -151,7 +152,23 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
 
     def check_action(self, agent: str, action: Any) -> Any:
         """Bids are checked in the bid step; in the run step only the auctioneer's choice counts."""
+        if agent == "auctioneer":
+            return self.check_choice(action) if self._phase == "run" else action
         return super().check_action(agent, action) if self._phase == "bid" else action
+
+    @staticmethod
+    def check_choice(action: Any) -> int:
+        """The auctioneer's action as 0 or 1, or a ``ValueError`` naming the auctioneer."""
+        try:
+            value = np.asarray(action)
+            choice = int(value.reshape(()))
+        except (TypeError, ValueError):
+            choice = None
+        if choice is None or value.dtype.kind not in "biuf" or choice not in (0, 1) or value.reshape(()) != choice:
+            raise ValueError(
+                f"auctioneer: action must be 0 (run the published mechanism) or 1 (deviate), got {action!r}"
+            )
+        return choice
 
     # -- phases --------------------------------------------------------------------------
     def _bid_step(self, actions: Mapping[str, Any]):
@@ -190,12 +207,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         return observations, zeros, falses, dict(falses), infos
 
     def _run_step(self, choice: Any):
-        try:
-            deviated = int(np.asarray(choice).reshape(())) == 1
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"auctioneer: action must be 0 (run the published mechanism) or 1 (deviate), got {choice!r}"
-            ) from None
+        deviated = self.check_choice(choice) == 1
         published = self._published
         allocation, payments = self._alternative if deviated else (published.allocation[0], published.payments[0])
         self.transcript.announce(
@@ -212,7 +224,18 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         rewards["auctioneer"] = revenue
         infos = self._bidder_infos(allocation, payments)
         infos["auctioneer"] = _auctioneer_info(aRgt=self._regret, deviated=deviated, revenue=revenue)
-        self._last_arrays, self._last_round = published, None
+        # What everybody saw: the announced outcome (the deviation's, if the auctioneer deviated).
+        self._last_arrays = RoundArrays(
+            published.valuations,
+            published.participation,
+            published.bids,
+            allocation[None],
+            payments[None],
+            None,
+            utilities[None].astype(published.utilities.dtype),
+        )
+        self._last_round = None
+        self.last_outcome = PublicOutcome(allocation, payments)
         self._round += 1
         done = self._round >= self.rounds
         if done:

@@ -5,6 +5,7 @@ reason; honest rounds never are."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
@@ -213,3 +214,59 @@ def test_honest_auctioneer_in_credible_v0_is_never_caught() -> None:
         caught.append(infos["auctioneer"]["caught"])
         assert env.last_audit.audited_rounds == list(range(20))
     assert not any(caught)
+
+
+def test_rewriting_the_last_rounds_outcome_is_caught_by_what_the_bidders_saw() -> None:
+    """The last round's outcome comes after every bidder entry, so no bidder receipt covers it;
+    the head each bidder saw when the round closed does: a deviation rewritten into an honest
+    outcome afterwards (chain rebuilt) is rejected."""
+    mech, rng = regretnet(0.3), np.random.default_rng(6)
+    transcript = Transcript(NAMES, rng=rng)
+    for t in range(2):
+        honest = honest_round(transcript, mech, t, rng.random((2, 2)), np.ones(2))
+        transcript.announce(t, honest[0], honest[1] + (0.1 if t == 1 else 0.0))  # deviates in the last round
+    assert not transcript.audit(mech, [1])[0].ok
+    entries, openings = list(transcript.log.entries), copy.deepcopy(transcript.openings)
+    commitment, openings[1].outcome["payments"] = commit(honest[1])  # the honest payments instead
+    entries[-1] = dataclasses.replace(entries[-1], commitment=commitment)
+    forged = copy.copy(transcript)
+    forged.log, forged.openings = rechain(entries), openings
+    assert audit_round(mech, forged.log, 1, openings[1], NAMES).ok  # the round alone now looks honest
+    reason = forged.audit(mech, [0, 1])[0].reason
+    assert "as it saw it when the round closed, was changed" in reason, reason
+
+
+def test_malformed_logs_and_payloads_end_in_a_verdict() -> None:
+    """Rounds that are negative, huge or not integers, a payload claiming 2**32 - 1 dimensions, a
+    bidder's duplicated entry and an outcome of the wrong size: each is a rejection with a
+    reason, never an exception."""
+    from auction_env.credible import CommitmentError, check_log
+    from auction_env.credible.commitments import decode
+
+    mech, rng = regretnet(0.3), np.random.default_rng(0)
+    honest = Transcript(NAMES, rng=rng)
+    for t in range(2):
+        honest.announce(t, *honest_round(honest, mech, t, rng.random((2, 2)), np.ones(2)))
+    entries = list(honest.log.entries)
+    for bad in (-1, 2**64, "1", 1.5):
+        forged = copy.copy(honest)
+        forged.log = BroadcastLog([dataclasses.replace(entries[0], round=bad), *entries[1:]])
+        assert "malformed" in forged.audit(mech, [0])[0].reason
+    with pytest.raises(CommitmentError, match="malformed"):
+        decode(b"\xff\xff\xff\xff" + b"\x00" * 8)
+    with pytest.raises(CommitmentError, match="non-negative"):
+        honest.log.publish(-1, "bidder_0", "bid", commit([0.0])[0])
+    assert honest.audit(mech, [np.int64(0)])[0].ok
+    # an absent bidder's opt-out, duplicated
+    t = Transcript(NAMES, rng=np.random.default_rng(7))
+    submit_round(t, 0, np.full((2, 2), 0.5), np.array([1.0, 0.0]))
+    t.opt_out(0, "bidder_1")
+    t.announce(0, np.zeros((2, 2)), np.zeros(2))
+    twice = list(t.log.entries)
+    twice.insert(4, twice[3])
+    assert "bidder_1 has 2 opt_out entries" in check_log(rechain(twice), NAMES).reason
+    # an outcome for 3 items in a 2-item auction
+    t = Transcript(NAMES, rng=np.random.default_rng(8))
+    submit_round(t, 0, np.full((2, 2), 0.5), np.ones(2))
+    t.announce(0, np.zeros((2, 3)), np.zeros(2))
+    assert "does not fit 2 bidders and 2 items" in t.audit(mech, [0])[0].reason

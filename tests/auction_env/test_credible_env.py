@@ -140,3 +140,33 @@ def test_penalty_above_the_bound_deters_in_credible_v0() -> None:
             assert deviations == 0
     assert totals["threshold"] == pytest.approx(totals["honest"])
     assert totals["always_deviate"] < totals["honest"] - penalty / 2
+
+
+def test_auctioneer_action_is_checked_and_the_announced_outcome_is_what_everybody_sees() -> None:
+    """The auctioneer's action is 0 or 1 (2, -1, 0.9 or "1" are refused naming it, in the parallel
+    and the AEC view); after a deviation, last_outcome, last_round and state() show the announced
+    outcome, which is what the rewards paid."""
+    from auction_env.envs.credible import env as make_aec
+
+    env = auction_env.make("credible_v0", rounds=3, mechanism="second_price")
+    obs, _ = env.reset(seed=0)
+    bids = {a: o[:-2] for a, o in obs.items() if a != "auctioneer"}
+    obs, *_ = env.step({**bids, "auctioneer": 0})
+    for bad in (2, -1, 0.9, "1", [0, 1]):
+        with pytest.raises(ValueError, match="auctioneer: action must be 0"):
+            env.step({**bids, "auctioneer": bad})
+    _, rewards, _, _, _ = env.step({**bids, "auctioneer": np.int64(1)})
+    n = len(env.bidder_agents)
+    assert env.last_outcome.payments.sum() == pytest.approx(rewards["auctioneer"])
+    assert float(env.last_round.outcome.payments.sum()) == pytest.approx(rewards["auctioneer"])
+    state = env.state()
+    assert state.shape == env.state_space.shape
+    assert state[2 * n * 2 + n : 2 * n * 2 + 2 * n].sum() == pytest.approx(rewards["auctioneer"])  # last payments
+    aec = make_aec(rounds=2, mechanism="second_price")
+    aec.reset(seed=0)
+    for agent in aec.agent_iter(2):
+        aec.step(np.array([0.5, 0.5], dtype=np.float32))
+    assert aec.agent_selection == "auctioneer"
+    with pytest.raises(ValueError, match="auctioneer"):
+        aec.step(2)
+    aec.step(1)  # refused, then taken
