@@ -15,7 +15,6 @@ Needs the optional extra: ``pip install 'auction-env[rllib]'`` (RLlib pins gymna
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 
 import numpy as np
@@ -30,64 +29,47 @@ def main(
     seed: int = 0,
     out: str | None = None,
 ) -> dict:
-    import ray
     import torch
 
-    from auction_env.integrations.rllib import bid_function, ppo_config
+    from auction_env.integrations.rllib import bid_function, local_ray, ppo_config
+    from mechanisms.common.io import rows_to_csv, write_text_atomic
 
     torch.set_num_threads(1)
-    started = not ray.is_initialized()
-    if started:  # a local Ray with its files in a temp folder (Ray's socket paths must stay short)
-        ray.init(
-            num_cpus=max(2, env_runners),
-            include_dashboard=False,
-            log_to_driver=False,
-            _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"),
+    with local_ray(num_cpus=max(2, env_runners)):
+        config = ppo_config(
+            {"n_bidders": 2, "n_items": 1, "mechanism": "first_price", "rounds": 10},
+            shared=True,
+            env_runners=env_runners,
+            seed=seed,
+            gamma=0.0,
+            lr=3e-4,
+            train_batch_size_per_learner=batch,
+            minibatch_size=minibatch,
+            num_epochs=epochs,
         )
-    config = ppo_config(
-        {"n_bidders": 2, "n_items": 1, "mechanism": "first_price", "rounds": 10},
-        shared=True,
-        env_runners=env_runners,
-        seed=seed,
-        gamma=0.0,
-        lr=3e-4,
-        train_batch_size_per_learner=batch,
-        minibatch_size=minibatch,
-        num_epochs=epochs,
-    )
-    algo = config.build_algo()
-    values = np.linspace(0.05, 0.95, 19)[:, None]
-    start, history = time.perf_counter(), []
-    try:
-        for i in range(iterations):
-            result = algo.train()
-            bids = bid_function(algo, "shared", values, n_items=1)[:, 0]
-            slope, intercept = np.polyfit(values[:, 0], bids, 1)
-            history.append(
-                {
-                    "iteration": i + 1,
-                    "seconds": time.perf_counter() - start,
-                    "slope": float(slope),
-                    "intercept": float(intercept),
-                    "return": result.get("env_runners", {}).get("episode_return_mean"),
-                }
-            )
-            print(
-                f"iteration {i + 1:>3}  {history[-1]['seconds']:6.1f} s  bid = {slope:.3f} x value {intercept:+.3f}",
-                flush=True,
-            )
-    finally:
-        algo.stop()
-        if started:
-            ray.shutdown()
+        algo = config.build_algo()
+        values = np.linspace(0.05, 0.95, 19)[:, None]
+        start, history = time.perf_counter(), []
+        try:
+            for i in range(iterations):
+                result = algo.train()
+                bids = bid_function(algo, "shared", values, n_items=1)[:, 0]
+                slope, intercept = np.polyfit(values[:, 0], bids, 1)
+                history.append(
+                    {
+                        "iteration": i + 1,
+                        "seconds": time.perf_counter() - start,
+                        "slope": float(slope),
+                        "intercept": float(intercept),
+                        "return": result.get("env_runners", {}).get("episode_return_mean"),
+                    }
+                )
+                seconds = history[-1]["seconds"]
+                print(f"iteration {i + 1:>3}  {seconds:6.1f} s  bid = {slope:.3f} x value {intercept:+.3f}", flush=True)
+        finally:
+            algo.stop()
     if out is not None:
-        from pathlib import Path
-
-        Path(out).mkdir(parents=True, exist_ok=True)
-        lines = ["iteration,seconds,slope,intercept,return"] + [
-            f"{h['iteration']},{h['seconds']:.2f},{h['slope']:.5f},{h['intercept']:.5f},{h['return']}" for h in history
-        ]
-        (Path(out) / "history.csv").write_text("\n".join(lines) + "\n")
+        write_text_atomic(f"{out}/history.csv", rows_to_csv(history))
     last = history[-1]
     print(
         f"shared policy after {iterations} iterations ({last['seconds']:.0f} s, {env_runners} env runners): "

@@ -42,6 +42,7 @@ def main(
 
     import auction_env
     from auction_env.integrations.torchrl import wrap
+    from mechanisms.common.io import rows_to_csv, write_text_atomic
 
     warnings.filterwarnings("ignore", message="PettingZoo in TorchRL is tested")  # TorchRL pins an older PettingZoo
 
@@ -134,14 +135,7 @@ def main(
         )
     collector.shutdown()
     if out is not None:
-        from pathlib import Path
-
-        Path(out).mkdir(parents=True, exist_ok=True)
-        lines = ["iteration,seconds,slope,intercept,reward"] + [
-            f"{h['iteration']},{h['seconds']:.2f},{h['slope']:.5f},{h['intercept']:.5f},{h['reward']:.5f}"
-            for h in history
-        ]
-        (Path(out) / "history.csv").write_text("\n".join(lines) + "\n")
+        write_text_atomic(f"{out}/history.csv", rows_to_csv(history))
     last = history[-1]
     print(
         f"{'MAPPO' if mappo else 'IPPO'} after {len(history)} iterations ({last['seconds']:.0f} s): "

@@ -19,7 +19,6 @@ Needs the optional extra: ``pip install 'auction-env[rllib]'``.
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 
 import numpy as np
@@ -66,23 +65,15 @@ def main(
     seed: int = 0,
     out: str | None = None,
 ) -> dict:
-    import ray
     import torch
 
-    from auction_env.integrations.rllib import ppo_config
+    from auction_env.integrations.rllib import local_ray, ppo_config
+    from mechanisms.common.io import rows_to_csv, write_text_atomic
 
     torch.set_num_threads(1)
     probes = probe_observations(seed=seed)
-    started = not ray.is_initialized()
-    if started:  # a local Ray with its files in a temp folder (Ray's socket paths must stay short)
-        ray.init(
-            num_cpus=max(2, env_runners),
-            include_dashboard=False,
-            log_to_driver=False,
-            _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"),
-        )
     history, start = [], time.perf_counter()
-    try:
+    with local_ray(num_cpus=max(2, env_runners)):
         for fraction in penalties:
             penalty = fraction * ROUNDS * 1.0  # T aRgt*, aRgt* = 1 for one item on U[0, 1]
             config = ppo_config(
@@ -103,29 +94,16 @@ def main(
                 for i in range(iterations):
                     algo.train()
                     p = deviation_probability(algo, probes)
+                    seconds = time.perf_counter() - start
                     history.append(
-                        {
-                            "penalty_fraction": fraction,
-                            "iteration": i + 1,
-                            "seconds": time.perf_counter() - start,
-                            "p": p,
-                        }
+                        {"penalty_fraction": fraction, "iteration": i + 1, "seconds": seconds, "p_deviate": p}
                     )
                     print(f"penalty {fraction:g} T aRgt*  iteration {i + 1:>3}  P(deviate) = {p:.3f}", flush=True)
             finally:
                 algo.stop()
-    finally:
-        if started:
-            ray.shutdown()
     if out is not None:
-        from pathlib import Path
-
-        Path(out).mkdir(parents=True, exist_ok=True)
-        lines = ["penalty_fraction,iteration,seconds,p_deviate"] + [
-            f"{h['penalty_fraction']},{h['iteration']},{h['seconds']:.2f},{h['p']:.4f}" for h in history
-        ]
-        (Path(out) / "history.csv").write_text("\n".join(lines) + "\n")
-    final = {f: [h["p"] for h in history if h["penalty_fraction"] == f][-1] for f in penalties}
+        write_text_atomic(f"{out}/history.csv", rows_to_csv(history))
+    final = {f: [h["p_deviate"] for h in history if h["penalty_fraction"] == f][-1] for f in penalties}
     print(
         "after training: "
         + ", ".join(f"penalty {f:g} T aRgt*: P(deviate) = {p:.3f}" for f, p in final.items())

@@ -20,12 +20,13 @@ cluster, ``ray.init(address=...)`` first. Env config keys are those of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-__all__ = ["ENV_NAME", "register", "policy_mapping", "ppo_config", "bid_function"]
+__all__ = ["ENV_NAME", "local_ray", "register", "policy_mapping", "ppo_config", "bid_function"]
 
 ENV_NAME = "auction_env_parallel"
 SHARED = "shared"
@@ -37,6 +38,30 @@ def _require_rllib() -> None:
         import ray.rllib  # noqa: F401
     except ImportError:
         raise ImportError("RLlib is an optional extra: pip install 'auction-env[rllib]'") from None
+
+
+@contextmanager
+def local_ray(num_cpus: int = 2) -> Iterator[None]:
+    """A local Ray for the block, its files in a temp folder (Ray's socket paths must stay short),
+    shut down after; a Ray already running (a cluster, a caller's) is used and left running."""
+    _require_rllib()
+    import tempfile
+
+    import ray
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(
+            num_cpus=num_cpus,
+            include_dashboard=False,
+            log_to_driver=False,
+            _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp"),
+        )
+    try:
+        yield
+    finally:
+        if started:
+            ray.shutdown()
 
 
 def register(name: str | None = None, env: str = "sealed_bid_v0") -> str:

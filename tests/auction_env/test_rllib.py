@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
-
 import numpy as np
 import pytest
 
 # RLlib is the optional [rllib] extra; `make test` installs it (dev extras), a bare install may not.
 pytest.importorskip("ray.rllib")
 
-from auction_env.integrations.rllib import bid_function, policy_mapping, ppo_config
+from auction_env.integrations.rllib import bid_function, local_ray, policy_mapping, ppo_config
 
 pytestmark = pytest.mark.rllib
 
@@ -37,12 +35,7 @@ def test_unknown_env_is_refused():
 def test_per_agent_policies_train_one_iteration(env: str, env_config: dict, roles: list[str]):
     """The algorithm builds on the registered env with one policy per agent, the observer or the
     auctioneer included, and trains an iteration."""
-    import ray
-
-    ray.init(
-        num_cpus=2, include_dashboard=False, log_to_driver=False, _temp_dir=tempfile.mkdtemp(prefix="ray", dir="/tmp")
-    )
-    try:
+    with local_ray(num_cpus=2):
         config = ppo_config(
             {"n_bidders": 2, "n_items": 2, "mechanism": "second_price", "rounds": 5, **env_config},
             env=env,
@@ -59,5 +52,3 @@ def test_per_agent_policies_train_one_iteration(env: str, env_config: dict, role
         bids = bid_function(algo, "bidder_1", np.array([[0.2, 0.7]]), n_items=2)
         assert bids.shape == (1, 2) and np.all((bids >= 0) & (bids <= 1))
         algo.stop()
-    finally:
-        ray.shutdown()
