@@ -69,13 +69,16 @@ def late_share(rounds: int, rng: np.random.Generator) -> dict:
         transcript.openings[t] = RoundOpenings()
         for name, bid in zip(NAMES, bids):
             transcript.submit_bid(t, name, bid)
-        shares = [transcript.openings[t].shares[name] for name in NAMES]
-        candidates = [commit(rng.integers(0, 2**32, size=4).astype(float)) for _ in range(32)]
-        revenue = [mechanism_outcome(mech, bids, derive_seed(t, [o, *shares]), present)[1].sum() for _, o in candidates]
+        shares = [transcript.openings[t].bidder_share(name) for name in NAMES]
+        candidates = [(share, *commit(share)) for share in rng.integers(0, 2**32, size=(32, 4)).astype(float)]
+        revenue = [
+            mechanism_outcome(mech, bids, derive_seed(t, [share, *shares]), present)[1].sum()
+            for share, _, _ in candidates
+        ]
         best = int(np.argmax(revenue))
-        c, o = candidates[best]
+        _, c, o = candidates[best]
         transcript.receipts["auctioneer"].append(transcript.log.publish(t, "auctioneer", "seed_share", c))
-        transcript.openings[t].shares["auctioneer"] = o
+        transcript.openings[t].share = o
         transcript.announce(t, *mechanism_outcome(mech, bids, transcript.noise_seed(t), present))
         gains[t] = revenue[best] - float(np.mean(revenue))  # over a share drawn blind
     return row("auctioneer's share committed after the bids (best of 32)", "noise 1", transcript, mech, gains, rounds)

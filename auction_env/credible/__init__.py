@@ -12,7 +12,7 @@ from auction_env.credible.audit import (
     participation_from_log,
     verify,
 )
-from auction_env.credible.commitments import Commitment, CommitmentError, Opening, commit, open_commitment
+from auction_env.credible.commitments import Commitment, CommitmentError, Opening, commit, open_commitment, open_parts
 from auction_env.credible.log import BroadcastLog, LogEntry, LogError, Receipt
 from auction_env.credible.seeds import derive_seed, new_share
 from auction_env.credible.transcript import Transcript
@@ -27,6 +27,7 @@ __all__ = [
     "Opening",
     "commit",
     "open_commitment",
+    "open_parts",
     "derive_seed",
     "new_share",
     "RoundOpenings",

@@ -71,7 +71,7 @@ def falsify_participation(
 
     def consistent(claim: np.ndarray) -> tuple[int, Outcome]:
         names = [name for name, p in zip(transcript.bidders, claim) if p]
-        seed = derive_seed(round_, [openings.shares[AUCTIONEER]] + [openings.shares[n] for n in names])
+        seed = derive_seed(round_, openings.shares(names))
         return seed, mechanism_outcome(mechanism, bids, seed, claim)
 
     _, honest = consistent(present)

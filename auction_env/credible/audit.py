@@ -17,15 +17,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from auction_env.credible.commitments import CommitmentError, Opening, open_commitment
+from auction_env.credible.commitments import CommitmentError, Opening, open_commitment, open_parts
 from auction_env.credible.log import BroadcastLog, LogError, Receipt
 from auction_env.credible.seeds import derive_seed
 from mechanisms.base import Mechanism
 
 __all__ = [
     "AUCTIONEER",
+    "AUCTIONEER_KINDS",
     "BIDDER_KINDS",
-    "OUTCOME_KINDS",
+    "OUTCOME_PARTS",
     "RoundOpenings",
     "Verification",
     "verify",
@@ -37,8 +38,9 @@ __all__ = [
 ]
 
 AUCTIONEER = "auctioneer"
-BIDDER_KINDS = ("bid", "seed_share", "opt_out")
-OUTCOME_KINDS = ("participation", "noise_seed", "allocation", "payments")
+AUCTIONEER_KINDS = ("seed_share", "outcome")
+BIDDER_KINDS = ("bid", "opt_out")  # a bid entry commits to the bid and the bidder's seed share
+OUTCOME_PARTS = ("participation", "noise_seed", "allocation", "payments")  # of one outcome entry
 
 
 @dataclass(frozen=True)
@@ -52,14 +54,34 @@ class RoundOpenings:
     """The openings handed to the auditor for one round, each by the party that committed it.
 
     Attributes:
-        bids: bidder -> opening of its bid (present bidders).
-        shares: party -> opening of its seed share (``auctioneer`` and each present bidder).
-        outcome: ``participation``, ``noise_seed``, ``allocation``, ``payments`` -> opening.
+        share: the auctioneer's seed share.
+        bids: bidder -> opening of its bid and its seed share (one commitment; present bidders).
+        outcome: the opening of the outcome, the parts :data:`OUTCOME_PARTS` in that order.
     """
 
+    share: Opening | None = None
     bids: dict[str, Opening] = field(default_factory=dict)
-    shares: dict[str, Opening] = field(default_factory=dict)
-    outcome: dict[str, Opening] = field(default_factory=dict)
+    outcome: Opening | None = None
+
+    def bidder_share(self, bidder: str) -> np.ndarray:
+        """``bidder``'s seed share, from the opening of its bid (not checked against the log)."""
+        return self.bids[bidder].values()[1]
+
+    def shares(self, present: Sequence[str]) -> list[np.ndarray]:
+        """The shares of the round's seed in protocol order: the auctioneer's, then those of the
+        ``present`` bidders (not checked against the log; :func:`audit_round` does)."""
+        return [_required(self.share, "auctioneer's seed share").value(), *map(self.bidder_share, present)]
+
+    def share_encodings(self, present: Sequence[str]) -> list[bytes]:
+        """:meth:`shares` as their canonical bytes, read off the openings without decoding."""
+        own = _required(self.share, "auctioneer's seed share").part_bytes()[0]
+        return [own, *(self.bids[name].part_bytes()[1] for name in present)]
+
+
+def _required(opening: Opening | None, what: str) -> Opening:
+    if opening is None:
+        raise KeyError(what)
+    return opening
 
 
 def verify(
@@ -87,11 +109,12 @@ def verify(
         if participation is None
         else np.asarray(participation, dtype=np.float32)
     )
-    b = torch.as_tensor(np.asarray(bids, dtype=np.float32) * present[:, None]).unsqueeze(0)
+    b = np.asarray(bids, dtype=np.float32) * present[:, None]
+    if not (np.isfinite(b).all() and (b >= 0).all()):
+        return Verification(False, "an opened bid is negative or not finite: no valid round has it")
     generator = torch.Generator().manual_seed(int(noise_seed)) if noise_seed is not None else None
-    with torch.inference_mode():
-        out = mechanism.run(b, generator=generator)
-    want_a, want_p = out.allocation[0].numpy() * present[:, None], out.payments[0].numpy() * present
+    allocation_, payments_, _ = mechanism.run_numpy(b[None], generator=generator)  # what the env runs
+    want_a, want_p = allocation_[0] * present[:, None], payments_[0] * present
     if np.shape(allocation) != want_a.shape or not np.allclose(allocation, want_a, atol=atol, rtol=0):
         return Verification(False, "announced allocation differs from the published mechanism's")
     if np.shape(payments) != want_p.shape or not np.allclose(payments, want_p, atol=atol, rtol=0):
@@ -119,7 +142,7 @@ def _check_order(log: BroadcastLog, round_: int, bidders: Sequence[str]) -> None
     known = set(bidders)
     for e in entries:
         if e.party == AUCTIONEER:
-            if e.kind not in ("seed_share", *OUTCOME_KINDS):
+            if e.kind not in AUCTIONEER_KINDS:
                 raise LogError(f"entry {e.seq}: the auctioneer cannot publish a {e.kind!r}")
         elif e.party not in known:
             raise LogError(f"entry {e.seq} comes from {e.party!r}, who is not a bidder of this auction")
@@ -131,11 +154,10 @@ def _check_order(log: BroadcastLog, round_: int, bidders: Sequence[str]) -> None
     share = log.find(round_, AUCTIONEER, "seed_share")
     if share is None:
         raise LogError("the auctioneer committed no seed share before the round opened")
-    outcome = [log.find(round_, AUCTIONEER, kind) for kind in OUTCOME_KINDS]
-    missing = [kind for kind, e in zip(OUTCOME_KINDS, outcome) if e is None]
-    if missing:
-        raise LogError(f"the auctioneer committed no {', '.join(missing)}")
-    first_outcome = min(e.seq for e in outcome if e is not None)
+    outcome = log.find(round_, AUCTIONEER, "outcome")
+    if outcome is None:
+        raise LogError("the auctioneer committed no outcome")
+    first_outcome = outcome.seq
     for e in entries:
         if e.party == AUCTIONEER:
             continue
@@ -146,6 +168,8 @@ def _check_order(log: BroadcastLog, round_: int, bidders: Sequence[str]) -> None
             )
         if e.seq > first_outcome:
             raise LogError(f"{e.party}'s {e.kind} (entry {e.seq}) comes after the outcome (entry {first_outcome})")
+    if first_outcome < share.seq:
+        raise LogError(f"the outcome (entry {first_outcome}) comes before the auctioneer's seed share")
 
 
 def check_log(log: BroadcastLog, bidders: Sequence[str]) -> Verification:
@@ -185,20 +209,19 @@ def audit_round(
             log.verify_chain()
         _check_order(log, round_, bidders)
         present = participation_from_log(log, round_, bidders)
-        for name, p in zip(bidders, present):
-            if p and log.find(round_, name, "seed_share") is None:
-                raise LogError(f"{name} committed a bid but no seed share")
-        open_commitment(log.lookup(round_, AUCTIONEER, "seed_share"), openings.shares[AUCTIONEER])
-        shares = [openings.shares[AUCTIONEER]]
+        share = _required(openings.share, "auctioneer's seed share")
+        shares = [open_commitment(log.lookup(round_, AUCTIONEER, "seed_share"), share)]
         bids = []
         for name, p in zip(bidders, present):
             if p:
-                bids.append(open_commitment(log.lookup(round_, name, "bid"), openings.bids[name]))
-                shares.append(openings.shares[name])
-                open_commitment(log.lookup(round_, name, "seed_share"), openings.shares[name])
+                bid, bidder_share = open_parts(log.lookup(round_, name, "bid"), openings.bids[name], 2)
+                bids.append(bid)
+                shares.append(bidder_share)
             else:
                 bids.append(None)
-        opened = {k: open_commitment(log.lookup(round_, AUCTIONEER, k), openings.outcome[k]) for k in OUTCOME_KINDS}
+        outcome = _required(openings.outcome, "outcome")
+        parts = open_parts(log.lookup(round_, AUCTIONEER, "outcome"), outcome, len(OUTCOME_PARTS))
+        opened = dict(zip(OUTCOME_PARTS, parts))
     except KeyError as err:
         return Verification(False, f"round {round_}: missing opening {err}")
     except CommitmentError as err:  # LogError included
@@ -249,17 +272,19 @@ def check_own_commitments(
     except LogError as err:
         return Verification(False, f"{name}: {err}")
     entries = log.entries
-    mine = [e.receipt for e in entries if e.party == name]
-    held = list(receipts)
-    for receipt in held:
-        if receipt.seq >= len(entries) or entries[receipt.seq].receipt != receipt:
+
+    def kept(receipt: Receipt) -> bool:
+        return 0 <= receipt.seq < len(entries) and entries[receipt.seq].hash == receipt.hash
+
+    for receipt in receipts:
+        if not kept(receipt):
             return Verification(False, f"{name}: its entry {receipt.seq} is missing from the log or was changed")
-    held_set = set(held)
-    extra = [r.seq for r in mine if r not in held_set]
+    held = {receipt.seq for receipt in receipts}  # each matches its entry, which has that seq
+    extra = [e.seq for e in entries if e.party == name and e.seq not in held]
     if extra:
         return Verification(False, f"{name}: entries {extra} in its name were not published by it")
     for receipt in seen:
-        if receipt.seq >= len(entries) or entries[receipt.seq].receipt != receipt:
+        if not kept(receipt):
             return Verification(False, f"{name}: entry {receipt.seq}, as it saw it when the round closed, was changed")
     return Verification(True)
 

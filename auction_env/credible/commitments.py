@@ -1,7 +1,9 @@
 """Hash commitments (credible-auctions paper §3.2): binding, hiding, opened at audit time.
 
 A commitment is ``SHA3-256(salt || canonical bytes of the value)`` with a fresh 128-bit salt
-from :mod:`secrets`: binding (the value cannot change after publishing) and hiding (the digest
+from :mod:`secrets` (a value of several parts, such as a bid and its seed share, is their
+encodings one after the other: each encoding says its own length): binding (the value cannot
+change after publishing) and hiding (the digest
 alone reveals nothing). Opening a commitment publishes the salt and the value; anyone can check
 it against the logged digest. Zero-knowledge proofs (verifying without opening) are out of scope.
 """
@@ -13,6 +15,7 @@ import math
 import secrets
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -23,6 +26,7 @@ __all__ = [
     "CommitmentError",
     "commit",
     "open_commitment",
+    "open_parts",
     "canonical_bytes",
 ]
 
@@ -48,8 +52,27 @@ class Opening:
     payload: bytes
 
     def value(self) -> np.ndarray:
-        """Decode the committed array (float64, original shape)."""
-        return decode(self.payload)
+        """The committed array (float64, original shape, read-only) of a one-part commitment."""
+        return _only(self.values())
+
+    def values(self) -> tuple[np.ndarray, ...]:
+        """Every part of the committed value, in order (float64, read-only)."""
+        return self._parts
+
+    def part_bytes(self) -> tuple[bytes, ...]:
+        """Each part's :func:`canonical_bytes`, in order, without decoding the data."""
+        return self._part_bytes
+
+    @cached_property
+    def _parts(self) -> tuple[np.ndarray, ...]:  # decoded once
+        return decode_parts(self.payload)
+
+    @cached_property
+    def _part_bytes(self) -> tuple[bytes, ...]:  # split once (commit() fills it in as it encodes)
+        try:
+            return _split(self.payload)
+        except (struct.error, ValueError) as err:
+            raise CommitmentError(f"malformed payload ({err})") from None
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -66,28 +89,85 @@ def canonical_bytes(value: Any) -> bytes:
     return struct.pack(f">I{array.ndim}Q{len(flat)}d", array.ndim, *array.shape, *flat)
 
 
-def decode(payload: bytes) -> np.ndarray:
-    """Inverse of :func:`canonical_bytes`."""
+def _header_at(payload: bytes, offset: int) -> tuple[tuple[int, ...], int]:
+    """The shape of the array encoded at ``offset`` and where its data starts."""
+    (ndim,) = struct.unpack_from(">I", payload, offset)
+    offset += 4
+    if offset + 8 * ndim > len(payload):
+        raise ValueError(f"{ndim} dimensions do not fit in {len(payload)} bytes")
+    shape = struct.unpack_from(f">{ndim}Q", payload, offset)
+    offset += 8 * ndim
+    if offset + 8 * math.prod(shape) > len(payload):  # Python ints: no overflow
+        raise ValueError(f"shape {shape} does not fit in {len(payload)} bytes")
+    return shape, offset
+
+
+def _split(payload: bytes) -> tuple[bytes, ...]:
+    """The encodings of the parts of ``payload`` (at least one)."""
+    parts, start = [], 0
+    while start < len(payload) or not parts:
+        shape, data = _header_at(payload, start)
+        end = data + 8 * math.prod(shape)
+        parts.append(payload[start:end])
+        start = end
+    return tuple(parts)
+
+
+def _decode_at(payload: bytes, offset: int) -> tuple[np.ndarray, int]:
+    """One encoded array starting at ``offset``, and where the next one starts."""
+    shape, offset = _header_at(payload, offset)
+    size = math.prod(shape)
+    data = np.frombuffer(payload, dtype=">f8", count=size, offset=offset).reshape(shape).astype(np.float64)
+    data.flags.writeable = False
+    return data, offset + 8 * size
+
+
+def decode_parts(payload: bytes) -> tuple[np.ndarray, ...]:
+    """Inverse of the concatenated :func:`canonical_bytes` of each part (see :func:`commit`)."""
+    parts, offset = [], 0
     try:
-        (ndim,) = struct.unpack_from(">I", payload, 0)
-        if 4 + 8 * ndim > len(payload):
-            raise ValueError(f"{ndim} dimensions do not fit in {len(payload)} bytes")
-        shape = struct.unpack_from(">" + "Q" * ndim, payload, 4)
-        data = np.frombuffer(payload, dtype=">f8", offset=4 + 8 * ndim)
-        return data.reshape(shape).astype(np.float64)
+        while offset < len(payload) or not parts:
+            part, offset = _decode_at(payload, offset)
+            parts.append(part)
     except (struct.error, ValueError) as err:
         raise CommitmentError(f"malformed payload ({err})") from None
+    return tuple(parts)
+
+
+def decode(payload: bytes) -> np.ndarray:
+    """Inverse of :func:`canonical_bytes`: the one array of ``payload``."""
+    return _only(decode_parts(payload))
+
+
+def _only(parts: tuple[np.ndarray, ...]) -> np.ndarray:
+    if len(parts) != 1:
+        raise CommitmentError(f"malformed payload (one array expected, found {len(parts)})")
+    return parts[0]
 
 
 def _digest(salt: bytes, payload: bytes) -> str:
     return hashlib.sha3_256(salt + payload).hexdigest()
 
 
-def commit(value: Any) -> tuple[Commitment, Opening]:
-    """Commit to a numeric array with a fresh random salt; publish the commitment, keep the opening."""
-    payload = canonical_bytes(value)
+def commit(value: Any, *more: Any) -> tuple[Commitment, Opening]:
+    """Commit to a numeric array (or to several, as one value) with a fresh random salt; publish
+    the commitment, keep the opening."""
+    parts = tuple(map(canonical_bytes, (value, *more)))
+    payload = b"".join(parts)
     salt = secrets.token_bytes(SALT_BYTES)
-    return Commitment(_digest(salt, payload)), Opening(salt, payload)
+    opening = Opening(salt, payload)
+    opening.__dict__["_part_bytes"] = parts  # what splitting the payload would give
+    return Commitment(_digest(salt, payload)), opening
+
+
+def _check_opening(commitment: Commitment, opening: Opening) -> None:
+    """Check ``opening``'s salt and digest against ``commitment`` (:class:`CommitmentError` if not)."""
+    if len(opening.salt) != SALT_BYTES:
+        raise CommitmentError(f"salt must be {SALT_BYTES} bytes, got {len(opening.salt)}")
+    if not secrets.compare_digest(_digest(opening.salt, opening.payload), commitment.digest):
+        raise CommitmentError(
+            "opening does not match the commitment: the value or the salt differs from what was committed"
+        )
 
 
 def open_commitment(commitment: Commitment, opening: Opening) -> np.ndarray:
@@ -97,10 +177,18 @@ def open_commitment(commitment: Commitment, opening: Opening) -> np.ndarray:
         CommitmentError: the salt has the wrong length, or the digest does not match (the value
             or the salt was changed).
     """
-    if len(opening.salt) != SALT_BYTES:
-        raise CommitmentError(f"salt must be {SALT_BYTES} bytes, got {len(opening.salt)}")
-    if not secrets.compare_digest(_digest(opening.salt, opening.payload), commitment.digest):
-        raise CommitmentError(
-            "opening does not match the commitment: the value or the salt differs from what was committed"
-        )
+    _check_opening(commitment, opening)
     return opening.value()
+
+
+def open_parts(commitment: Commitment, opening: Opening, parts: int) -> tuple[np.ndarray, ...]:
+    """:func:`open_commitment` for a value of ``parts`` arrays (``commit(a, b, ...)``).
+
+    Raises:
+        CommitmentError: as :func:`open_commitment`, or the value has another number of parts.
+    """
+    _check_opening(commitment, opening)
+    values = opening.values()
+    if len(values) != parts:
+        raise CommitmentError(f"the committed value has {len(values)} parts, {parts} expected")
+    return values

@@ -14,6 +14,7 @@ import operator
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from auction_env.credible.commitments import Commitment, CommitmentError
 
@@ -65,7 +66,7 @@ class LogEntry:
     prev: str
     hash: str
 
-    @property
+    @cached_property
     def receipt(self) -> Receipt:
         return Receipt(self.seq, self.hash)
 

@@ -8,11 +8,12 @@ attack tests drive it step by step and then deviate.
 Round ``r``:
 
 1. the auctioneer commits its seed share (before any bid exists);
-2. each present bidder commits its bid and its seed share; a bidder may withdraw by publishing
-   an ``opt_out``; a bidder who publishes nothing is absent;
+2. each present bidder commits its bid and its seed share (one commitment to both); a bidder
+   may withdraw by publishing an ``opt_out``; a bidder who publishes nothing is absent;
 3. the bidders hand their openings to the auctioneer, who derives the seed
    (:func:`~auction_env.credible.seeds.derive_seed`) and runs the mechanism;
-4. the auctioneer commits ``participation``, ``noise_seed``, ``allocation`` and ``payments``.
+4. the auctioneer commits the outcome: ``participation``, ``noise_seed``, ``allocation`` and
+   ``payments`` (one commitment).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from auction_env.credible.audit import (
 )
 from auction_env.credible.commitments import Opening, commit
 from auction_env.credible.log import BroadcastLog, LogError, Receipt
-from auction_env.credible.seeds import derive_seed, new_share
+from auction_env.credible.seeds import ShareSource, seed_from_encodings
 from mechanisms.base import Mechanism
 
 __all__ = ["Transcript"]
@@ -43,33 +44,34 @@ class Transcript:
 
     Args:
         bidders: the bidders' names, in bidder order.
-        rng: seeded generator for the seed shares (so a simulated episode replays); ``None``
-            draws them from :mod:`secrets`. Commitment salts always come from :mod:`secrets`.
+        rng: seeded generator for the seed shares (so a simulated episode replays; they are
+            drawn from it in blocks, see :class:`ShareSource`); ``None`` draws them from
+            :mod:`secrets`. Commitment salts always come from :mod:`secrets`.
     """
 
     def __init__(self, bidders: Sequence[str], *, rng: np.random.Generator | None = None) -> None:
         self.bidders = list(bidders)
         self.rng = rng
+        self._shares = ShareSource(rng)
         self.log = BroadcastLog()
         self.openings: dict[int, RoundOpenings] = {}
         self.receipts: dict[str, list[Receipt]] = {name: [] for name in [AUCTIONEER, *self.bidders]}
         self.seen: dict[str, list[Receipt]] = {name: [] for name in self.bidders}  # heads when rounds closed
 
-    def _publish(self, round_: int, party: str, kind: str, value: object) -> Opening:
-        commitment, opening = commit(value)
+    def _publish(self, round_: int, party: str, kind: str, *values: object) -> Opening:
+        commitment, opening = commit(*values)
         self.receipts[party].append(self.log.publish(round_, party, kind, commitment))
         return opening
 
     def open_round(self, round_: int) -> None:
         """Step 1: the auctioneer commits its seed share."""
-        self.openings[round_] = RoundOpenings()
-        self.openings[round_].shares[AUCTIONEER] = self._publish(round_, AUCTIONEER, "seed_share", new_share(self.rng))
+        share = self._publish(round_, AUCTIONEER, "seed_share", self._shares())
+        self.openings[round_] = RoundOpenings(share=share)
 
     def submit_bid(self, round_: int, bidder: str, bid: np.ndarray) -> None:
-        """Step 2: ``bidder`` commits its bid ``(n_items,)`` and its seed share."""
+        """Step 2: ``bidder`` commits its bid ``(n_items,)`` and its seed share, as one value."""
         openings = self._round(round_)
-        openings.bids[bidder] = self._publish(round_, bidder, "bid", bid)
-        openings.shares[bidder] = self._publish(round_, bidder, "seed_share", new_share(self.rng))
+        openings.bids[bidder] = self._publish(round_, bidder, "bid", bid, self._shares())
 
     def opt_out(self, round_: int, bidder: str) -> None:
         """Step 2: ``bidder`` withdraws its committed bid from this round by its own entry."""
@@ -86,7 +88,7 @@ class Transcript:
         openings = self._round(round_)
         present = self.participation(round_) if participation is None else participation
         names = [name for name, p in zip(self.bidders, present) if p]
-        return derive_seed(round_, [openings.shares[AUCTIONEER]] + [openings.shares[name] for name in names])
+        return seed_from_encodings(round_, openings.share_encodings(names))
 
     def announce(
         self,
@@ -100,15 +102,16 @@ class Transcript:
         """Step 4: commit the outcome. ``participation`` and ``noise_seed`` default to the honest
         ones (:meth:`participation`, :meth:`noise_seed`); a deviating auctioneer passes others."""
         openings = self._round(round_)
-        honest = self.participation(round_)
-        values = {
-            "participation": honest if participation is None else participation,
-            "noise_seed": self.noise_seed(round_, honest) if noise_seed is None else noise_seed,
-            "allocation": allocation,
-            "payments": payments,
-        }
-        for kind, value in values.items():
-            openings.outcome[kind] = self._publish(round_, AUCTIONEER, kind, value)
+        honest = self.participation(round_) if participation is None or noise_seed is None else None
+        openings.outcome = self._publish(
+            round_,
+            AUCTIONEER,
+            "outcome",
+            honest if participation is None else participation,
+            self.noise_seed(round_, honest) if noise_seed is None else noise_seed,
+            allocation,
+            payments,
+        )
         head = self.log.head_receipt
         for name in self.bidders:  # every bidder sees the round closed on the broadcast channel
             self.seen[name].append(head)
@@ -136,7 +139,7 @@ class Transcript:
         """Every opened round has its outcome on the log (else the auctioneer aborted it, or the
         log was cut short)."""
         for r in sorted(self.openings):
-            if self.log.find(r, AUCTIONEER, "payments") is None:
+            if self.log.find(r, AUCTIONEER, "outcome") is None:
                 return Verification(False, f"round {r} has no outcome: it was aborted or the log was truncated")
         return Verification(True)
 

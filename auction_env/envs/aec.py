@@ -12,7 +12,6 @@ turn, the others' actions are filled in, and each agent's rewards add up until i
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from pettingzoo.utils import AgentSelector, OrderEnforcingWrapper
@@ -36,15 +35,23 @@ def checked_aec(par_env: Any) -> OrderEnforcingWrapper:
 
 class _PhasedAEC(_CheckedAEC):
     """Turns only for the agents the parallel env's next step needs (``env.acting_agents()``);
-    ``env.idle_action(agent)`` stands in for the others. Rewards accumulate per agent between its
+    ``env.idle_action(agent)`` stands in for the others. The env's ``step`` must return new
+    dicts each time (they are kept, not copied). Rewards accumulate per agent between its
     turns (PettingZoo's AEC convention), so a reward earned while others act is not lost."""
+
+    def __init__(self, parallel_env: Any) -> None:
+        super().__init__(parallel_env)
+        self._selectors: dict[tuple[str, ...], AgentSelector] = {}
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
         super().reset(seed=seed, options=options)
         self._select(self.env.acting_agents())
 
     def _select(self, agents: list[str]) -> None:
-        self._agent_selector = AgentSelector(agents)
+        key = tuple(agents)
+        if key not in self._selectors:  # one per phase, reused
+            self._selectors[key] = AgentSelector(agents)
+        self._agent_selector = self._selectors[key]
         self.agent_selection = self._agent_selector.reset()
 
     def step(self, action: Any) -> None:
@@ -65,15 +72,14 @@ class _PhasedAEC(_CheckedAEC):
         for a in actions:
             if a not in self._agent_selector.agent_order:
                 actions[a] = self.env.idle_action(a)
-        observations, rewards, terminations, truncations, infos = self.env.step(actions)
-        self._observations = copy.copy(observations)
-        self.terminations, self.truncations = copy.copy(terminations), copy.copy(truncations)
-        self.infos, self.rewards = copy.copy(infos), copy.copy(rewards)
+        # The env returns new dicts every step (no copies needed, unlike parallel_to_aec).
+        self._observations, self.rewards, self.terminations, self.truncations, self.infos = self.env.step(actions)
         self._accumulate_rewards()
         self._actions = {}
         if self.env.agents:
             self._select(self.env.acting_agents())
-        self._deads_step_first()
+        if any(self.terminations.values()) or any(self.truncations.values()):
+            self._deads_step_first()
 
 
 def phased_aec(par_env: Any) -> OrderEnforcingWrapper:

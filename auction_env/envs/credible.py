@@ -22,6 +22,9 @@ from auction_env.envs.sealed_bid import PublicOutcome, SealedBidAuctionEnv
 __all__ = ["AuditReport", "CredibleAuctionEnv", "env", "parallel_env", "raw_env"]
 
 
+_INTEGERS = (int, np.int64, np.int32)  # exact types: not bool (an int subclass), not np.bool_
+
+
 @dataclass(frozen=True)
 class AuditReport:
     """The end-of-episode audit: which rounds were audited, whether one failed, and why."""
@@ -109,6 +112,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         )
         self.transcript = Transcript(self.bidder_agents)
         self.last_audit: AuditReport | None = None
+        self._round_gen = torch.Generator()  # reseeded with each round's derived seed
 
     @property
     def log(self) -> BroadcastLog:
@@ -159,6 +163,8 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
     @staticmethod
     def check_choice(action: Any) -> int:
         """The auctioneer's action as 0 or 1, or a ``ValueError`` naming the auctioneer."""
+        if type(action) in _INTEGERS and action in (0, 1):  # the usual case, fast
+            return int(action)
         try:
             value = np.asarray(action)
             choice = int(value.reshape(()))
@@ -180,17 +186,18 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         for i, agent in enumerate(self.bidder_agents):
             if present[i]:
                 self.transcript.submit_bid(t, agent, bids[i])
-        self._noise_seed = self.transcript.noise_seed(t)
+        self._noise_seed = self.transcript.noise_seed(t, present)
         # The published mechanism through its NumPy twin (batch of one), the deviation in torch.
+        generator = self._round_gen
         published = self.core.resolve_numpy(
-            self._vals_np[None], self._present[None], bids[None], torch.Generator().manual_seed(self._noise_seed)
+            self._vals_np[None], self._present[None], bids[None], generator.manual_seed(self._noise_seed)
         )
         allocation, payments = deviate_numpy(
             self.deviation,
             self.core.mechanism,
             published.bids,
             self._present[None],
-            torch.Generator().manual_seed(self._noise_seed),
+            generator.manual_seed(self._noise_seed),
         )
         self._alternative = (allocation[0], payments[0])
         regret = float(self._alternative[1].sum() - published.payments[0].sum())

@@ -110,13 +110,13 @@ def test_audit_round_end_to_end_and_bidders_verifier() -> None:
     assert audit_round(mech, transcript.log, 0, openings, names).ok
     assert [v.ok for v in transcript.audit(mech, [0])] == [True]
     swapped = RoundOpenings(
+        openings.share,
         {"bidder_0": openings.bids["bidder_1"], "bidder_1": openings.bids["bidder_0"]},
-        openings.shares,
         openings.outcome,
     )
     assert "does not match" in audit_round(mech, transcript.log, 0, swapped, names).reason
     _, fake_share = commit(np.ones(4))
-    forged = RoundOpenings(openings.bids, {**openings.shares, "auctioneer": fake_share}, openings.outcome)
+    forged = RoundOpenings(fake_share, openings.bids, openings.outcome)
     assert "does not match" in audit_round(mech, transcript.log, 0, forged, names).reason
     assert "missing opening" in audit_round(mech, transcript.log, 0, RoundOpenings(), names).reason
     for name in ["auctioneer", *names]:
@@ -128,7 +128,7 @@ def test_audit_round_end_to_end_and_bidders_verifier() -> None:
 
 def test_derived_seed_is_exact_and_depends_on_every_share() -> None:
     """The seed fits float64 exactly (it is committed as one) and changes with any share or the round."""
-    shares = [commit(new_share(np.random.default_rng(i)))[1] for i in range(3)]
+    shares = [new_share(np.random.default_rng(i)) for i in range(3)]
     seed = derive_seed(4, shares)
     assert float(seed) == seed and 0 <= seed < 2**53
     assert derive_seed(4, shares) == seed and derive_seed(5, shares) != seed
