@@ -112,8 +112,8 @@ class CertNet(LearnedMechanism):
         if self.ir == "construction":
             fraction = np.clip(logits.payment / 6.0 + 0.5, 0.0, 1.0)  # torch's hardsigmoid
             payments = fraction * (allocation * bids).sum(axis=-1)
-        else:
-            payments = np.maximum(logits.payment, 0.0)
+        else:  # as outcome_from_logits: free in training mode
+            payments = logits.payment if self.training else np.maximum(logits.payment, 0.0)
         return allocation, payments, None
 
     def interval_bounds(self, low: Tensor, high: Tensor) -> list[tuple[Tensor, Tensor]]:
