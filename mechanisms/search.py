@@ -58,6 +58,9 @@ class AttackProtocol:
         grid_refine: how many of the best grid points are refined by PGD.
         grid_max_items: largest number of items for which the grid is used.
         random_search: candidates per random-search start for mechanisms without gradients.
+        prune_at, keep: successive halving (Jamieson & Talwalkar 2016): after ``prune_at`` steps
+            only the ``keep`` best starts of each bidder and profile go on for the remaining
+            steps, from the best point each visited (0: every start runs every step).
     """
 
     name: str
@@ -68,6 +71,12 @@ class AttackProtocol:
     grid_refine: int = 0
     grid_max_items: int = 2
     random_search: int = 64
+    prune_at: int = 0
+    keep: int = 0
+
+    def prunes(self, starts: int) -> bool:
+        """Whether ``starts`` PGD starts are cut to :attr:`keep` after :attr:`prune_at` steps."""
+        return 0 < self.prune_at < self.steps and 0 < self.keep < starts
 
     def uses_grid(self, n_items: int) -> bool:
         return self.grid > 0 and n_items <= self.grid_max_items
@@ -83,6 +92,8 @@ class AttackProtocol:
             text += f"; grid {self.grid}^{n_items} per bidder"
             if differentiable and self.grid_refine:
                 text += f", best {self.grid_refine} refined x {self.steps} steps"
+        if differentiable and self.prune_at and self.keep:
+            text += f"; after {self.prune_at} steps the best {self.keep} starts go on"
         return text
 
 
@@ -133,9 +144,14 @@ def search(
             starts.append(low.unsqueeze(-2) + (high - low).unsqueeze(-2) * r.to(truthful.device))
         candidates = torch.cat(starts, dim=-2)
     if differentiable and protocol.steps > 0:
-        x, u = projected_adam(
-            utility, candidates, low.unsqueeze(-2), high.unsqueeze(-2), steps=protocol.steps, lr=protocol.lr
-        )
+        lo, hi, steps = low.unsqueeze(-2), high.unsqueeze(-2), protocol.steps
+        if protocol.prunes(candidates.shape[-2]):
+            x, u = projected_adam(utility, candidates, lo, hi, steps=protocol.prune_at, lr=protocol.lr)
+            best_x, best_u = keep_best(best_x, best_u, x, u)
+            top = u.topk(protocol.keep, dim=-1).indices
+            candidates = torch.gather(x, -2, top.unsqueeze(-1).expand(*top.shape, m))
+            steps -= protocol.prune_at
+        x, u = projected_adam(utility, candidates, lo, hi, steps=steps, lr=protocol.lr)
     else:
         with torch.no_grad():
             x, u = candidates, utility(candidates)
