@@ -8,10 +8,11 @@ shipped RegretNet 2x2 (sigma = 0, observer without bids):
     candidates, 4 restarts, at most 100 steps);
   * ``inversion`` with the paper's solver (projected Adam on eq. 5, plain prior restarts),
     capped at ``--adam-iterations`` steps (the paper runs 50,000);
-  * the shipped ``learned_inverter`` (one forward pass);
+  * the shipped ``learned_inverter`` (one forward pass), and the same with ``--refine``
+    Levenberg-Marquardt steps from its guess (default 20);
   * the random guess.
 Goals: ``inversion`` reaches the paper's 93.08% (Table 3) in under 60 s; the learned
-inverter takes under 1 s.
+inverter (refined) reaches it in at most 1 s.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--adam-iterations", type=int, default=3000, help="step cap of the paper's Adam solver (default 3000)"
     )
+    parser.add_argument("--refine", type=int, default=20, help="LM steps after the learned inverter (default 20)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -64,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
             "learned_inverter (shipped regretnet_2x2)",
             observers.make("learned_inverter", context=context, checkpoint="regretnet_2x2"),
         ),
+        (
+            f"learned_inverter + {args.refine} Levenberg-Marquardt steps",
+            observers.make("learned_inverter", context=context, checkpoint="regretnet_2x2", refine=args.refine),
+        ),
         ("random guess from the prior", observers.make("prior_guess", context=context)),
     ]
     print(
@@ -86,12 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         rate = f"{100 * s.recovery_rate:.2f}% ± {100 * s.recovery_stderr:.2f}"
         print(f"| {name:<{width}} | {seconds:8.2f} | {rate:>17} | {s.mae:7.4f} |")
     lm_seconds, lm = rows[0][1], rows[0][2]
-    learned_seconds = rows[2][1]
+    refined_seconds, refined = rows[3][1], rows[3][2]
     print(
         f"\ninversion: {100 * lm.recovery_rate:.2f}% in {lm_seconds:.1f} s "
         f"(goal: >= {100 * PAPER_RECOVERY:.2f}% in < 60 s: "
         f"{'met' if lm.recovery_rate >= PAPER_RECOVERY and lm_seconds < 60 else 'NOT met'});  "
-        f"learned_inverter: {learned_seconds:.3f} s (goal < 1 s: {'met' if learned_seconds < 1 else 'NOT met'})"
+        f"learned_inverter + LM: {100 * refined.recovery_rate:.2f}% in {refined_seconds:.3f} s "
+        f"(goal >= {100 * PAPER_RECOVERY:.2f}% in <= 1 s: "
+        f"{'met' if refined.recovery_rate >= PAPER_RECOVERY and refined_seconds <= 1 else 'NOT met'})"
     )
     return 0
 

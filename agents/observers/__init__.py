@@ -32,7 +32,7 @@ registry.register(
 registry.register(
     "learned_inverter",
     "agents.observers.learned:LearnedInverter",
-    description="a network trained on simulated outcomes -> bids, one forward pass",
+    description="a network trained on simulated outcomes -> bids, one forward pass (refine: then K LM steps)",
 )
 registry.register("prior_guess", "agents.observers.baselines:PriorGuess", description="random guess from the prior")
 

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from agents.observers.base import ObserverPolicy
+from agents.observers.inversion import ModelInversion
 from mechanisms import checkpoints
 from mechanisms.common.errors import CheckpointError
 from mechanisms.priors import Prior
@@ -78,13 +79,33 @@ class LearnedInverter(ObserverPolicy):
         mechanism, prior, n_bidders, n_items: injected; the card must be for this auction size
             and prior support, and for a mechanism with the same noise level.
 
+        refine: Levenberg–Marquardt steps from the network's guess on the mechanism's outcome
+            (:class:`~agents.observers.inversion.ModelInversion`'s solver, one start; needs a
+            differentiable ``mechanism``); 0, the default, is the forward pass alone.
+
     In the "with bids" threat model the observer's own row is replaced by its known bids (the
     network itself does not take them).
     """
 
-    def __init__(self, checkpoint: str, n_bidders: int, n_items: int, prior: Prior, mechanism: Any = None) -> None:
+    def __init__(
+        self,
+        checkpoint: str,
+        n_bidders: int,
+        n_items: int,
+        prior: Prior,
+        mechanism: Any = None,
+        refine: int = 0,
+    ) -> None:
         self.checkpoint = checkpoint
         self._net, self.card = load_inverter(checkpoint, n_bidders, n_items, prior)
+        if isinstance(refine, bool) or not isinstance(refine, int) or refine < 0:
+            raise ValueError(f"refine must be an integer >= 0, got {refine!r}")
+        self.refine = refine
+        self._refiner: ModelInversion | None = None
+        if refine:
+            if mechanism is None or not getattr(mechanism, "differentiable", False):
+                raise ValueError("refine needs a differentiable mechanism to take Levenberg-Marquardt steps on")
+            self._refiner = ModelInversion(mechanism, prior, solver="lm", iterations=refine, restarts=1, candidates=0)
         sigma = float(getattr(mechanism, "noise_std", 0.0) or 0.0) if mechanism is not None else None
         trained = float(self.card["target"].get("noise_std", 0.0))
         if sigma is not None and abs(sigma - trained) > 1e-12:
@@ -107,6 +128,10 @@ class LearnedInverter(ObserverPolicy):
             guess = net(allocation, payments).to(allocation.dtype)
         if own_bids is not None and bidder is not None:
             guess[:, bidder] = own_bids
+        if self._refiner is not None:
+            guess = self._refiner.reconstruct(
+                allocation, payments, own_bids=own_bids, bidder=bidder, generator=generator, start=guess
+            )
         return guess
 
 
