@@ -240,10 +240,16 @@ class Certifier:
         bidder: int,
         box: tuple[np.ndarray, np.ndarray] | None = None,
         feastol: float | None = None,
+        complementarity: Literal["sos1", "bigm"] = "sos1",
     ) -> Program:
         """The MIP of bidder ``bidder``'s best misreport at the profile ``valuations`` ``(n, m)``,
         over the misreports in ``box`` (``(low, high)``, default the whole support), with SCIP's
-        feasibility tolerance ``feastol`` (default the certifier's)."""
+        feasibility tolerance ``feastol`` (default the certifier's). ``complementarity`` states
+        sparsemax's ``z * mu = 0`` as an SOS1 constraint, or with a binary and the variables'
+        bounds (``bigm``: a plain MILP for the penalty networks, which solvers without SOS1,
+        such as HiGHS, take)."""
+        if complementarity not in ("sos1", "bigm"):
+            raise ValueError(f"complementarity must be 'sos1' or 'bigm', got {complementarity!r}")
         import pyscipopt
 
         v = self._profile(valuations, bidder)
@@ -294,9 +300,16 @@ class Certifier:
                 z = mip.addVar(f"z{r}_{j}", lb=0.0, ub=z_high)
                 if r == i:
                     own_high.append(z_high)
-                mu = mip.addVar(f"mu{r}_{j}", lb=0.0, ub=float(1.0 - al[idx] + max(au[rows])))
+                mu_high = float(1.0 - al[idx] + max(au[rows]))
+                mu = mip.addVar(f"mu{r}_{j}", lb=0.0, ub=mu_high)
                 mip.addCons(z - s + tau - mu == 0)
-                mip.addConsSOS1([z, mu])
+                if complementarity == "sos1":
+                    mip.addConsSOS1([z, mu])
+                else:  # z > 0 only when the binary is on, mu > 0 only when it is off
+                    on = mip.addVar(f"support{r}_{j}", vtype="B")
+                    mip.addCons(z <= z_high * on)
+                    mip.addCons(mu <= mu_high * (1 - on))
+                    binaries += 1
                 z_vars.append(z)
             mip.addCons(pyscipopt.quicksum(z_vars) == 1)
             alloc_own.append(z_vars[i])

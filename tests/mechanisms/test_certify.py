@@ -116,6 +116,32 @@ def test_mip_encoding_matches_the_network_at_fixed_reports(ir):
         assert program.mip.getObjVal() == pytest.approx(cert.utility(v, 1, report), abs=1e-6)
 
 
+def test_big_m_complementarity_has_the_same_optimum_in_scip_and_highs(tmp_path):
+    """Sparsemax's complementarity as big-M constraints gives the SOS1 formulation's optimum, and
+    the MILP written as MPS solves to it in HiGHS too (benchmarks/certify_speed.py --highs)."""
+    highspy = pytest.importorskip("highspy")
+    net, prior = certnet(2, 2, "penalty", seed=7)
+    cert = Certifier(net, prior)
+    for v in np.random.default_rng(7).random((2, 2, 2)):
+        optima = []
+        for form in ("sos1", "bigm"):
+            program = cert.build(v, 0, complementarity=form)
+            program.mip.optimize()
+            assert program.mip.getStatus() == "optimal"
+            optima.append(program.mip.getObjVal())
+        program.mip.writeProblem(str(tmp_path / "box.mps"), verbose=False)
+        highs = highspy.Highs()
+        highs.silent()
+        highs.readModel(str(tmp_path / "box.mps"))
+        highs.setOptionValue("mip_rel_gap", 0.0)
+        highs.run()
+        assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        optima.append(highs.getInfo().objective_function_value)
+        assert max(optima) - min(optima) <= 1e-5 and max(optima) >= grid_best(cert, v, 0) - 1e-6
+    with pytest.raises(ValueError, match="complementarity"):
+        cert.build(v, 0, complementarity="sos2")
+
+
 @pytest.mark.parametrize("ir", ["construction", "penalty"])
 def test_certificate_equals_grid_search_on_random_networks(ir):
     """On 1x2 and 2x2 networks the certified best utility equals a 201x201 grid's best (within
