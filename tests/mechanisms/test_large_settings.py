@@ -1,0 +1,68 @@
+"""The large settings (issue 24): the 3 x 10 and 5 x 10 training configs build feasible, IR
+networks, a training step runs on CPU with a tiny batch, and a trained checkpoint plays in the
+environment and through a ``participation_3x10`` scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+import auction_env
+from auction_env.runner import run_scenario
+from mechanisms.training.loop import TrainingRun, load_training_config, train
+
+CONFIGS = Path(__file__).parents[2] / "mechanisms" / "training" / "configs"
+
+
+def tiny(name: str, **changes):
+    """A shipped large config with a tiny batch, dataset and inner loop."""
+    config = load_training_config(CONFIGS / f"{name}.yaml")
+    trainer = config.trainer.model_copy(
+        update={"params": {**config.trainer.params, "batch_size": 8, "misreport_steps": 2}}
+    )
+    return config.model_copy(update={"trainer": trainer, "dataset_size": 64, **changes})
+
+
+@pytest.mark.parametrize("name,n,m", [("regretnet_3x10", 3, 10), ("regretnet_5x10", 5, 10)])
+def test_large_networks_are_feasible_and_ir_and_train_on_cpu(name: str, n: int, m: int) -> None:
+    """Each item is sold at most once, nobody pays more than the reported value of what it gets,
+    and one training iteration (every bidder's misreports searched at once) runs and moves the
+    network."""
+    run = TrainingRun(tiny(name), device="cpu")
+    model = run.model
+    bids = torch.rand(256, n, m, generator=torch.Generator().manual_seed(0))
+    bids[:7] = 0.0  # and some corner cases: nobody bids, one bidder alone, everybody at the top
+    bids[1, 1:] = 0.0
+    bids[2] = 1.0
+    with torch.no_grad():
+        out = model.run(bids)
+    assert out.allocation.shape == (256, n, m) and out.payments.shape == (256, n)
+    assert (out.allocation >= 0).all() and (out.allocation.sum(1) <= 1 + 1e-5).all()
+    assert (out.payments >= -1e-7).all()
+    assert (out.payments <= (out.allocation * bids).sum(-1) + 1e-5).all()
+    before = [p.detach().clone() for p in model.parameters()]
+    metrics = run.trainer.step()
+    assert all(torch.isfinite(torch.tensor(v)) for v in metrics.values())
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+@pytest.mark.slow
+def test_a_trained_3x10_checkpoint_plays_in_the_env_and_a_scenario(tmp_path) -> None:
+    """Two iterations of the 3 x 10 config saved as a checkpoint: it loads into
+    ``parallel_env(n_bidders=3, n_items=10)`` and runs a ``participation_3x10`` scenario."""
+    config = tiny("regretnet_3x10", iterations=2, save_every=2, evaluation=None)
+    card = train(config, tmp_path, device="cpu", progress=False)
+    env = auction_env.parallel_env(
+        n_bidders=3, n_items=10, mechanism={"name": "regretnet", "params": {"checkpoint": str(card)}}, rounds=3
+    )
+    observations, _ = env.reset(seed=0)
+    while env.agents:
+        observations, rewards, *_ = env.step({a: o[:10] for a, o in observations.items()})
+        assert len(rewards) == 3 and all(map(torch.isfinite, map(torch.tensor, rewards.values())))
+    data = yaml.safe_load((Path(__file__).parents[2] / "scenarios" / "participation_3x10_s1.yaml").read_text())
+    data["env"]["mechanism"] = {"name": "regretnet", "params": {"checkpoint": str(card)}}
+    result = run_scenario(data, episodes=2, progress=False, write=False)
+    assert result.rows and result.rows[0]["revenue_mean"] >= 0.0
