@@ -3,9 +3,9 @@
 A commitment is ``SHA3-256(salt || canonical bytes of the value)`` with a fresh 128-bit salt
 from :mod:`secrets` (a value of several parts, such as a bid and its seed share, is their
 encodings one after the other: each encoding says its own length): binding (the value cannot
-change after publishing) and hiding (the digest
-alone reveals nothing). Opening a commitment publishes the salt and the value; anyone can check
-it against the logged digest. Zero-knowledge proofs (verifying without opening) are out of scope.
+change after publishing) and hiding (the digest alone reveals nothing). Opening a commitment
+publishes the salt and the value; anyone can check it against the logged digest. Zero-knowledge
+proofs (verifying without opening) are out of scope.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ __all__ = [
     "open_commitment",
     "open_parts",
     "canonical_bytes",
+    "split_parts",
 ]
 
 SALT_BYTES = 16  # 128 bits
@@ -69,10 +70,7 @@ class Opening:
 
     @cached_property
     def _part_bytes(self) -> tuple[bytes, ...]:  # split once (commit() fills it in as it encodes)
-        try:
-            return _split(self.payload)
-        except (struct.error, ValueError) as err:
-            raise CommitmentError(f"malformed payload ({err})") from None
+        return split_parts(self.payload)
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -102,36 +100,35 @@ def _header_at(payload: bytes, offset: int) -> tuple[tuple[int, ...], int]:
     return shape, offset
 
 
-def _split(payload: bytes) -> tuple[bytes, ...]:
-    """The encodings of the parts of ``payload`` (at least one)."""
+def split_parts(payload: bytes) -> tuple[bytes, ...]:
+    """The :func:`canonical_bytes` of each part of ``payload`` (at least one), without decoding.
+
+    Raises:
+        CommitmentError: the payload is not a sequence of encoded arrays.
+    """
     parts, start = [], 0
-    while start < len(payload) or not parts:
-        shape, data = _header_at(payload, start)
-        end = data + 8 * math.prod(shape)
-        parts.append(payload[start:end])
-        start = end
+    try:
+        while start < len(payload) or not parts:
+            shape, data = _header_at(payload, start)
+            end = data + 8 * math.prod(shape)
+            parts.append(payload[start:end])
+            start = end
+    except (struct.error, ValueError) as err:
+        raise CommitmentError(f"malformed payload ({err})") from None
     return tuple(parts)
 
 
-def _decode_at(payload: bytes, offset: int) -> tuple[np.ndarray, int]:
-    """One encoded array starting at ``offset``, and where the next one starts."""
-    shape, offset = _header_at(payload, offset)
-    size = math.prod(shape)
-    data = np.frombuffer(payload, dtype=">f8", count=size, offset=offset).reshape(shape).astype(np.float64)
+def _decode_part(part: bytes) -> np.ndarray:
+    """One array from its exact encoding (read-only float64)."""
+    shape, offset = _header_at(part, 0)
+    data = np.frombuffer(part, dtype=">f8", count=math.prod(shape), offset=offset).reshape(shape).astype(np.float64)
     data.flags.writeable = False
-    return data, offset + 8 * size
+    return data
 
 
 def decode_parts(payload: bytes) -> tuple[np.ndarray, ...]:
     """Inverse of the concatenated :func:`canonical_bytes` of each part (see :func:`commit`)."""
-    parts, offset = [], 0
-    try:
-        while offset < len(payload) or not parts:
-            part, offset = _decode_at(payload, offset)
-            parts.append(part)
-    except (struct.error, ValueError) as err:
-        raise CommitmentError(f"malformed payload ({err})") from None
-    return tuple(parts)
+    return tuple(map(_decode_part, split_parts(payload)))
 
 
 def decode(payload: bytes) -> np.ndarray:

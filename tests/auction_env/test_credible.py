@@ -39,6 +39,28 @@ def test_commitment_round_trip_and_canonical_encoding() -> None:
         commit([np.nan])
 
 
+def test_a_commitment_to_several_parts_opens_to_each() -> None:
+    """``commit(bid, share)`` opens to both parts, read-only; each part's encoding is its own
+    canonical bytes, whether the opening came from ``commit`` or was rebuilt from its bytes; a
+    wrong number of parts, a truncated or extended payload are refused."""
+    from auction_env.credible import open_parts
+    from auction_env.credible.commitments import split_parts
+
+    bid, share = np.array([0.25, 0.5], dtype=np.float32), np.array([1.0, 2.0, 3.0, 4.0])
+    c, o = commit(bid, share)
+    got = open_parts(c, o, 2)
+    assert np.array_equal(got[0], bid) and np.array_equal(got[1], share) and not got[0].flags.writeable
+    encodings = (canonical_bytes(bid), canonical_bytes(share))
+    assert o.part_bytes() == Opening(o.salt, o.payload).part_bytes() == split_parts(o.payload) == encodings
+    with pytest.raises(CommitmentError, match="2 parts, 3 expected"):
+        open_parts(c, o, 3)
+    with pytest.raises(CommitmentError, match="one array expected"):
+        open_commitment(c, o)
+    for payload in (o.payload[:-1], o.payload + b"\x00"):
+        with pytest.raises(CommitmentError, match="malformed"):
+            split_parts(payload)
+
+
 def test_salts_are_fresh() -> None:
     """Every commitment draws a new 128-bit salt, so equal bids give different digests."""
     pairs = [commit([0.5]) for _ in range(5000)]
