@@ -78,7 +78,6 @@ class LearnedInverter(ObserverPolicy):
         checkpoint: a shipped inverter's name (``regretnet_2x2``) or a card path.
         mechanism, prior, n_bidders, n_items: injected; the card must be for this auction size
             and prior support, and for a mechanism with the same noise level.
-
         refine: Levenberg–Marquardt steps from the network's guess on the mechanism's outcome
             (:class:`~agents.observers.inversion.ModelInversion`'s solver, one start; needs a
             differentiable ``mechanism``); 0, the default, is the forward pass alone.
@@ -105,7 +104,9 @@ class LearnedInverter(ObserverPolicy):
         if refine:
             if mechanism is None or not getattr(mechanism, "differentiable", False):
                 raise ValueError("refine needs a differentiable mechanism to take Levenberg-Marquardt steps on")
-            self._refiner = ModelInversion(mechanism, prior, solver="lm", iterations=refine, restarts=1, candidates=0)
+            self._refiner = ModelInversion(
+                mechanism, prior, solver="lm", iterations=refine, restarts=1, candidates=0, init="zeros"
+            )  # its one start is the network's guess (no prior draws to throw away)
         sigma = float(getattr(mechanism, "noise_std", 0.0) or 0.0) if mechanism is not None else None
         trained = float(self.card["target"].get("noise_std", 0.0))
         if sigma is not None and abs(sigma - trained) > 1e-12:

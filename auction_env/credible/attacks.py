@@ -17,7 +17,6 @@ import torch
 from auction_env.credible.audit import AUCTIONEER
 from auction_env.credible.commitments import commit
 from auction_env.credible.log import GENESIS, BroadcastLog, LogEntry, entry_hash
-from auction_env.credible.seeds import derive_seed
 from auction_env.credible.transcript import Transcript
 from mechanisms.base import Mechanism
 
@@ -66,12 +65,10 @@ def falsify_participation(
 ) -> tuple[np.ndarray, int, Outcome] | None:
     """Mark one present bidder absent: the most profitable such claim, with the seed and outcome
     consistent with it, or ``None`` when no claim raises the revenue."""
-    openings = transcript.openings[round_]
     present = transcript.participation(round_)
 
     def consistent(claim: np.ndarray) -> tuple[int, Outcome]:
-        names = [name for name, p in zip(transcript.bidders, claim) if p]
-        seed = derive_seed(round_, openings.shares(names))
+        seed = transcript.noise_seed(round_, claim)  # the seed an audit derives for this claim
         return seed, mechanism_outcome(mechanism, bids, seed, claim)
 
     _, honest = consistent(present)

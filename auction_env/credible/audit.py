@@ -20,7 +20,7 @@ import torch
 from auction_env.credible.commitments import CommitmentError, Opening, open_commitment, open_parts
 from auction_env.credible.log import BroadcastLog, LogError, Receipt
 from auction_env.credible.seeds import derive_seed
-from mechanisms.base import Mechanism
+from mechanisms.base import Mechanism, check_bids
 
 __all__ = [
     "AUCTIONEER",
@@ -67,13 +67,10 @@ class RoundOpenings:
         """``bidder``'s seed share, from the opening of its bid (not checked against the log)."""
         return self.bids[bidder].values()[1]
 
-    def shares(self, present: Sequence[str]) -> list[np.ndarray]:
-        """The shares of the round's seed in protocol order: the auctioneer's, then those of the
-        ``present`` bidders (not checked against the log; :func:`audit_round` does)."""
-        return [_required(self.share, "auctioneer's seed share").value(), *map(self.bidder_share, present)]
-
     def share_encodings(self, present: Sequence[str]) -> list[bytes]:
-        """:meth:`shares` as their canonical bytes, read off the openings without decoding."""
+        """The canonical bytes of the round's seed shares in protocol order, the auctioneer's then
+        those of the ``present`` bidders, read off the openings without decoding (not checked
+        against the log; :func:`audit_round` does)."""
         own = _required(self.share, "auctioneer's seed share").part_bytes()[0]
         return [own, *(self.bids[name].part_bytes()[1] for name in present)]
 
@@ -110,8 +107,10 @@ def verify(
         else np.asarray(participation, dtype=np.float32)
     )
     b = np.asarray(bids, dtype=np.float32) * present[:, None]
-    if not (np.isfinite(b).all() and (b >= 0).all()):
-        return Verification(False, "an opened bid is negative or not finite: no valid round has it")
+    try:
+        check_bids(torch.from_numpy(b[None]))
+    except ValueError as err:
+        return Verification(False, f"the opened bids are not valid bids: {err}")
     generator = torch.Generator().manual_seed(int(noise_seed)) if noise_seed is not None else None
     allocation_, payments_, _ = mechanism.run_numpy(b[None], generator=generator)  # what the env runs
     want_a, want_p = allocation_[0] * present[:, None], payments_[0] * present

@@ -51,7 +51,6 @@ class Transcript:
 
     def __init__(self, bidders: Sequence[str], *, rng: np.random.Generator | None = None) -> None:
         self.bidders = list(bidders)
-        self.rng = rng
         self._shares = ShareSource(rng)
         self.log = BroadcastLog()
         self.openings: dict[int, RoundOpenings] = {}

@@ -106,6 +106,7 @@ def test_verify_accepts_honest_and_rejects_deviating_outcomes(name: str, params:
     a, p = out.allocation[0].numpy(), out.payments[0].numpy()
     assert verify(mech, bids, a, p, noise_seed=42).ok
     assert verify(mech, bids, a, p + np.array([0.05, 0.0]), noise_seed=42).reason.startswith("announced payments")
+    assert verify(mech, -bids, a, p, noise_seed=42).reason.startswith("the opened bids are not valid bids")
     shifted = a.copy()
     shifted[0, 0] = 1.0 - shifted[0, 0]
     assert verify(mech, bids, shifted, p, noise_seed=42).reason.startswith("announced allocation")
