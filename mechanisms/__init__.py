@@ -126,6 +126,11 @@ registry.register(
     description="certifiable RegretNet (Curry et al.): shared trunk, sparsemax allocation, piecewise-linear payment",
 )
 registry.register(
+    "equivariant",
+    "mechanisms.learned.factories:make_equivariant",
+    description="EquivariantNet (Rahme et al.): exchangeable layers, any size, absent bidders masked out",
+)
+registry.register(
     "rochetnet",
     "mechanisms.learned.factories:make_rochetnet",
     description="RochetNet (Dütting et al.): learned menu for one bidder; DSIC and IR by construction",

@@ -125,11 +125,18 @@ class Mechanism(nn.Module, ABC):
         output_noise: True when the mechanism takes ``noise_std`` (Gaussian noise on its
             allocation logits, for privacy).
         valuations: the valuation kinds the mechanism supports.
+        masks_participation: True when the mechanism takes a participation mask itself.
+        any_size: True when the mechanism runs bids of any ``(n_bidders, n_items)``.
     """
 
     truthful: bool = False
     differentiable: bool = False
     output_noise: bool = False
+    #: True when absent bidders are left out of the auction itself (:meth:`masked_outcome`)
+    #: rather than fed zero bids.
+    masks_participation: bool = False
+    #: True when one instance runs auctions of any size (:meth:`input_size`).
+    any_size: bool = False
     #: Valuation kinds whose feasibility the mechanism guarantees ("unit_demand": each bidder
     #: gets at most one item in expectation, so <v_i, a_i> is its expected value).
     valuations: tuple[str, ...] = ("additive",)
@@ -139,38 +146,84 @@ class Mechanism(nn.Module, ABC):
         self.n_bidders = n_bidders
         self.n_items = n_items
 
-    def run(self, bids: Tensor, *, generator: torch.Generator | None = None, check: bool = True) -> Outcome:
+    def run(
+        self,
+        bids: Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        check: bool = True,
+        present: Tensor | None = None,
+    ) -> Outcome:
         """Run a batch of auctions.
 
         Args:
             bids: ``(batch, n_bidders, n_items)`` reported bids.
             generator: source of randomness (tie-breaking, noise); None uses torch's default.
             check: validate ``bids`` first (callers that already validated pass False).
+            present: ``(batch, n_bidders)`` who takes part (stochastic participation, the
+                credible-auctions paper §5), or None for everyone. A mechanism that
+                :attr:`masks_participation` leaves absent bidders out of the auction
+                (:meth:`masked_outcome`); any other runs on bids with the absent bidders' zeroed
+                (the paper's "tweaked" input). Either way absent bidders get nothing and pay nothing.
 
         Returns:
             The :class:`Outcome`, on ``bids.device``.
         """
         if check:
-            check_bids(bids, self.n_bidders, self.n_items)
-        return self.outcome(bids, generator)
+            check_bids(bids, *self.input_size())
+            if present is not None and tuple(present.shape) != tuple(bids.shape[:2]):
+                raise ValueError(f"present must have shape {tuple(bids.shape[:2])}, got {tuple(present.shape)}")
+        if present is None:
+            return self.outcome(bids, generator)
+        if self.masks_participation:
+            return self.masked_outcome(bids, present.to(torch.bool), generator)
+        mask = present.unsqueeze(-1).to(bids.dtype)
+        raw = self.outcome(bids * mask, generator)
+        # An item allocated to an absent bidder goes unsold; absent bidders pay nothing.
+        items = raw.item_payments * mask if raw.item_payments is not None else None
+        return Outcome(raw.allocation * mask, raw.payments * mask.squeeze(-1), items)
 
-    def run_numpy(self, bids: np.ndarray, *, generator: torch.Generator | None = None) -> NumpyOutcome:
+    def input_size(self) -> tuple[int | None, int | None]:
+        """``(n_bidders, n_items)`` :meth:`run` requires of the bids (None: any)."""
+        return (None, None) if self.any_size else (self.n_bidders, self.n_items)
+
+    def masked_outcome(self, bids: Tensor, present: Tensor, generator: torch.Generator | None) -> Outcome:
+        """The outcome with only the ``present`` ``(batch, n_bidders)`` bidders taking part, for
+        mechanisms that :attr:`masks_participation`."""
+        raise NotImplementedError(f"{type(self).__name__} does not mask participation")
+
+    def run_numpy(
+        self, bids: np.ndarray, *, generator: torch.Generator | None = None, present: np.ndarray | None = None
+    ) -> NumpyOutcome:
         """:meth:`run` on a small CPU batch of validated bids, as NumPy arrays.
 
         For Python loops that resolve one round at a time (the PettingZoo step), where torch's
-        per-op dispatch costs more than the arithmetic. This default goes through :meth:`run`;
-        the exact item-wise mechanisms override it with NumPy twins that draw their tie-breaks
-        from ``generator`` exactly as :meth:`run` does, so the outcome is the same (sums over
-        items may differ in the last bit, their order of summation being NumPy's).
+        per-op dispatch costs more than the arithmetic. ``present`` is :meth:`run`'s, as a 0/1
+        array; the outcome itself comes from :meth:`outcome_numpy`.
 
         Args:
             bids: ``(batch, n_bidders, n_items)`` float array, already checked.
             generator: the CPU generator :meth:`run` would get.
+            present: ``(batch, n_bidders)`` who takes part, or None for everyone.
         """
-        with torch.inference_mode():
-            out = self.run(torch.from_numpy(bids), generator=generator, check=False)
-        items = out.item_payments
-        return out.allocation.cpu().numpy(), out.payments.cpu().numpy(), None if items is None else items.cpu().numpy()
+        if present is None:
+            return self.outcome_numpy(bids, generator)
+        if self.masks_participation:
+            return _numpy(self, bids, generator, torch.from_numpy(np.asarray(present, dtype=bool)))
+        mask = np.asarray(present).astype(bids.dtype)
+        allocation, payments, items = self.outcome_numpy(bids * mask[..., None], generator)
+        items = items * mask[..., None] if items is not None else None
+        return allocation * mask[..., None], payments * mask, items
+
+    def outcome_numpy(self, bids: np.ndarray, generator: torch.Generator | None) -> NumpyOutcome:
+        """The outcome of validated NumPy ``bids`` with everybody present.
+
+        This default goes through :meth:`outcome`; the exact item-wise mechanisms override it
+        with NumPy twins that draw their tie-breaks from ``generator`` exactly as :meth:`run`
+        does, so the outcome is the same (sums over items may differ in the last bit, their
+        order of summation being NumPy's).
+        """
+        return _numpy(self, bids, generator, None)
 
     def forward(self, bids: Tensor, generator: torch.Generator | None = None) -> Outcome:
         return self.outcome(bids, generator)
@@ -181,3 +234,13 @@ class Mechanism(nn.Module, ABC):
 
     def extra_repr(self) -> str:
         return f"n_bidders={self.n_bidders}, n_items={self.n_items}"
+
+
+def _numpy(
+    mechanism: Mechanism, bids: np.ndarray, generator: torch.Generator | None, present: Tensor | None
+) -> NumpyOutcome:
+    """:meth:`Mechanism.run` on NumPy bids through torch, as NumPy arrays."""
+    with torch.inference_mode():
+        out = mechanism.run(torch.from_numpy(bids), generator=generator, check=False, present=present)
+    items = out.item_payments
+    return out.allocation.cpu().numpy(), out.payments.cpu().numpy(), None if items is None else items.cpu().numpy()

@@ -51,6 +51,12 @@ __all__ = [
     "best_misreports",
     "protocol",
     "format_result",
+    "Measurement",
+    "measure",
+    "score",
+    "PairedComparison",
+    "compare",
+    "format_comparison",
 ]
 
 
@@ -110,20 +116,21 @@ def _regret_chunk(
     proto: AttackProtocol,
     gen: torch.Generator,
     rescore: Mechanism | None = None,
+    present: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Truthful utilities ``(c, n)``, best deviation utilities ``(c, n)`` and the best misreports
     ``(c, n, m)`` for a chunk of profiles.
 
     With ``rescore`` (a noisy mechanism's expected outcome), the search's best misreport and the
     truthful bid are scored again with fresh noise, so the max over noisy estimates does not
-    bias the regret upward.
+    bias the regret upward. ``present`` ``(c, n)`` says who takes part (None: everyone).
     """
     differentiable = getattr(mechanism, "differentiable", False)
     with torch.no_grad():
-        u_true = truthful_utilities(mechanism, v, gen)
+        u_true = truthful_utilities(mechanism, v, gen, present)
     with frozen_parameters(mechanism):
         best_x, best_u = search(
-            lambda x: deviation_utilities(mechanism, v, x, gen),
+            lambda x: deviation_utilities(mechanism, v, x, gen, present),
             v,
             low,
             high,
@@ -135,7 +142,8 @@ def _regret_chunk(
     if rescore is None:
         return u_true, best_u[..., 0], best_x[..., 0, :]
     with torch.no_grad():
-        u_true, u_best = truthful_utilities(rescore, v, gen), deviation_utilities(rescore, v, best_x, gen)[..., 0]
+        u_true = truthful_utilities(rescore, v, gen, present)
+        u_best = deviation_utilities(rescore, v, best_x, gen, present)[..., 0]
     return u_true, u_best, best_x[..., 0, :]
 
 
@@ -167,12 +175,19 @@ def _attack(
     u_true_all, regret = [], []
     bar = tqdm(total=profiles, disable=not progress, desc=f"regret ({proto.name})", unit="profile")
     for first in range(0, profiles, chunk):
-        vc = v[first : first + chunk]
+        vc, pc = v[first : first + chunk], present[first : first + chunk]
         u_true, u_best, _ = _regret_chunk(
-            attacked, vc, low, high, proto, gen, rescore=attacked if attacked is not mechanism else None
+            attacked,
+            vc,
+            low,
+            high,
+            proto,
+            gen,
+            rescore=attacked if attacked is not mechanism else None,
+            present=None if bool(pc.all()) else pc,
         )
         u_true_all.append(u_true)
-        regret.append(torch.clamp(u_best - u_true, min=0.0) * present[first : first + chunk])
+        regret.append(torch.clamp(u_best - u_true, min=0.0) * pc)
         bar.update(vc.shape[0])
     bar.close()
     return torch.cat(u_true_all), torch.cat(regret), draws
@@ -276,8 +291,8 @@ def evaluate(
     Args:
         mechanism: any registered mechanism (learned or exact).
         prior: the valuation prior; misreports range over its support.
-        participation: optional participation model (absent bidders' values are zeroed and
-            their regret is 0).
+        participation: optional participation model (absent bidders' values are zeroed, the
+            mechanism runs with the mask (:meth:`Mechanism.run`'s ``present``) and their regret is 0).
         profiles: number of valuation profiles.
         protocol: attack protocol name or object.
         seed: seeds profiles, attack starts and tie-breaking.
@@ -293,6 +308,56 @@ def evaluate(
         revenue and regret down by participation profile); ``score`` is ``(sqrt(revenue) - sqrt(total regret))^2``
         with total regret = sum over bidders of mean regret (Rahme et al.).
     """
+    return measure(
+        mechanism,
+        prior,
+        participation=participation,
+        profiles=profiles,
+        protocol=protocol,
+        seed=seed,
+        device=device,
+        chunk=chunk,
+        progress=progress,
+        valuations=valuations,
+        noise_draws=noise_draws,
+    ).result
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """:func:`evaluate`'s result with the per-profile numbers behind it (for paired comparisons).
+
+    Attributes:
+        result: the summary.
+        revenue: ``(profiles,)`` revenue of each profile.
+        regret: ``(profiles, n)`` each bidder's regret (0 when absent).
+    """
+
+    result: EvaluationResult
+    revenue: Tensor
+    regret: Tensor
+
+
+def score(revenue: float, total_regret: float) -> float:
+    """``(sqrt(revenue) - sqrt(total regret))^2``, 0 when regret outweighs revenue (Rahme et al.)."""
+    return (max(math.sqrt(max(revenue, 0.0)) - math.sqrt(max(total_regret, 0.0)), 0.0)) ** 2
+
+
+def measure(
+    mechanism: Mechanism,
+    prior: Prior,
+    *,
+    participation: Participation | None = None,
+    profiles: int = 10_000,
+    protocol: str | AttackProtocol = "default",
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    chunk: int | None = None,
+    progress: bool = False,
+    valuations: Tensor | None = None,
+    noise_draws: int = 16,
+) -> Measurement:
+    """:func:`evaluate`, keeping each profile's revenue and regrets."""
     proto = globals()["protocol"](protocol)
     device = (
         torch.device(device)
@@ -310,7 +375,7 @@ def evaluate(
     profiles = v.shape[0]
     start = time.perf_counter()
     with torch.no_grad():
-        out = mechanism.run(v, generator=attack_gen, check=False)
+        out = mechanism.run(v, generator=attack_gen, check=False, present=None if bool(present.all()) else present)
         revenue = out.payments.sum(-1).double()
         welfare = out.welfare(v).double()
     u_true, rgt, draws = _attack(
@@ -342,7 +407,7 @@ def evaluate(
                     "profiles": count,
                 }
             )
-    return EvaluationResult(
+    result = EvaluationResult(
         mechanism=getattr(mechanism, "checkpoint_name", type(mechanism).__name__),
         n_bidders=n,
         n_items=m,
@@ -357,11 +422,94 @@ def evaluate(
         regret_stderr=standard_error(per_profile_regret),
         regret_max=rgt.max().item(),
         regret_per_bidder=per_bidder,
-        score=(max(math.sqrt(max(rev_mean, 0.0)) - math.sqrt(total_regret), 0.0)) ** 2,
+        score=score(rev_mean, total_regret),
         per_participation=per_participation,
         wall_time_s=wall,
         profiles_per_second=profiles / wall,
         seed=seed,
+    )
+    return Measurement(result, revenue, rgt)
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Two mechanisms measured on the same profiles (:func:`compare`): each one's result and the
+    paired differences ``a - b`` with their standard errors (revenue and mean regret: of the
+    per-profile differences; score: bootstrap over profiles, ``bootstrap`` resamples)."""
+
+    a: EvaluationResult
+    b: EvaluationResult
+    revenue_diff: float
+    revenue_diff_stderr: float
+    regret_diff: float
+    regret_diff_stderr: float
+    score_diff: float
+    score_diff_stderr: float
+    bootstrap: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def compare(
+    a: Mechanism,
+    b: Mechanism,
+    prior: Prior,
+    *,
+    participation: Participation | None = None,
+    bootstrap: int = 1000,
+    **kwargs: Any,
+) -> PairedComparison:
+    """Evaluate ``a`` and ``b`` on the same profiles (same ``seed``) and pair their differences.
+
+    Args:
+        a, b: two mechanisms for the same setting.
+        prior, participation: the setting.
+        bootstrap: resamples of the profiles for the score difference's standard error.
+        **kwargs: :func:`measure`'s (``profiles``, ``protocol``, ``seed``, ``device``, ``progress``).
+    """
+    if bootstrap < 2:
+        raise ValueError(f"bootstrap must be >= 2, got {bootstrap}")
+    ma = measure(a, prior, participation=participation, **kwargs)
+    mb = measure(b, prior, participation=participation, **kwargs)
+    rev, rgt = ma.revenue - mb.revenue, ma.regret.mean(1) - mb.regret.mean(1)
+    totals = (ma.regret.sum(1), mb.regret.sum(1))
+    generator = torch.Generator().manual_seed(ma.result.seed)
+    profiles, diffs = rev.shape[0], []
+
+    def scores(revenue: Tensor, total: Tensor, idx: Tensor) -> Tensor:  # score() of each resample
+        root = revenue[idx].mean(1).clamp(min=0).sqrt() - total[idx].mean(1).clamp(min=0).sqrt()
+        return root.clamp(min=0) ** 2
+
+    for first in range(0, bootstrap, 100):
+        idx = torch.randint(profiles, (min(100, bootstrap - first), profiles), generator=generator).to(rev.device)
+        diffs.append(scores(ma.revenue, totals[0], idx) - scores(mb.revenue, totals[1], idx))
+    return PairedComparison(
+        a=ma.result,
+        b=mb.result,
+        revenue_diff=rev.mean().item(),
+        revenue_diff_stderr=standard_error(rev),
+        regret_diff=rgt.mean().item(),
+        regret_diff_stderr=standard_error(rgt),
+        score_diff=ma.result.score - mb.result.score,
+        score_diff_stderr=torch.cat(diffs).std().item(),
+        bootstrap=bootstrap,
+    )
+
+
+def format_comparison(c: PairedComparison) -> str:
+    """Both results and the paired differences, for the terminal."""
+    return "\n".join(
+        [
+            format_result(c.a),
+            "",
+            format_result(c.b),
+            "",
+            f"{c.a.mechanism} - {c.b.mechanism}, paired on the same {c.a.profiles:,} profiles (± standard error):",
+            f"  revenue  {c.revenue_diff:+.4f} ± {c.revenue_diff_stderr:.4f}",
+            f"  regret   {c.regret_diff:+.5f} ± {c.regret_diff_stderr:.5f}",
+            f"  score    {c.score_diff:+.4f} ± {c.score_diff_stderr:.4f}  (bootstrap, {c.bootstrap} resamples)",
+        ]
     )
 
 

@@ -55,10 +55,19 @@ class ExpectedOutcome(Mechanism):
         self.truthful = mechanism.truthful
         self.differentiable = mechanism.differentiable
         self.valuations = mechanism.valuations
+        self.masks_participation = mechanism.masks_participation
+        self.any_size = mechanism.any_size
 
     def outcome(self, bids: Tensor, generator: torch.Generator | None) -> Outcome:
+        return self._average(bids, generator, None)
+
+    def masked_outcome(self, bids: Tensor, present: Tensor, generator: torch.Generator | None) -> Outcome:
+        return self._average(bids, generator, present)
+
+    def _average(self, bids: Tensor, generator: torch.Generator | None, present: Tensor | None) -> Outcome:
         b, n, m = bids.shape
-        out = self.inner.run(bids.repeat(self.draws, 1, 1), generator=generator, check=False)
+        mask = None if present is None else present.repeat(self.draws, 1)
+        out = self.inner.run(bids.repeat(self.draws, 1, 1), generator=generator, check=False, present=mask)
         return Outcome(out.allocation.view(self.draws, b, n, m).mean(0), out.payments.view(self.draws, b, n).mean(0))
 
     def extra_repr(self) -> str:

@@ -169,6 +169,7 @@ def pgd_ascent(
     steps: int,
     lr: float,
     generator: torch.Generator | None = None,
+    present: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Projected gradient ascent on every bidder's candidate misreports at once (the trainers' inner loop).
 
@@ -178,12 +179,13 @@ def pgd_ascent(
         misreports: ``(batch, n, K, m)`` starting points.
         low, high: ``(n, m)`` bounds of each bidder's report space (the projection).
         steps, lr: Adam steps and learning rate.
+        present: ``(batch, n)`` who takes part (:func:`deviation_utilities`), or None for everyone.
 
     Returns:
         The best misreport each candidate visited ``(batch, n, K, m)`` and its utility ``(batch, n, K)``.
     """
     return projected_adam(
-        lambda x: deviation_utilities(mechanism, valuations, x, generator),
+        lambda x: deviation_utilities(mechanism, valuations, x, generator, present),
         misreports,
         low.unsqueeze(-2),
         high.unsqueeze(-2),
@@ -263,15 +265,21 @@ def deviation_profiles(valuations: Tensor, misreports: Tensor) -> Tensor:
 
 
 def deviation_utilities(
-    mechanism: Mechanism, valuations: Tensor, misreports: Tensor, generator: torch.Generator | None = None
+    mechanism: Mechanism,
+    valuations: Tensor,
+    misreports: Tensor,
+    generator: torch.Generator | None = None,
+    present: Tensor | None = None,
 ) -> Tensor:
     """``(batch, n, K)`` utility of bidder i (true values ``v_i``) when it alone reports ``misreports[:, i, k]``.
 
-    Every bidder's deviations run in one batched forward pass.
+    Every bidder's deviations run in one batched forward pass; ``present`` ``(batch, n)``, if
+    given, says who takes part in each profile (:meth:`Mechanism.run`).
     """
     b, n, k, m = misreports.shape
     profiles = deviation_profiles(valuations, misreports).reshape(b * n * k, n, m)
-    out = mechanism.run(profiles, generator=generator, check=False)
+    mask = None if present is None else present.view(b, 1, 1, n).expand(b, n, k, n).reshape(b * n * k, n)
+    out = mechanism.run(profiles, generator=generator, check=False, present=mask)
     alloc = out.allocation.view(b, n, k, n, m)
     pay = out.payments.view(b, n, k, n)
     own_alloc = torch.diagonal(alloc, dim1=1, dim2=3).permute(0, 3, 1, 2)  # (b, n, k, m)
@@ -279,9 +287,11 @@ def deviation_utilities(
     return (own_alloc * valuations.unsqueeze(2)).sum(-1) - own_pay
 
 
-def truthful_utilities(mechanism: Mechanism, valuations: Tensor, generator: torch.Generator | None = None) -> Tensor:
-    """``(batch, n)`` utilities when everybody reports truthfully."""
-    return mechanism.run(valuations, generator=generator, check=False).utilities(valuations)
+def truthful_utilities(
+    mechanism: Mechanism, valuations: Tensor, generator: torch.Generator | None = None, present: Tensor | None = None
+) -> Tensor:
+    """``(batch, n)`` utilities when everybody reports truthfully (``present`` as in :func:`deviation_utilities`)."""
+    return mechanism.run(valuations, generator=generator, check=False, present=present).utilities(valuations)
 
 
 def candidate_utilities(

@@ -239,21 +239,16 @@ class Setting:
             mechanism: the auction.
             valuations: ``(batch, n_bidders, n_items)``.
             participation: ``(batch, n_bidders)`` bool.
-            bids: ``(batch, n_bidders, n_items)``; absent bidders' bids are zeroed here.
+            bids: ``(batch, n_bidders, n_items)``; absent bidders' bids are zeroed here, and
+                the mechanism runs with ``participation`` (:meth:`Mechanism.run`'s ``present``).
             generator: randomness for the mechanism (tie-breaking, noise).
             check: validate the bids (shape, finite, >= 0) before running.
         """
         if self.participation.always:
             outcome = mechanism.run(bids, generator=generator, check=check)
         else:
-            present = participation.unsqueeze(-1).to(bids.dtype)
-            bids = bids * present
-            raw = mechanism.run(bids, generator=generator, check=check)
-            from mechanisms.base import Outcome
-
-            # An item allocated to an absent bidder goes unsold; absent bidders pay nothing.
-            items = raw.item_payments * present if raw.item_payments is not None else None
-            outcome = Outcome(raw.allocation * present, raw.payments * present.squeeze(-1), items)
+            bids = bids * participation.unsqueeze(-1).to(bids.dtype)  # what the record shows
+            outcome = mechanism.run(bids, generator=generator, check=check, present=participation)
         return RoundBatch(valuations, participation, bids, outcome, outcome.utilities(valuations))
 
     def resolve_numpy(
@@ -267,18 +262,15 @@ class Setting:
         """:meth:`resolve` for a small CPU batch of validated NumPy bids (the PettingZoo step).
 
         The same round: absent bidders' bids are zeroed, they get nothing and pay nothing. The
-        mechanism runs through :meth:`Mechanism.run_numpy` (NumPy twins of the exact
-        mechanisms, bit for bit; others through :meth:`Mechanism.run`), and utilities are
+        mechanism runs through :meth:`Mechanism.run_numpy` (NumPy twins of the exact and most
+        learned mechanisms; others through :meth:`Mechanism.run`), and utilities are
         summed in NumPy, so they may differ from :meth:`resolve`'s in the last bit.
         """
         if self.participation.always:
             allocation, payments, items = mechanism.run_numpy(bids, generator=generator)
         else:
-            present = participation.astype(bids.dtype)
-            bids = bids * present[..., None]
-            allocation, payments, items = mechanism.run_numpy(bids, generator=generator)
-            allocation, payments = allocation * present[..., None], payments * present
-            items = items * present[..., None] if items is not None else None
+            bids = bids * participation.astype(bids.dtype)[..., None]  # what the record shows
+            allocation, payments, items = mechanism.run_numpy(bids, generator=generator, present=participation)
         utilities = (valuations * allocation).sum(-1) - payments
         return RoundArrays(valuations, participation, bids, allocation, payments, items, utilities)
 

@@ -13,7 +13,6 @@ DESCRIPTION = (
     "regret comes from a named attack protocol whose budget is printed."
 )
 EVALUATE = "mechanisms.evaluation:evaluate"
-BY_NAME = "auction_env.experiments.evaluation:evaluate_named"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,14 +42,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"attack protocol: {', '.join(protocols)}",
     )
     parser.add_argument("--seed", type=non_negative, default=library.default(EVALUATE, "seed"), metavar="N")
-    for flag, param, metavar in (("--n-bidders", "n_bidders", "N"), ("--n-items", "n_items", "M")):
+    for flag, metavar in (("--n-bidders", "N"), ("--n-items", "M")):
         parser.add_argument(
             flag,
             type=positive,
-            default=library.default(BY_NAME, param),
             metavar=metavar,
-            help="setting for a registered mechanism (U[0,1])",
+            help="setting for a registered mechanism (U[0,1], default 2 x 2) or a network of any size "
+            "(default: its card's)",
         )
+    parser.add_argument(
+        "--against",
+        metavar="OTHER",
+        help="also evaluate OTHER (a checkpoint or registered mechanism) on the same profiles and print the "
+        "paired differences with standard errors",
+    )
     parser.add_argument(
         "--scenario", metavar="SCENARIO", help="take the setting (and mechanism params) from a scenario's env section"
     )
@@ -66,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from auction_env.experiments.evaluation import evaluate_named, results_table
     from mechanisms.common.device import free_cores
     from mechanisms.common.io import write_json_atomic
-    from mechanisms.evaluation import format_result
+    from mechanisms.evaluation import PairedComparison, format_comparison, format_result
 
     torch.set_num_threads(free_cores())
 
@@ -89,13 +94,14 @@ def run(args: argparse.Namespace) -> int:
             n_bidders=args.n_bidders,
             n_items=args.n_items,
             scenario=args.scenario,
+            against=args.against,
             profiles=args.profiles,
             protocol=args.protocol,
             seed=args.seed,
             device=device(args.device),
             progress=not args.no_progress,
         )
-        print(format_result(result))
+        print(format_comparison(result) if isinstance(result, PairedComparison) else format_result(result))
         payload = result.to_dict()
     if args.out:
         write_json_atomic(args.out, payload)

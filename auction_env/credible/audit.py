@@ -97,8 +97,8 @@ def verify(
         bids: ``(n, m)`` the opened bids of the round.
         allocation, payments: the announced ``(n, m)`` and ``(n,)``.
         noise_seed: the seed of the round's randomness (noise, tie-breaking).
-        participation: ``(n,)`` 0/1, who took part; absent bidders' bids are zeroed and their
-            allocation and payment masked, as in :meth:`AuctionCore.resolve`.
+        participation: ``(n,)`` 0/1, who took part: the mechanism runs with it as the env's
+            does (:meth:`Mechanism.run_numpy`'s ``present``), absent bidders' bids zeroed.
         atol: float tolerance of the comparison.
     """
     present = (
@@ -112,8 +112,10 @@ def verify(
     except ValueError as err:
         return Verification(False, f"the opened bids are not valid bids: {err}")
     generator = torch.Generator().manual_seed(int(noise_seed)) if noise_seed is not None else None
-    allocation_, payments_, _ = mechanism.run_numpy(b[None], generator=generator)  # what the env runs
-    want_a, want_p = allocation_[0] * present[:, None], payments_[0] * present
+    allocation_, payments_, _ = mechanism.run_numpy(  # what the env runs
+        b[None], generator=generator, present=None if participation is None else present[None] > 0
+    )
+    want_a, want_p = allocation_[0], payments_[0]
     if np.shape(allocation) != want_a.shape or not np.allclose(allocation, want_a, atol=atol, rtol=0):
         return Verification(False, "announced allocation differs from the published mechanism's")
     if np.shape(payments) != want_p.shape or not np.allclose(payments, want_p, atol=atol, rtol=0):

@@ -10,30 +10,54 @@ import torch
 import mechanisms
 from auction_env.catalog import load_scenario
 from auction_env.setting import build_setting
+from mechanisms.base import Mechanism
 from mechanisms.common.errors import CheckpointError, ConfigError
-from mechanisms.evaluation import EvaluationResult, evaluate
+from mechanisms.evaluation import EvaluationResult, PairedComparison, compare, evaluate
 from mechanisms.learned import checkpoints
 from mechanisms.learned.checkpoints import load_checkpoint
+from mechanisms.participation import Participation
+from mechanisms.priors import Prior
 from mechanisms.reference import OPTIMUM, OPTIMUM_UNIT_DEMAND, PAPER, PAPER_BY_CHECKPOINT, myerson_uniform_revenue
 
-__all__ = ["evaluate_named", "results_table"]
+__all__ = ["evaluate_named", "named_mechanism", "results_table"]
 
 
 def evaluate_named(
     name: str,
     *,
-    n_bidders: int = 2,
-    n_items: int = 2,
+    n_bidders: int | None = None,
+    n_items: int | None = None,
     scenario: str | None = None,
+    against: str | None = None,
     **kwargs: Any,
-) -> EvaluationResult:
-    """Evaluate a checkpoint (shipped name or card path) or a registered mechanism.
+) -> EvaluationResult | PairedComparison:
+    """Evaluate a checkpoint (shipped name or card path) or a registered mechanism; with
+    ``against``, evaluate both on the same profiles and pair the differences (:func:`compare`).
 
-    A registered mechanism runs in the setting of ``scenario``'s env section, or with
-    ``n_bidders`` x ``n_items`` U[0, 1] bidders.
+    The setting is ``scenario``'s env section if given; else a checkpoint's card, at
+    ``n_bidders`` x ``n_items`` if given (a network of any size); else ``n_bidders`` x
+    ``n_items`` (default 2 x 2) U[0, 1] bidders.
     """
+    mechanism, prior, participation = named_mechanism(name, n_bidders, n_items, scenario)
+    if against is None:
+        return evaluate(mechanism, prior, participation=participation, **kwargs)
+    size = (prior.n_bidders, prior.n_items)
+    other = named_mechanism(against, *size, scenario, prior=prior)[0]
+    return compare(mechanism, other, prior, participation=participation, **kwargs)
+
+
+def named_mechanism(
+    name: str,
+    n_bidders: int | None = None,
+    n_items: int | None = None,
+    scenario: str | None = None,
+    *,
+    prior: Prior | None = None,
+) -> tuple[Mechanism, Prior, Participation | None]:
+    """The mechanism ``name`` (a checkpoint or a registered name) with the prior and participation
+    of its setting (see :func:`evaluate_named`); ``prior``, if given, is the setting's."""
     try:
-        mechanism, prior, participation, _ = load_checkpoint(name)
+        card = checkpoints.load_card(checkpoints.find(name))
     except CheckpointError as err:
         if name not in mechanisms.registry:
             if "not found" in str(err):
@@ -42,18 +66,38 @@ def evaluate_named(
                     f"nor a registered mechanism ({', '.join(mechanisms.available())})"
                 ) from None
             raise
-        if scenario is not None:
-            env = load_scenario(scenario).config.env
-            data = env.model_dump()
-            if data["mechanism"]["name"] != name:
-                data["mechanism"] = {"name": name, "params": {}}
-            setting = build_setting(data)
-            mechanism, prior, participation = setting.mechanism, setting.prior, setting.participation
-        else:
-            prior = mechanisms.make_prior(n_bidders, n_items)
-            mechanism = mechanisms.make(name, context={"prior": prior, "n_bidders": n_bidders, "n_items": n_items})
-            participation = None
-    return evaluate(mechanism, prior, participation=participation, **kwargs)
+        card = None
+    if scenario is not None:
+        data = load_scenario(scenario).config.env.model_dump()
+        params = {"checkpoint": name} if card is not None else {}
+        data["mechanism"] = {"name": card["mechanism"] if card is not None else name, "params": params}
+        try:
+            setting = build_setting(data, prior=prior)
+        except ConfigError as err:
+            raise ConfigError(f"{name} in scenario {scenario}: {err.message}", err.path) from None
+        return setting.mechanism, setting.prior, setting.participation
+    if card is not None:
+        mechanism, card_prior, participation, _ = load_checkpoint(name)
+        if (n_bidders is None or n_bidders == card_prior.n_bidders) and (
+            n_items is None or n_items == card_prior.n_items
+        ):
+            return mechanism, card_prior, participation
+        n, m = n_bidders or card_prior.n_bidders, n_items or card_prior.n_items
+        prior = prior or _resized(card_prior, n, m, name)
+        context = {"prior": prior, "n_bidders": n, "n_items": m, "valuation": mechanism.setting.valuation}
+        return mechanisms.make(card["mechanism"], context=context, checkpoint=name), prior, None
+    n, m = n_bidders or 2, n_items or 2
+    prior = prior or mechanisms.make_prior(n, m)
+    return mechanisms.make(name, context={"prior": prior, "n_bidders": n, "n_items": m}), prior, None
+
+
+def _resized(prior: Prior, n: int, m: int, name: str) -> Prior:
+    """``prior`` (the same bounds for every bidder and item) for ``n`` x ``m``."""
+    spec = prior.spec()
+    bounds = {b: torch.tensor(spec[b]).unique() for b in ("low", "high")}
+    if any(v.numel() != 1 for v in bounds.values()):
+        raise ConfigError(f"checkpoint '{name}' has an asymmetric prior; give a --scenario for its setting at {n}x{m}")
+    return mechanisms.make_prior(n, m, spec["type"], **{b: v.item() for b, v in bounds.items()})
 
 
 def results_table(

@@ -29,7 +29,7 @@ class FirstPrice(ReservePriced):
         item_payments = allocation * bids
         return Outcome(allocation, item_payments.sum(-1), item_payments)
 
-    def run_numpy(self, bids: np.ndarray, *, generator: torch.Generator | None = None) -> NumpyOutcome:
+    def outcome_numpy(self, bids: np.ndarray, generator: torch.Generator | None) -> NumpyOutcome:
         winner, top, _ = top_two_numpy(bids, generator)
         allocation = one_hot_numpy(winner, top >= self.reserve_numpy(bids), bids)
         item_payments = allocation * bids

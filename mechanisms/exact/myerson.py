@@ -48,7 +48,7 @@ class Myerson(Mechanism):
         item_payments = allocation * price  # price is per bidder
         return Outcome(allocation, item_payments.sum(-1), item_payments)
 
-    def run_numpy(self, bids: np.ndarray, *, generator: torch.Generator | None = None) -> NumpyOutcome:
+    def outcome_numpy(self, bids: np.ndarray, generator: torch.Generator | None) -> NumpyOutcome:
         phi = self.prior.virtual_value(bids)
         winner, top_phi, second_phi = top_two_numpy(phi, generator)
         price = self.prior.inverse_virtual_value(np.maximum(second_phi, 0.0))

@@ -39,7 +39,7 @@ class SecondPrice(ReservePriced):
         allocation = one_hot_allocation(winner, at_least(top, reserve), bids)
         return Outcome(allocation, charge(allocation, price), allocation * price)
 
-    def run_numpy(self, bids: np.ndarray, *, generator: torch.Generator | None = None) -> NumpyOutcome:
+    def outcome_numpy(self, bids: np.ndarray, generator: torch.Generator | None) -> NumpyOutcome:
         reserve = self.reserve_numpy(bids)
         winner, top, second = top_two_numpy(bids, generator)
         price = np.maximum(second, reserve)

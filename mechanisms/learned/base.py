@@ -188,8 +188,8 @@ class LearnedMechanism(Mechanism):
     def outcome(self, bids: Tensor, generator: torch.Generator | None) -> Outcome:
         return self.outcome_from_logits(bids, self.perturb(self.logits(bids), generator))
 
-    def run_numpy(self, bids: np.ndarray, *, generator: torch.Generator | None = None) -> NumpyOutcome:
-        """:meth:`Mechanism.run_numpy`: the network's forward pass computed in NumPy.
+    def outcome_numpy(self, bids: np.ndarray, generator: torch.Generator | None) -> NumpyOutcome:
+        """:meth:`Mechanism.outcome_numpy`: the network's forward pass computed in NumPy.
 
         Same network, same weights, no autograd and no torch dispatch: a batch-1 call costs a
         fraction of the torch path (the PettingZoo and RL steps); outputs agree with
@@ -197,7 +197,7 @@ class LearnedMechanism(Mechanism):
         off the CPU, goes through :meth:`run` (the noise is drawn from ``generator``).
         """
         if self._noise_std != 0.0 or self.scale.device.type != "cpu":
-            return super().run_numpy(bids, generator=generator)
+            return super().outcome_numpy(bids, generator)
         self.sync_numpy()
         return self.numpy_outcome(bids, self.logits(bids))
 

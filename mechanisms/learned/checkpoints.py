@@ -26,6 +26,7 @@ from mechanisms.common.registry import suggest
 from mechanisms.learned.algnet import ALGNet
 from mechanisms.learned.base import LearnedMechanism
 from mechanisms.learned.certnet import CertNet
+from mechanisms.learned.equivariant import EquivariantNet
 from mechanisms.learned.menus import LotteryAMA, RochetNet
 from mechanisms.learned.regretnet import RegretNet
 from mechanisms.priors import Prior
@@ -51,6 +52,7 @@ CLASSES: dict[str, type[LearnedMechanism]] = {
     "certnet": CertNet,
     "rochetnet": RochetNet,
     "lottery_ama": LotteryAMA,
+    "equivariant": EquivariantNet,
 }
 
 _PACKAGE = "mechanisms.checkpoints"
@@ -161,11 +163,12 @@ def load_model(
                 f"checkpoint '{name}' has {key}={arch.get(key)!r}; do not set {key}={value!r} with a checkpoint"
             )
     setting = card_setting(card, str(card_path))
+    cls = CLASSES[mechanism]
     want = (
         n_bidders if n_bidders is not None else setting.n_bidders,
         n_items if n_items is not None else setting.n_items,
     )
-    if (setting.n_bidders, setting.n_items) != want:
+    if (setting.n_bidders, setting.n_items) != want and not cls.any_size:
         raise CheckpointError(
             f"checkpoint '{name}' is for {setting.n_bidders} bidders x {setting.n_items} items; "
             f"the setting has {want[0]} x {want[1]}"
@@ -175,17 +178,11 @@ def load_model(
     if card["setting"].get("prior") is not None:
         theirs = setting.prior.spec()
         if prior is None:  # no setting given: the card's prior sets the input scale
-            prior = setting.prior
-        ours = prior.spec()
-        same = ours["type"] == theirs["type"] and all(
-            torch.tensor(ours[b]).shape == torch.tensor(theirs[b]).shape
-            and torch.allclose(torch.tensor(ours[b]), torch.tensor(theirs[b]))
-            for b in ("low", "high")
-        )
-        if not same:
-            raise CheckpointError(f"checkpoint '{name}' was trained for prior {theirs}, the setting has {ours}")
+            prior = setting.prior if (setting.n_bidders, setting.n_items) == want else None
+        if prior is not None and not _same_prior(prior.spec(), theirs, symmetric=cls.any_size):
+            raise CheckpointError(f"checkpoint '{name}' was trained for prior {theirs}, the setting has {prior.spec()}")
     try:
-        model = CLASSES[mechanism](setting.n_bidders, setting.n_items, prior, **arch)
+        model = cls(*want, prior, **arch)
     except (TypeError, ValueError) as err:
         raise CheckpointError(
             f"checkpoint '{name}': its architecture {arch} does not build a {mechanism} ({err})"
@@ -194,6 +191,20 @@ def load_model(
     model.checkpoint_name = name
     model.card = card
     return model.eval()
+
+
+def _same_prior(ours: dict[str, Any], theirs: dict[str, Any], *, symmetric: bool) -> bool:
+    """Whether two prior specs describe the same prior; with ``symmetric`` (a network for any size),
+    whether both give every (bidder, item) the same bounds, the same for both."""
+    if ours["type"] != theirs["type"]:
+        return False
+    for bound in ("low", "high"):
+        a, b = torch.tensor(ours[bound], dtype=torch.float64), torch.tensor(theirs[bound], dtype=torch.float64)
+        if symmetric:
+            a, b = a.unique(), b.unique()
+        if a.shape != b.shape or not torch.allclose(a, b):
+            return False
+    return True
 
 
 def _architecture(card: dict[str, Any], name: str) -> dict[str, Any]:

@@ -9,11 +9,12 @@ from typing import Any
 from mechanisms.learned.algnet import ALGNet
 from mechanisms.learned.certnet import CertNet
 from mechanisms.learned.checkpoints import CLASSES, load_model
+from mechanisms.learned.equivariant import EquivariantNet
 from mechanisms.learned.menus import LotteryAMA, RochetNet
 from mechanisms.learned.regretnet import RegretNet
 from mechanisms.priors import Prior
 
-__all__ = ["make_regretnet", "make_algnet", "make_certnet", "make_rochetnet", "make_lottery_ama"]
+__all__ = ["make_regretnet", "make_algnet", "make_certnet", "make_rochetnet", "make_lottery_ama", "make_equivariant"]
 
 
 def make_regretnet(
@@ -70,6 +71,26 @@ def make_certnet(
     """A certifiable RegretNet (sparsemax allocation; ``ir``: ``construction`` or ``penalty``),
     fresh or from ``checkpoint`` (see :func:`make_regretnet`)."""
     model = _build("certnet", checkpoint, n_bidders, n_items, prior, valuation, hidden=hidden, layers=layers, ir=ir)
+    model.noise_std = noise_std
+    return model  # type: ignore[return-value]
+
+
+def make_equivariant(
+    n_bidders: int | None = None,
+    n_items: int | None = None,
+    prior: Prior | None = None,
+    checkpoint: str | None = None,
+    hidden: int | None = None,
+    layers: int | None = None,
+    valuation: str = "additive",
+    noise_std: float = 0.0,
+) -> EquivariantNet:
+    """A permutation-equivariant network for any number of bidders and items (additive
+    valuations), fresh or from ``checkpoint``; a checkpoint runs in a setting of another size
+    than its card's, with a warning when the card does not list that size as trained."""
+    if valuation != "additive":
+        raise ValueError(f"equivariant supports additive valuations only, not {valuation}")
+    model = _build("equivariant", checkpoint, n_bidders, n_items, prior, valuation, hidden=hidden, layers=layers)
     model.noise_std = noise_std
     return model  # type: ignore[return-value]
 

@@ -75,7 +75,7 @@ class ALGNetTrainer:
         self.refine_steps, self.refine_lr, self.misreporter_lr = refine_steps, refine_lr, misreporter_lr
         self.optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         self.generator = generator
-        self.misreporter = Misreporter(model.n_bidders, model.n_items, low, high).to(low.device)
+        self.misreporter = Misreporter(*data.valuations.shape[1:], low, high).to(low.device)
         self._reset_misreporter()
         self.iteration = 0
 
@@ -89,25 +89,27 @@ class ALGNetTrainer:
 
     def step(self) -> dict[str, float]:
         idx = self.data.next_indices(self.batch_size)
-        v = self.data.valuations[idx]
+        v, present = self.data.valuations[idx], self.data.present(idx, self.model)
         if self.iteration and self.iteration % self.reset_every == 0:
             self._reset_misreporter()
         self.model.requires_grad_(False)
         for _ in range(self.misreporter_steps):
-            loss = -deviation_utilities(self.model, v, self._lies(v)).mean()
+            loss = -deviation_utilities(self.model, v, self._lies(v), present=present).mean()
             self.misreporter_optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.misreporter_optimizer.step()
         with torch.no_grad():
             lies = self._lies(v)
         if self.refine_steps:
-            lies, _ = pgd_ascent(self.model, v, lies, self.low, self.high, steps=self.refine_steps, lr=self.refine_lr)
+            lies, _ = pgd_ascent(
+                self.model, v, lies, self.low, self.high, steps=self.refine_steps, lr=self.refine_lr, present=present
+            )
         self.model.requires_grad_(True)
 
-        outcome = self.model.run(v, check=False)
+        outcome = self.model.run(v, check=False, present=present)
         revenue = outcome.payments.sum(-1).mean()
         u_true = outcome.utilities(v)
-        u_mis = deviation_utilities(self.model, v, lies).squeeze(-1)
+        u_mis = deviation_utilities(self.model, v, lies, present=present).squeeze(-1)
         regret = torch.relu(u_mis - u_true).mean(0)  # (n,)
         total = regret.sum()
         loss = -(torch.sqrt(revenue.clamp(min=1e-8)) - torch.sqrt(total + 1e-8)) + total

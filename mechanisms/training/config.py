@@ -10,6 +10,7 @@ Schema::
       participation: {model: always}     # a participation model trains on the tweaked dataset
     mechanism: {name: regretnet, params: {hidden: 100, layers: 3}}
     init_from: regretnet_1x2       # optional: start from a checkpoint's weights (fine-tuning)
+    sizes: [[2, 2], [3, 2]]        # optional, for networks of any size: train each in turn
     trainer: {name: regretnet, params: {batch_size: 512, misreport_steps: 25}}
     iterations: 60000
     dataset_size: 131072
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -58,6 +59,9 @@ class TrainingConfig(Strict):
     mechanism: MechanismConfig
     init_from: str | None = None
     trainer: TrainerConfig
+    sizes: list[Annotated[list[Annotated[int, Field(ge=1, le=1024)]], Field(min_length=2, max_length=2)]] | None = (
+        Field(None, min_length=1)
+    )
     iterations: int = Field(ge=1)
     dataset_size: int = Field(131_072, ge=1)
     seed: int = Field(0, ge=0)

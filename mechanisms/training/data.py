@@ -32,10 +32,19 @@ class ProfileDataset:
         valuations, participation = setting.sample(size, generator, device)
         self.valuations: Tensor = valuations * participation.unsqueeze(-1).to(valuations.dtype)
         self.participation: Tensor = participation
+        self._everyone = bool(participation.all())
         self.generator = generator
         self._order = torch.empty(0, dtype=torch.long)
         self._pos = 0
         self.epoch = 0
+
+    def present(self, idx: Tensor, mechanism: object) -> Tensor | None:
+        """Who takes part in the profiles ``idx`` ``(batch, n)``, for a mechanism that masks
+        participation itself (:attr:`Mechanism.masks_participation`); None for any other (it
+        trains on the zeroed values alone) or when everybody takes part."""
+        if not getattr(mechanism, "masks_participation", False) or self._everyone:
+            return None
+        return self.participation[idx]
 
     def __len__(self) -> int:
         return self.valuations.shape[0]

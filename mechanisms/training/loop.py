@@ -106,32 +106,84 @@ class TrainingRun:
             init_weights(self.model, self.init_gen)
             if config.init_from is not None:
                 self._load_initial_weights(config.init_from)
-            self.data = ProfileDataset(self.setting, dataset_size, self.data_gen, self.device)
-            low, high = (t.to(self.device) for t in self.prior.bounds(self.device))
             if parallel is not None and "parallel" not in trainers.signature_params(config.trainer.name):
                 raise ConfigError(
                     f"trainer '{config.trainer.name}' runs in one process; use the regretnet trainer under torchrun",
                     "trainer.name",
                 )
-            self.trainer = build_named(
-                "trainer",
-                trainers,
-                config.trainer.name,
-                "name",
-                params_key="params",
-                context={
-                    "model": self.model,
-                    "data": self.data,
-                    "low": low,
-                    "high": high,
-                    "generator": self.train_gen,
-                    "parallel": parallel,
-                    "prior": self.prior,
-                },
-                **config.trainer.params,
-            )
+            self.data, self.trainer = self._trainer(self.setting, dataset_size)
+            self.sizes = [(s.n_bidders, s.n_items)]
+            if config.sizes is not None:
+                self._mix_sizes(config, dataset_size)
         except ConfigError as err:
             raise err.in_file(source) from None
+
+    def _trainer(self, setting: Setting, dataset_size: int) -> tuple[ProfileDataset, Any]:
+        """Profiles of ``setting`` and the config's trainer on them."""
+        data = ProfileDataset(setting, dataset_size, self.data_gen, self.device)
+        low, high = (t.to(self.device) for t in setting.prior.bounds(self.device))
+        trainer = build_named(
+            "trainer",
+            trainers,
+            self.config.trainer.name,
+            "name",
+            params_key="params",
+            context={
+                "model": self.model,
+                "data": data,
+                "low": low,
+                "high": high,
+                "generator": self.train_gen,
+                "parallel": self.parallel,
+                "prior": setting.prior,
+            },
+            **self.config.trainer.params,
+        )
+        return data, trainer
+
+    def _mix_sizes(self, config: TrainingConfig, dataset_size: int) -> None:
+        """One trainer per size of ``config.sizes``, stepped in turn (:class:`MixedSizes`)."""
+        from mechanisms.training.mixed import MixedSizes
+
+        s = config.setting
+        if not getattr(self.model, "any_size", False):
+            raise ConfigError(f"'{config.mechanism.name}' runs one size only; remove 'sizes'", "sizes")
+        if self.parallel is not None:
+            raise ConfigError("training on several sizes runs in one process", "sizes")
+        if "teacher" in self.config.trainer.params:
+            raise ConfigError("a teacher has one size; distil at the setting's size alone, without 'sizes'", "sizes")
+        sizes = [tuple(size) for size in config.sizes or []]
+        if (s.n_bidders, s.n_items) not in sizes:
+            raise ConfigError(f"sizes must include the setting's {s.n_bidders}x{s.n_items}", "sizes")
+        per_size = []
+        for n, m in sizes:
+            if (n, m) == (s.n_bidders, s.n_items):
+                per_size.append(self.trainer)
+                continue
+            other = s.model_copy(update={"n_bidders": n, "n_items": m})
+            try:
+                setting = Setting.from_config(other)
+            except ConfigError as err:
+                raise ConfigError(f"at size {n}x{m}: {err.path}: {err.message}", "sizes") from None
+            per_size.append(self._trainer(setting, dataset_size)[1])
+        self.sizes = sizes
+        self.trainer = MixedSizes(sizes, per_size)
+
+    def supports(self) -> dict[str, Any]:
+        """What the card says the network was trained on: every ``(bidders taking part, items)``
+        of its training profiles, and the prior."""
+        datasets = [t.data for t in self.trainer.trainers] if hasattr(self.trainer, "trainers") else [self.data]
+        sizes = {
+            (int(count), data.valuations.shape[2])
+            for data in datasets
+            for count in data.participation.sum(-1).unique().tolist()
+            if count > 0
+        }
+        return {
+            "sizes": [{"n_bidders": n, "n_items": m} for n, m in sorted(sizes)],
+            "prior": self.prior.spec()["type"],
+            "note": "runs at any size; at other sizes it is untested and warns once",
+        }
 
     def _load_initial_weights(self, name_or_path: str) -> None:
         """Start from a checkpoint's weights; its mechanism, size and architecture must match."""
@@ -141,7 +193,8 @@ class TrainingRun:
         except CheckpointError as err:
             raise ConfigError(str(err), "init_from") from None
         s, want = card["setting"], (self.config.setting.n_bidders, self.config.setting.n_items)
-        if card["mechanism"] != self.config.mechanism.name or (s["n_bidders"], s["n_items"]) != want:
+        size_ok = (s["n_bidders"], s["n_items"]) == want or getattr(self.model, "any_size", False)
+        if card["mechanism"] != self.config.mechanism.name or not size_ok:
             raise ConfigError(
                 f"'{name_or_path}' is a {card['mechanism']} for {s['n_bidders']}x{s['n_items']}; "
                 f"this config trains a {self.config.mechanism.name} for {want[0]}x{want[1]}",
@@ -173,6 +226,7 @@ class TrainingRun:
                 "torch": torch.__version__,
             },
             "evaluation": evaluation,
+            **({"supports": self.supports()} if getattr(self.model, "any_size", False) else {}),
         }
 
 

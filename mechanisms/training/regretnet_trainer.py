@@ -139,7 +139,7 @@ class RegretNetTrainer:
         # the parameters (both outcome passes, the IBP regulariser) before the backward.
         self.objective = wrap(_Objective(self), parallel, data.valuations.device)
         self.optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        n, m = model.n_bidders, model.n_items
+        n, m = data.valuations.shape[1:]  # the profiles' size (a network of any size trains on several)
         device = data.valuations.device
         shape = (len(data), n, misreport_inits, m)
         u = torch.rand(shape, generator=generator, device=generator.device).to(device)
@@ -151,15 +151,22 @@ class RegretNetTrainer:
     def step(self) -> dict[str, float]:
         """One iteration: refine this batch's misreports, then one Adam step on the network."""
         idx = self.data.next_indices(self.batch_size)
-        v = self.data.valuations[idx]
+        v, present = self.data.valuations[idx], self.data.present(idx, self.model)
         self.model.requires_grad_(False)
         misreports, _ = pgd_ascent(
-            self.model, v, self.misreports[idx], self.low, self.high, steps=self.misreport_steps, lr=self.misreport_lr
+            self.model,
+            v,
+            self.misreports[idx],
+            self.low,
+            self.high,
+            steps=self.misreport_steps,
+            lr=self.misreport_lr,
+            present=present,
         )
         self.model.requires_grad_(True)
         self.misreports[idx] = misreports
 
-        loss, parts = self.objective(v, misreports)
+        loss, parts = self.objective(v, misreports, present)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -185,12 +192,13 @@ class RegretNetTrainer:
         parts.pop("regret")
         return {**metrics, **{k: t.item() for k, t in parts.items()}}
 
-    def loss(self, v: Tensor, misreports: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-        """The augmented Lagrangian (plus the optional terms) on profiles ``v`` with their misreports."""
-        outcome = self.model.run(v, check=False)
+    def loss(self, v: Tensor, misreports: Tensor, present: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        """The augmented Lagrangian (plus the optional terms) on profiles ``v`` with their
+        misreports (``present``: who takes part, for a mechanism that masks participation)."""
+        outcome = self.model.run(v, check=False, present=present)
         revenue = outcome.payments.sum(-1).mean()
         u_true = outcome.utilities(v)
-        u_mis = deviation_utilities(self.model, v, misreports).amax(-1)
+        u_mis = deviation_utilities(self.model, v, misreports, present=present).amax(-1)
         regret = torch.relu(u_mis - u_true).mean(0)  # (n,)
         loss = -revenue + (self.lagrange * regret).sum() + 0.5 * self.rho * (regret**2).sum()
         parts = {"revenue": revenue.detach(), "regret": regret.detach()}
@@ -251,8 +259,8 @@ class _Objective(nn.Module):
         self.model = trainer.model
         self.__dict__["trainer"] = trainer  # not a submodule: the teacher stays out of DDP
 
-    def forward(self, v: Tensor, misreports: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
-        return self.__dict__["trainer"].loss(v, misreports)
+    def forward(self, v: Tensor, misreports: Tensor, present: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+        return self.__dict__["trainer"].loss(v, misreports, present)
 
 
 def _load_teacher(name: str, student: LearnedMechanism, prior: Prior | None) -> Mechanism:
