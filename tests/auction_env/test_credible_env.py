@@ -26,6 +26,10 @@ SETTINGS = {
         mechanism={"name": "regretnet", "params": {"checkpoint": "2x2", "noise_std": 0.2}},
         participation={"model": "independent", "p": 0.7},
     ),
+    "equivariant_noise_participation": dict(  # absent bidders masked out of the network, audited alike
+        mechanism={"name": "equivariant", "params": {"checkpoint": "equivariant_2x2_base", "noise_std": 0.2}},
+        participation={"model": "independent", "p": 0.7},
+    ),
     "myerson_shill": dict(mechanism="myerson", credible={"deviation": "shill_bid", "penalty": 1.0, "audits": 2}),
 }
 
