@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from mechanisms.base import NumpyOutcome, Outcome
+from mechanisms.base import Mechanism, NumpyOutcome, Outcome
 from mechanisms.learned.base import LearnedMechanism, Logits
 from mechanisms.priors import Prior
 
@@ -161,9 +161,7 @@ class EquivariantNet(LearnedMechanism):
         return self.outcome_from_logits(bids, self.perturb(self.masked_logits(bids, present), generator))
 
     def outcome_numpy(self, bids: np.ndarray, generator: torch.Generator | None) -> NumpyOutcome:
-        with torch.inference_mode():
-            out = self.run(torch.from_numpy(bids), generator=generator, check=False)
-        return out.allocation.numpy(), out.payments.numpy(), None
+        return Mechanism.outcome_numpy(self, bids, generator)  # through torch: no NumPy twin
 
     def supported_sizes(self) -> list[tuple[int, int]] | None:
         """The ``(n_bidders, n_items)`` the loaded checkpoint was trained on (its card's

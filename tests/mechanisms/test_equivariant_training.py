@@ -42,6 +42,18 @@ def test_one_network_trains_on_every_size_in_turn():
     assert present is not None and present.shape == (8, 2)
 
 
+def test_the_algnet_trainer_trains_it_too():
+    """ALGNet's loss (a misreporter network per size) on the same network, with the mask."""
+    run = TrainingRun(
+        config(trainer={"name": "algnet", "params": {"batch_size": 32, "misreporter_steps": 1, "refine_steps": 1}}),
+        device="cpu",
+    )
+    before = [p.detach().clone() for p in run.model.parameters()]
+    metrics = [run.trainer.step() for _ in range(3)]
+    assert all(math.isfinite(m["revenue"]) for m in metrics[2:])
+    assert any(not torch.equal(a, b) for a, b in zip(before, run.model.parameters()))
+
+
 def test_the_card_lists_the_sizes_the_network_was_trained_on(tmp_path):
     card = train(config(), tmp_path, device="cpu", progress=False)
     import json
