@@ -175,14 +175,14 @@ def test_other_mechanisms_get_zeroed_bids_and_masked_outcomes():
 
 
 def test_output_noise_and_the_evaluator_under_participation():
-    from mechanisms.evaluation import evaluate
+    from mechanisms.evaluation import AttackProtocol, evaluate
     from mechanisms.participation import Independent
 
     model = net(2, 2)
     model.noise_std = 0.2
-    result = evaluate(
-        model, UniformPrior(2, 2), participation=Independent(2, p=0.5), profiles=64, protocol="weak", seed=0
-    )
+    brief = AttackProtocol("brief", random_starts=1, steps=10, lr=0.02)
+    participation = Independent(2, p=0.5)
+    result = evaluate(model, UniformPrior(2, 2), participation=participation, profiles=64, protocol=brief, seed=0)
     assert result.regret_mean >= 0 and len(result.per_participation) >= 3
     single = [row for row in result.per_participation if sum(row["participation"]) == 1]
     assert single and all(row["revenue_mean"] >= 0 for row in single)
