@@ -20,7 +20,6 @@ Mechanisms without gradients (exact ones) get the same grid plus random search i
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,6 +53,7 @@ __all__ = [
     "Measurement",
     "measure",
     "score",
+    "scores",
     "PairedComparison",
     "compare",
     "format_comparison",
@@ -340,7 +340,12 @@ class Measurement:
 
 def score(revenue: float, total_regret: float) -> float:
     """``(sqrt(revenue) - sqrt(total regret))^2``, 0 when regret outweighs revenue (Rahme et al.)."""
-    return (max(math.sqrt(max(revenue, 0.0)) - math.sqrt(max(total_regret, 0.0)), 0.0)) ** 2
+    return scores(torch.tensor(revenue, dtype=torch.float64), torch.tensor(total_regret, dtype=torch.float64)).item()
+
+
+def scores(revenue: Tensor, total_regret: Tensor) -> Tensor:
+    """:func:`score` elementwise, for tensors of mean revenues and mean total regrets."""
+    return (revenue.clamp(min=0).sqrt() - total_regret.clamp(min=0).sqrt()).clamp(min=0) ** 2
 
 
 def measure(
@@ -476,14 +481,12 @@ def compare(
     totals = (ma.regret.sum(1), mb.regret.sum(1))
     generator = torch.Generator().manual_seed(ma.result.seed)
     profiles, diffs = rev.shape[0], []
-
-    def scores(revenue: Tensor, total: Tensor, idx: Tensor) -> Tensor:  # score() of each resample
-        root = revenue[idx].mean(1).clamp(min=0).sqrt() - total[idx].mean(1).clamp(min=0).sqrt()
-        return root.clamp(min=0) ** 2
-
-    for first in range(0, bootstrap, 100):
+    for first in range(0, bootstrap, 100):  # each row of idx is one resample of the profiles
         idx = torch.randint(profiles, (min(100, bootstrap - first), profiles), generator=generator).to(rev.device)
-        diffs.append(scores(ma.revenue, totals[0], idx) - scores(mb.revenue, totals[1], idx))
+        diffs.append(
+            scores(ma.revenue[idx].mean(1), totals[0][idx].mean(1))
+            - scores(mb.revenue[idx].mean(1), totals[1][idx].mean(1))
+        )
     return PairedComparison(
         a=ma.result,
         b=mb.result,

@@ -64,8 +64,8 @@ class ExchangeableLayer(nn.Module):
 
     def dense(self, n: int, m: int) -> Tensor:
         """``(n m d_in, n m d_out)``: the layer, everyone present, as one matrix (rows: input cells)."""
-        eye_n, eye_m = torch.eye(n, dtype=self.own.weight.dtype, device=self.own.weight.device), None
-        eye_m = torch.eye(m, dtype=eye_n.dtype, device=eye_n.device)
+        like = {"dtype": self.own.weight.dtype, "device": self.own.weight.device}
+        eye_n, eye_m = torch.eye(n, **like), torch.eye(m, **like)
         mean_n, mean_m = torch.full_like(eye_n, 1.0 / n), torch.full_like(eye_m, 1.0 / m)
         return (
             torch.kron(torch.kron(eye_n, eye_m), self.own.weight.t().contiguous())
@@ -129,9 +129,11 @@ class EquivariantNet(LearnedMechanism):
         absent bidders' allocation logits are ``-inf``."""
         b, n, m = bids.shape
         weight = None if present is None else present.to(bids.dtype).view(b, n, 1, 1)
-        count = torch.full((b, 1, 1, 1), float(n), dtype=bids.dtype, device=bids.device)
-        if weight is not None:
-            count = weight.sum(1, keepdim=True).clamp(min=1.0)
+        count = (  # present bidders, (b, 1, 1, 1)
+            torch.full((b, 1, 1, 1), float(n), dtype=bids.dtype, device=bids.device)
+            if weight is None
+            else weight.sum(1, keepdim=True).clamp(min=1.0)
+        )
         x = torch.cat(
             (
                 (bids / self.scale).unsqueeze(-1),

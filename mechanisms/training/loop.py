@@ -112,7 +112,7 @@ class TrainingRun:
                     "trainer.name",
                 )
             self.data, self.trainer = self._trainer(self.setting, dataset_size)
-            self.sizes = [(s.n_bidders, s.n_items)]
+            self.datasets = [self.data]  # one per size the network trains on
             if config.sizes is not None:
                 self._mix_sizes(config, dataset_size)
         except ConfigError as err:
@@ -152,30 +152,31 @@ class TrainingRun:
             raise ConfigError("training on several sizes runs in one process", "sizes")
         if "teacher" in self.config.trainer.params:
             raise ConfigError("a teacher has one size; distil at the setting's size alone, without 'sizes'", "sizes")
-        sizes = [tuple(size) for size in config.sizes or []]
+        sizes = [(n, m) for n, m in config.sizes]
         if (s.n_bidders, s.n_items) not in sizes:
             raise ConfigError(f"sizes must include the setting's {s.n_bidders}x{s.n_items}", "sizes")
-        per_size = []
+        per_size, self.datasets = [], []
         for n, m in sizes:
             if (n, m) == (s.n_bidders, s.n_items):
                 per_size.append(self.trainer)
+                self.datasets.append(self.data)
                 continue
             other = s.model_copy(update={"n_bidders": n, "n_items": m})
             try:
                 setting = Setting.from_config(other)
             except ConfigError as err:
                 raise ConfigError(f"at size {n}x{m}: {err.path}: {err.message}", "sizes") from None
-            per_size.append(self._trainer(setting, dataset_size)[1])
-        self.sizes = sizes
+            data, trainer = self._trainer(setting, dataset_size)
+            per_size.append(trainer)
+            self.datasets.append(data)
         self.trainer = MixedSizes(sizes, per_size)
 
     def supports(self) -> dict[str, Any]:
         """What the card says the network was trained on: every ``(bidders taking part, items)``
         of its training profiles, and the prior."""
-        datasets = [t.data for t in self.trainer.trainers] if hasattr(self.trainer, "trainers") else [self.data]
         sizes = {
             (int(count), data.valuations.shape[2])
-            for data in datasets
+            for data in self.datasets
             for count in data.participation.sum(-1).unique().tolist()
             if count > 0
         }
