@@ -14,7 +14,7 @@ from mechanisms.common.registry import Registry
 __all__ = ["BidderPolicy", "ResponsePolicy", "make", "available", "registry", "CONTEXT"]
 
 #: Values the environment injects into a policy's constructor when it asks for them.
-CONTEXT = ("bidder", "n_bidders", "n_items", "prior", "mechanism")
+CONTEXT = ("bidder", "n_bidders", "n_items", "prior", "mechanism", "feedback", "window", "bid_levels")
 
 registry: Registry[BidderPolicy] = Registry("agent", context_params=CONTEXT)
 registry.register("truthful", "agents.bidders.scripted:Truthful", description="bid your value")
@@ -25,6 +25,11 @@ registry.register(
     description="white-box PGD on own utility (mode oracle | bayesian)",
 )
 registry.register("sb3", "agents.bidders.sb3:SB3Policy", description="a saved stable-baselines3 model (algo, path)")
+registry.register(
+    "qlearning",
+    "agents.bidders.qlearning:QLearner",
+    description="tabular Q-learning on a bid grid, one item (Banchio and Skrzypacz 2022)",
+)
 registry.register(
     "random", "agents.bidders.scripted:RandomBidder", description="uniform random bid in [0, upper support]"
 )

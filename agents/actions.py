@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["to_bids", "to_actions"]
+__all__ = ["to_bids", "to_actions", "grid_bids", "grid_levels"]
 
 
 def to_bids(actions: Any, high: Any) -> Any:
@@ -20,3 +20,16 @@ def to_bids(actions: Any, high: Any) -> Any:
 def to_actions(bids: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`to_bids` (bids clipped to ``[0, high]``)."""
     return bids.clamp(torch.zeros_like(high), high) / high * 2.0 - 1.0
+
+
+def grid_bids(levels: Any, count: int, high: Any) -> Any:
+    """Discrete bidding: level ``l`` of ``count`` is the bid ``l / (count - 1) * high`` (0 to the
+    upper support, evenly spaced); tensors or NumPy arrays."""
+    return levels * (high / (count - 1))
+
+
+def grid_levels(bids: torch.Tensor, count: int, high: torch.Tensor) -> torch.Tensor:
+    """The grid level at or just below each bid (long): continuous bids snap down, so a bidder never
+    bids more than it asked for. Inverse of :func:`grid_bids` on grid points."""
+    scaled = bids.clamp(torch.zeros_like(high), high) * ((count - 1) / high)
+    return torch.floor(scaled + 1e-4).long().clamp(0, count - 1)

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import copy
 import itertools
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mechanisms.common.config import Strict, format_validation_error, load_yaml, parse, set_dotted
 from mechanisms.common.errors import ConfigError
@@ -63,6 +63,46 @@ class ObserverConfig(Strict):
     tolerance: float = Field(0.02, gt=0)
 
 
+class FeedbackConfig(Strict):
+    """What each bidder learns after a round (:mod:`agents.feedback`) and how many rounds of it
+    its observation carries (newest first, zero-padded at the start)."""
+
+    mode: Literal["none", "own", "winning", "public"] = "none"
+    window: int = Field(1, ge=1, le=1000)
+
+
+class PriorShift(Strict):
+    """From round ``round`` on (0-based), values come from ``prior`` (a nonstationary prior)."""
+
+    round: int = Field(ge=1)
+    prior: PriorConfig
+
+
+class ValuesConfig(Strict):
+    """How valuations move between rounds of an episode (:mod:`auction_env.dynamics.values`):
+    ``iid`` (fresh draws), ``persistent`` (drawn once per episode) or ``markov`` (a mean-reverting
+    process whose latent normal has correlation ``persistence`` between rounds); ``shifts``
+    change the prior at given rounds."""
+
+    dynamics: Literal["iid", "persistent", "markov"] = "iid"
+    persistence: float = Field(0.9, ge=0.0, lt=1.0)
+    shifts: list[PriorShift] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> ValuesConfig:
+        rounds = [s.round for s in self.shifts]
+        if rounds != sorted(set(rounds)):
+            raise ValueError(f"shifts must be at increasing rounds, got {rounds}")
+        return self
+
+
+class BiddingConfig(Strict):
+    """Discrete bidding: each bid is one of ``levels`` evenly spaced points from 0 to the upper
+    support (``Discrete(levels)`` with one item, ``MultiDiscrete`` with more)."""
+
+    levels: int = Field(ge=2, le=10_000)
+
+
 class EnvConfig(SettingConfig):
     """The ``env`` section: a setting plus the mechanism, episode length, seed and observer;
     also the keyword arguments of ``auction_env.parallel_env``."""
@@ -71,6 +111,16 @@ class EnvConfig(SettingConfig):
     rounds: int = Field(10, ge=1)
     seed: int | None = Field(None, ge=0)
     observer: ObserverConfig | None = None
+    feedback: FeedbackConfig | None = None
+    values: ValuesConfig | None = None
+    bidding: BiddingConfig | None = None
+    metrics: bool = False
+
+    @property
+    def repeated(self) -> bool:
+        """True when rounds depend on each other or on options the i.i.d. fast path lacks
+        (feedback, value dynamics, a bid grid or collusion metrics)."""
+        return any(x is not None for x in (self.feedback, self.values, self.bidding)) or self.metrics
 
 
 class AgentConfig(Strict):

@@ -117,29 +117,39 @@ class AuctionCore:
         valuations: Tensor,
         participation: Tensor,
         generator: torch.Generator | None,
+        *,
+        high: Tensor | None = None,
     ) -> Tensor:
         """Ask every policy for its bids; ``(batch, n_bidders, n_items)`` clipped to the bid space.
 
-        Ordinary policies bid first; response policies (:class:`agents.base.ResponsePolicy`)
-        then see those reports (absent bidders' zeroed, other responders' as truthful).
+        ``observations`` may carry a feedback window after the first ``n_items + 2`` entries
+        (:mod:`agents.feedback`): only policies with ``sees_feedback = True`` get it, the others
+        the first entries. ``high`` replaces the prior's upper support as the bid bound (a
+        nonstationary prior's highest). Ordinary policies bid first; response policies
+        (:class:`agents.base.ResponsePolicy`) then see those reports (absent bidders' zeroed,
+        other responders' as truthful).
 
         Raises:
             ValueError: a policy returned bids of the wrong shape or with NaN/inf.
         """
-        low, high = self.bid_bounds(valuations.device)
+        low, bound = self.bid_bounds(valuations.device)
+        high = bound if high is None else high.to(valuations.device)
         bids = valuations.clone()
         responders = []
+        base = self.n_items + 2
+        seen = [
+            observations[:, i] if getattr(p, "sees_feedback", False) else observations[:, i, :base]
+            for i, p in enumerate(policies)
+        ]
         for i, policy in enumerate(policies):
             if getattr(policy, "sees_reports", False):
                 responders.append(i)
                 continue
-            bids[:, i] = self._checked(
-                i, policy, policy.act(observations[:, i], generator=generator), valuations.shape[0]
-            )
+            bids[:, i] = self._checked(i, policy, policy.act(seen[i], generator=generator), valuations.shape[0])
         if responders:
             reports = bids.clamp(low, high) * participation.unsqueeze(-1).to(bids.dtype)
             for i in responders:
-                bid = policies[i].respond(observations[:, i], reports, generator=generator)
+                bid = policies[i].respond(seen[i], reports, generator=generator)
                 bids[:, i] = self._checked(i, policies[i], bid, valuations.shape[0])
         return bids.clamp(low, high)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +19,12 @@ import torch
 import yaml
 from tqdm.auto import tqdm
 
+from agents.base import BidderPolicy
 from agents.bidders.scripted import Truthful
 from auction_env.catalog import Scenario, load_scenario
 from auction_env.config import ScenarioConfig, parse, sweep_cells
+from auction_env.core import AuctionCore, RoundBatch
+from auction_env.dynamics import CollusionMetrics, EpisodeBatch, RoundMetrics
 from auction_env.setting import build_policies, build_setting
 from mechanisms.common.device import default_device, resolve_device
 from mechanisms.common.errors import ConfigError
@@ -79,8 +82,8 @@ def play(
     setting = build_setting(config.env)
     policies = build_policies(config.agents, setting)
     mechanism = setting.mechanism.to(device).eval()
-    (generator,) = make_generators(config.run.seed, 1, device)
-    n, rounds, episodes, batch = setting.n_bidders, config.env.rounds, config.run.episodes, config.run.batch_size
+    generator, benchmark_generator = make_generators(config.run.seed, 2, device)
+    n, rounds, episodes = setting.n_bidders, config.env.rounds, config.run.episodes
     sums = torch.zeros(4, dtype=torch.float64, device=device)  # revenue, revenue^2, welfare, welfare^2
     utility = torch.zeros(n, dtype=torch.float64, device=device)
     present = torch.zeros(n, dtype=torch.float64, device=device)
@@ -88,22 +91,22 @@ def play(
     # would have earned in the same rounds, others' bids unchanged. Sum and sum of squares.
     strategic = [i for i, p in enumerate(policies) if not isinstance(p, Truthful)]
     gains = torch.zeros(2, n, dtype=torch.float64, device=device)
+    collusion = CollusionMetrics() if config.env.metrics else None
     start = time.perf_counter()
     with torch.inference_mode():
-        for r in range(rounds):
-            for first in range(0, episodes, batch):
-                size = min(batch, episodes - first)
-                result = setting.play(policies, size, generator, round_fraction=r / rounds, device=device)
-                rev, wel = result.revenue.double(), result.welfare.double()
-                sums += torch.stack((rev.sum(), (rev * rev).sum(), wel.sum(), (wel * wel).sum()))
-                utility += result.utilities.double().sum(0)
-                present += result.participation.double().sum(0)
-                for i in strategic:
-                    gain = (result.utilities[:, i] - setting.truthful_utility(result, i, generator)).double()
-                    gains[0, i] += gain.sum()
-                    gains[1, i] += (gain * gain).sum()
-                if on_rounds is not None:
-                    on_rounds(size)
+        for result, metrics in _rounds(setting, config, policies, generator, benchmark_generator, device):
+            rev, wel = result.revenue.double(), result.welfare.double()
+            sums += torch.stack((rev.sum(), (rev * rev).sum(), wel.sum(), (wel * wel).sum()))
+            utility += result.utilities.double().sum(0)
+            present += result.participation.double().sum(0)
+            for i in strategic:
+                gain = (result.utilities[:, i] - setting.truthful_utility(result, i, generator)).double()
+                gains[0, i] += gain.sum()
+                gains[1, i] += (gain * gain).sum()
+            if collusion is not None and metrics is not None:
+                collusion.add(metrics)
+            if on_rounds is not None:
+                on_rounds(result.revenue.shape[0])
     total = rounds * episodes
     rev_sum, rev_sq, wel_sum, wel_sq = sums.tolist()
     regret = {}
@@ -148,10 +151,42 @@ def play(
             for i in range(n)
         ],
         "participation_rate": (present / total).tolist(),
+        **(collusion.summary() if collusion is not None else {}),
         **regret,
         "device": str(device),
         "wall_time_s": time.perf_counter() - start,
     }
+
+
+def _rounds(
+    setting: AuctionCore,
+    config: ScenarioConfig,
+    policies: list[BidderPolicy],
+    generator: torch.Generator,
+    benchmark_generator: torch.Generator,
+    device: torch.device,
+) -> Iterator[tuple[RoundBatch, RoundMetrics | None]]:
+    """Every batch of rounds the scenario plays. Independent rounds (the default) are played
+    round index by round index, all episodes at once in batches; repeated-auction options
+    (feedback, value dynamics, a bid grid, metrics) play each batch of episodes from its first
+    round to its last (:class:`EpisodeBatch`), learning policies starting afresh per batch."""
+    env, run = config.env, config.run
+    if not env.repeated:
+        for r in range(env.rounds):
+            for first in range(0, run.episodes, run.batch_size):
+                size = min(run.batch_size, run.episodes - first)
+                yield setting.play(policies, size, generator, round_fraction=r / env.rounds, device=device), None
+        return
+    engine = EpisodeBatch.from_config(setting, env)
+    for first in range(0, run.episodes, run.batch_size):
+        size = min(run.batch_size, run.episodes - first)
+        engine.reset(size, generator, device)
+        for policy in policies:
+            if hasattr(policy, "begin_episodes"):
+                policy.begin_episodes(size, generator)
+        for _ in range(env.rounds):
+            played = engine.step(policies, generator, benchmark_generator)
+            yield played.round, played.metrics
 
 
 def run_scenario(

@@ -98,6 +98,8 @@ def build_policies(entries: Sequence[AgentConfig], setting: Setting, *, prefix: 
         raise ConfigError(f"no policy for bidder(s) {missing}; add an entry without 'bidders'", prefix)
     for i in missing:
         owner[i] = default  # type: ignore[assignment]
+    env = setting.config
+    feedback = env.feedback if env is not None else None
     policies = []
     for i in range(n):
         k = owner[i]
@@ -108,6 +110,9 @@ def build_policies(entries: Sequence[AgentConfig], setting: Setting, *, prefix: 
             "n_items": setting.n_items,
             "prior": setting.prior,
             "mechanism": setting.mechanism,
+            "feedback": feedback.mode if feedback is not None else "none",
+            "window": feedback.window if feedback is not None else 1,
+            "bid_levels": env.bidding.levels if env is not None and env.bidding is not None else None,
         }
         policies.append(
             build_named(

@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -182,6 +183,20 @@ class Mechanism(nn.Module, ABC):
         # An item allocated to an absent bidder goes unsold; absent bidders pay nothing.
         items = raw.item_payments * mask if raw.item_payments is not None else None
         return Outcome(raw.allocation * mask, raw.payments * mask.squeeze(-1), items)
+
+    def equilibrium_bids(self, valuations: Tensor, present: Tensor | None, prior: Any) -> Tensor | None:
+        """The static benchmark bids ``(batch, n_bidders, n_items)`` for ``valuations``: what
+        bidders play in the one-shot game's equilibrium, against which repeated play is judged
+        (the collusion metrics). Truthful bidding for mechanisms designed to be strategyproof,
+        exactly or approximately (the learned networks); mechanisms that are not override it
+        (first price) or return None where no closed form is known.
+
+        Args:
+            valuations: ``(batch, n_bidders, n_items)``.
+            present: ``(batch, n_bidders)`` bool, or None for everyone.
+            prior: the valuation prior the bidders believe in.
+        """
+        return valuations
 
     def input_size(self) -> tuple[int | None, int | None]:
         """``(n_bidders, n_items)`` :meth:`run` requires of the bids (None: any)."""

@@ -16,7 +16,7 @@ from torch import Tensor
 
 from mechanisms.common.registry import Registry
 
-__all__ = ["Prior", "UniformPrior", "expand_table", "prior_registry"]
+__all__ = ["Prior", "UniformPrior", "ConstantPrior", "expand_table", "prior_registry"]
 
 #: A tensor, or a NumPy array for the batch-1 path; functions return what they were given.
 ArrayT = TypeVar("ArrayT", Tensor, np.ndarray)
@@ -106,6 +106,12 @@ class Prior(ABC):
     def spec(self) -> dict[str, Any]:
         """A YAML-ready description that rebuilds this prior."""
 
+    def quantile(self, u: Tensor) -> Tensor:
+        """The values at quantiles ``u`` ``(..., n_bidders, n_items)`` in [0, 1] (the inverse CDF,
+        elementwise): ``quantile(U[0, 1] draws)`` samples the prior. Value processes that move
+        between rounds (``auction_env.dynamics``) keep a latent uniform and map it through this."""
+        raise NotImplementedError(f"{type(self).__name__} has no quantile function")
+
     def bounds(self, device: torch.device | str) -> tuple[Tensor, Tensor]:
         """``(low, high)`` on ``device`` (cached per device)."""
         return self._on(device)[:2]
@@ -156,6 +162,10 @@ class UniformPrior(Prior):
         tables = self._on(target)
         return torch.addcmul(tables[5], tables[4], u.to(target))
 
+    def quantile(self, u: Tensor) -> Tensor:
+        tables = self._on(u.device)
+        return torch.addcmul(tables[5], tables[4], u)
+
     def _tables(self) -> tuple[Tensor, ...]:
         # Cached per device: -high, high / 2 (virtual values), high - low and low (sampling).
         # A symmetric prior gets 0-dim tensors: broadcasting a scalar is ~10x faster than a
@@ -194,5 +204,50 @@ class UniformPrior(Prior):
         return f"UniformPrior(low={self.low.tolist()}, high={self.high.tolist()})"
 
 
+class ConstantPrior(Prior):
+    """Known values: every draw is ``value`` (a point mass; the constant common value of
+    Banchio and Skrzypacz's repeated-auction experiments, 2022).
+
+    There is no information rent to pay, so the virtual value is the value itself and the
+    Myerson reserve is the value: item-wise Myerson posts it as a price.
+
+    Args:
+        n_bidders, n_items: the setting's size.
+        value: a number, ``{per_bidder: [...]}``, ``{per_item: [...]}`` or an ``n_bidders x
+            n_items`` nested list; default 1.
+    """
+
+    def __init__(self, n_bidders: int, n_items: int, value: Any = 1.0) -> None:
+        if n_bidders < 1 or n_items < 1:
+            raise ValueError("n_bidders and n_items must be >= 1")
+        self.n_bidders, self.n_items = n_bidders, n_items
+        self.low = expand_table(value, n_bidders, n_items, "value")
+        if bool((self.low <= 0).any()):
+            raise ValueError("value must be > 0")
+        self.high = self.low.clone()
+
+    def sample(self, batch: int, generator: torch.Generator | None, device: torch.device | str | None = None) -> Tensor:
+        target = (
+            torch.device(device) if device is not None else (generator.device if generator else torch.device("cpu"))
+        )
+        return self._on(target)[0].expand(batch, self.n_bidders, self.n_items).clone()
+
+    def quantile(self, u: Tensor) -> Tensor:
+        return self._on(u.device)[0].expand_as(u).clone()
+
+    def virtual_value(self, values: ArrayT) -> ArrayT:
+        return values.copy() if isinstance(values, np.ndarray) else values.clone()
+
+    def inverse_virtual_value(self, phi: ArrayT) -> ArrayT:
+        return phi.copy() if isinstance(phi, np.ndarray) else phi.clone()
+
+    def spec(self) -> dict[str, Any]:
+        return {"type": "constant", "value": self.low.tolist()}
+
+    def __repr__(self) -> str:
+        return f"ConstantPrior(value={self.low.tolist()})"
+
+
 prior_registry: Registry[Prior] = Registry("prior", context_params=("n_bidders", "n_items"))
 prior_registry.register("uniform", UniformPrior, description="independent U[low, high]")
+prior_registry.register("constant", ConstantPrior, description="known values (a point mass)")

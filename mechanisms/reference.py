@@ -26,6 +26,7 @@ __all__ = [
     "CERTIFICATION",
     "CERTIFICATION_SECONDS_2X2",
     "myerson_uniform_revenue",
+    "first_price_equilibrium_bid",
 ]
 
 #: setting -> mechanism -> (revenue, regret or None)
@@ -101,3 +102,11 @@ CERTIFICATION_SECONDS_2X2: dict[str, float] = {"construction": 5.8, "penalty": 5
 def myerson_uniform_revenue(n_bidders: int, n_items: int) -> float:
     """Item-wise Myerson revenue with additive U[0,1] values: m x ((n-1)/(n+1) + 0.5^n/(n+1))."""
     return n_items * ((n_bidders - 1) / (n_bidders + 1) + 0.5**n_bidders / (n_bidders + 1))
+
+
+def first_price_equilibrium_bid(values, low, bidders):
+    """Symmetric Bayes-Nash bid of a first-price auction with ``bidders`` risk-neutral bidders whose
+    values are i.i.d. U[low, high]: ``low + (bidders - 1) / bidders * (v - low)`` (Krishna,
+    *Auction Theory*, 2nd ed., §2.3; ``v / 2`` with two U[0, 1] bidders). With a point mass
+    (``v == low``) it is the value itself: Bertrand competition. Works elementwise on tensors."""
+    return low + (bidders - 1) / bidders * (values - low)

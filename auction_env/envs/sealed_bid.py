@@ -12,9 +12,11 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 from pettingzoo.utils import OrderEnforcingWrapper
 
+from agents.actions import grid_bids
 from agents.observation import EXTRA
 from auction_env.config import EnvConfig, parse
 from auction_env.core import RoundArrays, RoundBatch
+from auction_env.dynamics import EpisodeBatch, RoundMetrics
 from auction_env.envs.aec import checked_aec
 from auction_env.setting import build_setting
 from mechanisms.base import Mechanism
@@ -31,6 +33,9 @@ _BLOCK = 256
 
 #: NumPy dtype kinds a bid may have: floats and integers (not bools, complex numbers or text).
 _REAL = "fiu"
+
+#: Collusion metrics in every bidder's info with ``metrics: true`` (:mod:`auction_env.dynamics.metrics`).
+METRIC_KEYS = ("revenue", "competitive_revenue", "mean_bid", "equilibrium_bid", "winner_changed")
 
 #: The observer's info when nothing was scored (same keys as when something was).
 _NOT_SCORED = {"mae": 0.0, "recovery_rate": 0.0, "scored": False}
@@ -155,19 +160,22 @@ class SealedBidAuctionEnv(ParallelEnv):
             raise ValueError(f"observer.bidder must be a bidder index in [0, {n - 1}], got {self.observer.bidder}")
         self.possible_agents = self.bidder_agents + (["observer"] if self.observer is not None else [])
         self.agents: list[str] = []
-        low = self.setting.prior.low.numpy()
-        high = self.setting.prior.high.numpy()
+        # Repeated-auction options run through the dynamics engine at batch 1; without them the
+        # rounds are i.i.d. and drawn in blocks (the fast path).
+        self._engine = EpisodeBatch.from_config(self.core, cfg) if cfg.repeated else None
+        self.levels = cfg.bidding.levels if cfg.bidding is not None else None
+        if self._engine is None:
+            low = self.setting.prior.low.numpy()
+            high = self.setting.prior.high.numpy()
+            obs_low = np.concatenate([low, np.zeros((n, 2))], 1).astype(np.float32)
+            obs_high = np.concatenate([high, np.ones((n, 2))], 1).astype(np.float32)
+        else:
+            low, high = self._engine.values.low.numpy(), self._engine.values.high.numpy()
+            obs_low, obs_high = self._engine.observation_bounds()
         self._bid_high = high.astype(np.float32)
-        self.action_spaces = {
-            a: spaces.Box(0.0, high[i], shape=(m,), dtype=np.float32) for i, a in enumerate(self.bidder_agents)
-        }
+        self.action_spaces = {a: self._bid_space(high[i]) for i, a in enumerate(self.bidder_agents)}
         self.observation_spaces = {
-            a: spaces.Box(
-                np.concatenate([low[i], [0.0, 0.0]]).astype(np.float32),
-                np.concatenate([high[i], [1.0, 1.0]]).astype(np.float32),
-                dtype=np.float32,
-            )
-            for i, a in enumerate(self.bidder_agents)
+            a: spaces.Box(obs_low[i], obs_high[i], dtype=np.float32) for i, a in enumerate(self.bidder_agents)
         }
         if self.observer is not None:
             k = self.observer.bidder
@@ -184,11 +192,19 @@ class SealedBidAuctionEnv(ParallelEnv):
         )
         self._sample_gen: torch.Generator | None = None
         self._mech_gen: torch.Generator | None = None
+        self._bench_gen: torch.Generator | None = None
         self._round = 0
         self._block_pos = _BLOCK
         self._last_round: RoundBatch | None = None
         self._last_arrays: RoundArrays | None = None
         self.last_outcome: PublicOutcome | None = None
+
+    def _bid_space(self, high: np.ndarray) -> spaces.Space:
+        """A bidder's action space: ``Box(0, high)``, or with a bid grid its levels."""
+        m = self.setting.n_items
+        if self.levels is None:
+            return spaces.Box(0.0, high, shape=(m,), dtype=np.float32)
+        return spaces.Discrete(self.levels) if m == 1 else spaces.MultiDiscrete([self.levels] * m)
 
     # -- PettingZoo API -----------------------------------------------------------------
     def observation_space(self, agent: str) -> spaces.Box:
@@ -209,13 +225,19 @@ class SealedBidAuctionEnv(ParallelEnv):
         self, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
         if seed is not None or self._sample_gen is None:
-            self._sample_gen, self._mech_gen = make_generators(seed if seed is not None else self.seed, 2)
+            self._sample_gen, self._mech_gen, self._bench_gen = make_generators(
+                seed if seed is not None else self.seed, 3
+            )
             self._block_pos = _BLOCK
         self.agents = self.possible_agents[:]
         self._round = 0
         self.last_round = None
         self.last_outcome = None
-        self._next_round()
+        if self._engine is None:
+            self._next_round()
+        else:
+            self._engine.reset(1, self._sample_gen)
+            self._sync_engine()
         infos = self._bidder_infos(np.zeros((self.setting.n_bidders, self.setting.n_items), np.float32), None)
         if self.observer is not None:
             self._observer_obs[:] = 0.0
@@ -229,20 +251,27 @@ class SealedBidAuctionEnv(ParallelEnv):
         observer_reward, observer_info = self._score_observer(actions) if self.observer is not None else (0.0, {})
         # One round of the batched core, in NumPy: at batch 1 torch's per-op dispatch would cost
         # more than the auction (the exact mechanisms have bit-identical NumPy twins).
-        played = self.core.resolve_numpy(self._vals_np[None], self._present[None], bids[None], self._mech_gen)
+        metrics = None
+        if self._engine is None:
+            played = self.core.resolve_numpy(self._vals_np[None], self._present[None], bids[None], self._mech_gen)
+        else:
+            played, metrics = self._play_engine(bids)
         self._last_arrays, self._last_round = played, None
         allocation, payments = played.allocation[0], played.payments[0]
         self.last_outcome = PublicOutcome(allocation, payments)
         agents = self.agents
         rewards = dict(zip(self.bidder_agents, played.utilities[0].tolist()))
-        infos = self._bidder_infos(allocation, payments)
+        infos = self._bidder_infos(allocation, payments, metrics)
         if self.observer is not None:
             rewards["observer"] = observer_reward
             infos["observer"] = observer_info
             self._update_observer(played)
         self._round += 1
         done = self._round >= self.rounds
-        self._next_round()
+        if self._engine is None:
+            self._next_round()
+        else:
+            self._sync_engine()
         observations = self._observations()
         terminations = dict.fromkeys(agents, done)
         truncations = dict.fromkeys(agents, done)
@@ -294,6 +323,30 @@ class SealedBidAuctionEnv(ParallelEnv):
         self._part_np = self._block_obs[k, :, -EXTRA]
         self._obs_np = self._block_obs[k]
 
+    def _sync_engine(self) -> None:
+        """Point at the engine's coming round (values, participation, observations)."""
+        engine = self._engine
+        self._vals_np = engine.valuations[0].numpy()
+        self._present = engine.participation[0].numpy()
+        self._obs_np = engine.observations()[0].numpy()
+
+    def _play_engine(self, bids: np.ndarray) -> tuple[RoundArrays, RoundMetrics | None]:
+        """One round through the dynamics engine, as the NumPy record the fast path makes."""
+        with torch.inference_mode():
+            played = self._engine.play(torch.from_numpy(bids)[None], self._mech_gen, self._bench_gen)
+        r = played.round
+        items = r.outcome.item_payments
+        arrays = RoundArrays(
+            r.valuations.numpy(),
+            r.participation.numpy(),
+            r.bids.numpy(),
+            r.outcome.allocation.numpy(),
+            r.outcome.payments.numpy(),
+            None if items is None else items.numpy(),
+            r.utilities.numpy(),
+        )
+        return arrays, played.metrics
+
     @property
     def _vals_t(self) -> torch.Tensor:
         """This round's valuations as a ``(1, n_bidders, n_items)`` tensor."""
@@ -317,20 +370,34 @@ class SealedBidAuctionEnv(ParallelEnv):
 
     def _observations(self) -> dict[str, np.ndarray]:
         obs = self._obs_np.copy()
-        obs[:, -1] = min(self._round / self.rounds, 1.0)
+        if self._engine is None:
+            obs[:, -1] = min(self._round / self.rounds, 1.0)
         out = dict(zip(self.bidder_agents, obs))
         if self.observer is not None:
             out["observer"] = self._observer_obs.copy()
         return out
 
-    def _bidder_infos(self, allocation: np.ndarray, payments: np.ndarray | None) -> dict[str, dict[str, Any]]:
+    def _bidder_infos(
+        self, allocation: np.ndarray, payments: np.ndarray | None, metrics: RoundMetrics | None = None
+    ) -> dict[str, dict[str, Any]]:
         """Each bidder's info: its allocation row, payment and whether it took part (the round
-        about to be played when ``payments`` is None, as at ``reset``)."""
+        about to be played when ``payments`` is None, as at ``reset``); with metrics on, the
+        round's collusion metrics too (-1 where undefined: before the first round, or without a
+        known equilibrium; NaN would make equal episodes compare unequal)."""
         pays = payments.tolist() if payments is not None else [0.0] * len(self.bidder_agents)
-        return {
+        infos = {
             a: {"allocation": row, "payment": pay, "participating": present}
             for a, row, pay, present in zip(self.bidder_agents, allocation, pays, self._present.tolist())
         }
+        if self._engine is not None and self._engine.metrics:
+            values = dict.fromkeys(METRIC_KEYS, -1.0)
+            if metrics is not None:
+                for key in METRIC_KEYS:
+                    value = float(getattr(metrics, key)[0])
+                    values[key] = -1.0 if value != value else value
+            for info in infos.values():
+                info.update(values)
+        return infos
 
     def _update_observer(self, played: RoundArrays) -> None:
         """The observer's next observation: this round's public outcome (and its own bids)."""
@@ -388,10 +455,29 @@ class SealedBidAuctionEnv(ParallelEnv):
             raise ValueError(f"{agent}: bid contains NaN or infinite values")
         return arr
 
+    def check_level(self, agent: str, action: Any) -> np.ndarray:
+        """``agent``'s grid levels as ``(n_items,)`` int64 (a bid grid is on), or a ``ValueError``
+        naming the agent: whole numbers in ``[0, levels)``, one per item (a plain number with one item)."""
+        m, k = self.setting.n_items, self.levels
+        try:
+            arr = np.asarray(action)
+        except Exception:
+            raise ValueError(f"{agent}: action must be {m} grid level(s), got {type(action).__name__}") from None
+        if arr.dtype.kind not in "iu" and not (
+            arr.dtype.kind == "f" and np.isfinite(arr).all() and (arr == np.round(arr)).all()
+        ):
+            raise ValueError(f"{agent}: action must be whole grid levels in [0, {k}), got {action!r}")
+        arr = arr.reshape(-1) if arr.shape in ((), (1,)) and m == 1 else arr
+        if arr.shape != (m,):
+            raise ValueError(f"{agent}: action must have shape ({m},), got {arr.shape}")
+        if (arr < 0).any() or (arr >= k).any():
+            raise ValueError(f"{agent}: grid level must be in [0, {k}), got {arr.tolist()}")
+        return arr.astype(np.int64)
+
     def check_action(self, agent: str, action: Any) -> Any:
         """``action`` checked as :meth:`step` would, so the AEC interface refuses it at once."""
         if agent in self.bidder_agents:
-            return self.check_bid(agent, action)
+            return self.check_level(agent, action) if self.levels is not None else self.check_bid(agent, action)
         return self.check_reconstruction(action) if agent == "observer" else action
 
     def _collect_bids(self, actions: Mapping[str, Any]) -> np.ndarray:
@@ -406,6 +492,9 @@ class SealedBidAuctionEnv(ParallelEnv):
                 + (f"; unknown: {', '.join(map(str, extra))}" if extra else "")
             )
         rows = [actions[a] for a in self.bidder_agents]
+        if self.levels is not None:
+            levels = np.stack([self.check_level(agent, row) for agent, row in zip(self.bidder_agents, rows)])
+            return grid_bids(levels.astype(np.float32), self.levels, self._bid_high).astype(np.float32)
         bids = None
         if all(isinstance(row, np.ndarray) and row.dtype.kind in _REAL for row in rows):  # the usual case, fast
             try:

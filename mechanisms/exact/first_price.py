@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch import Tensor
 
 from mechanisms.base import NumpyOutcome, Outcome
 from mechanisms.exact.itemwise import ReservePriced, at_least, one_hot_allocation, one_hot_numpy, top_two, top_two_numpy
+from mechanisms.priors import ConstantPrior, UniformPrior
+from mechanisms.reference import first_price_equilibrium_bid
 
 __all__ = ["FirstPrice"]
 
@@ -21,6 +25,26 @@ class FirstPrice(ReservePriced):
     """
 
     truthful = False
+
+    def equilibrium_bids(self, valuations: Tensor, present: Tensor | None, prior: Any) -> Tensor | None:
+        """Item by item the symmetric Bayes-Nash bid for i.i.d. uniform (or known) values
+        (:func:`mechanisms.reference.first_price_equilibrium_bid`), with the number of bidders
+        present in the round taken as known; None for asymmetric or other priors, or a reserve."""
+        low, high = prior.low.to(valuations.device), prior.high.to(valuations.device)
+        if not (
+            isinstance(prior, (UniformPrior, ConstantPrior))
+            and bool((low == low[0]).all())
+            and bool((high == high[0]).all())
+        ):
+            return None
+        if bool((self.reserve_for(valuations) > 0).any()):
+            return None
+        count = (
+            valuations.new_full(valuations.shape[:2], valuations.shape[1])
+            if present is None
+            else present.sum(-1, keepdim=True).expand(valuations.shape[:2]).to(valuations.dtype)
+        )
+        return first_price_equilibrium_bid(valuations, low, count.clamp(min=1).unsqueeze(-1))
 
     def outcome(self, bids: Tensor, generator: torch.Generator | None) -> Outcome:
         reserve = self.reserve_for(bids)
