@@ -195,6 +195,7 @@ def run_scenario(
     out: str | Path | None = None,
     seed: int | None = None,
     episodes: int | None = None,
+    rounds: int | None = None,
     regret_profiles: int | None = None,
     device: torch.device | str | None = None,
     progress: bool = True,
@@ -212,6 +213,7 @@ def run_scenario(
             ``out`` resumes it (finished cells are kept in ``out/cells/``).
         seed: overrides ``run.seed`` (a sweep's ``seeds`` still override per cell).
         episodes: overrides ``run.episodes`` (quick runs).
+        rounds: overrides ``env.rounds`` (quick runs).
         regret_profiles: overrides ``run.regret.profiles`` when the scenario measures regret.
         device: where to run; default CUDA when available.
         progress: show a progress bar (over rounds; over cells for a sweep).
@@ -233,8 +235,11 @@ def run_scenario(
 
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     config = loaded.config
-    if seed is not None or episodes is not None or regret_profiles is not None:  # validated once more, as overridden
+    overrides = (seed, episodes, rounds, regret_profiles)
+    if any(x is not None for x in overrides):  # validated once more, as overridden
         data = config.to_dict()
+        if rounds is not None:
+            data["env"]["rounds"] = rounds
         if seed is not None:
             data["run"]["seed"] = seed
         if episodes is not None:

@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from agents.actions import grid_levels
 from agents.base import BidderPolicy
+from agents.feedback import base_observation
 from agents.observation import participating, values
 from auction_env.catalog import Scenario, load_scenario
 from auction_env.core import AuctionCore
@@ -42,9 +44,10 @@ def act(
             obs = torch.as_tensor(observations[agent]).unsqueeze(0)
             actions[agent] = policy.act(obs, generator=generator)[0].numpy()
         return actions
-    obs = torch.as_tensor(np.stack([observations[a] for a in agents])).unsqueeze(0)  # (1, n, m + 2)
+    obs = torch.as_tensor(np.stack([observations[a] for a in agents])).unsqueeze(0)  # (1, n, m + 2 [+ feedback])
+    base = base_observation(obs, core.n_items)
     with torch.inference_mode():
-        bids = core.collect_bids(policies, obs, values(obs), participating(obs), generator)
+        bids = core.collect_bids(policies, obs, values(base), participating(base), generator)
     return {agent: bids[0, i].numpy().copy() for i, agent in enumerate(agents)}
 
 
@@ -65,6 +68,12 @@ def record_trajectory(scenario: str | Path | Scenario, *, rounds: int = 6, seed:
     steps = []
     while env.agents:
         actions = act(policies, observations, env.agents, policy_gen, env.core)
+        if env.levels is not None:  # a bid grid: the env takes levels (bids snap down to the grid)
+            high = torch.from_numpy(env.bid_high)
+            actions = {
+                a: grid_levels(torch.from_numpy(b), env.levels, high[i]).numpy() if a in env.bidder_agents else b
+                for i, (a, b) in enumerate(actions.items())
+            }
         observations, rewards, _, _, _ = env.step(actions)
         r = env.last_round
         assert r is not None

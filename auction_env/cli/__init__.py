@@ -30,6 +30,7 @@ COMMANDS = {
     "train-bidder": "train_bidder",
     "train-inverter": "train_inverter",
     "privacy": "privacy",
+    "collusion": "collusion",
     "evaluate": "evaluate",
     "certify": "certify",
     "list": "listing",

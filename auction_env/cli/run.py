@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="output folder (default runs/<name>-<timestamp>)")
     parser.add_argument("--seed", type=non_negative, metavar="N", help="override run.seed")
     parser.add_argument("--episodes", type=positive, metavar="N", help="override run.episodes (quick runs)")
+    parser.add_argument("--rounds", type=positive, metavar="N", help="override env.rounds (quick runs)")
     parser.add_argument("--regret-profiles", type=positive, metavar="N", help="override run.regret.profiles")
     parser.add_argument("--device", metavar="DEV", help="torch device (default: cuda if available, else cpu)")
     backends = library.constant("auction_env.sweep:BACKENDS")
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         seed=args.seed,
         episodes=args.episodes,
+        rounds=args.rounds,
         regret_profiles=args.regret_profiles,
         device=device(args.device),
         progress=not args.no_progress,

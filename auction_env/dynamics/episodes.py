@@ -102,17 +102,20 @@ class EpisodeBatch:
 
     # -- playing ---------------------------------------------------------------------------
     def reset(self, batch: int, generator: torch.Generator | None, device: torch.device | str = "cpu") -> None:
-        """Start ``batch`` new episodes and draw their first round."""
+        """Start ``batch`` new episodes and draw their first round; ``generator`` draws every
+        round's valuations and participation until the next reset."""
         self.batch, self.device = batch, torch.device(device)
+        self._value_gen = generator
         self.round_index = 0
         self.values.reset()
         n = self.core.n_bidders
         self._window = torch.zeros(batch, n, self.window, self.slot, device=self.device)
         self._winners: Tensor | None = None
-        self._draw(generator)
+        self._draw()
 
-    def _draw(self, generator: torch.Generator | None) -> None:
-        self.valuations, self.participation = self.values.draw(self.round_index, self.batch, generator, self.device)
+    def _draw(self) -> None:
+        gen = self._value_gen
+        self.valuations, self.participation = self.values.draw(self.round_index, self.batch, gen, self.device)
 
     def observations(self) -> Tensor:
         """``(batch, n_bidders, observation_size)`` every bidder's observation of the coming round."""
@@ -134,7 +137,7 @@ class EpisodeBatch:
         feedback windows and draw the next round (unless the episodes are over).
 
         Args:
-            generator: the mechanism's randomness.
+            generator: the mechanism's randomness (tie-breaking, noise).
             benchmark_generator: randomness of the metrics' benchmark run (kept apart so that
                 turning metrics on does not change the episode).
         """
@@ -156,7 +159,7 @@ class EpisodeBatch:
             self._window = torch.cat((slot.unsqueeze(2).to(self._window.dtype), self._window[:, :, :-1]), dim=2)
         self.round_index += 1
         if self.round_index < self.rounds:
-            self._draw(generator)
+            self._draw()
         return PlayedRound(played, metrics)
 
     def step(

@@ -19,7 +19,6 @@ import math
 import torch
 from torch import Tensor
 
-from mechanisms.common.errors import ConfigError
 from mechanisms.priors import Prior
 from mechanisms.setting import Setting, SettingConfig, build_prior
 
@@ -60,16 +59,17 @@ class ValueProcess:
     def from_config(cls, setting: Setting, config, *, rounds: int, prefix: str = "env.values") -> ValueProcess:
         """Build from an ``env.values`` section (:class:`auction_env.config.ValuesConfig`) or None.
 
+        A shift at or after round ``rounds`` never takes effect (an episode shortened for a quick
+        run keeps its schedule).
+
         Raises:
-            ConfigError: a shifted prior of another size, or a shift at or after the last round.
+            ConfigError: a shifted prior of another size or with bad parameters.
         """
         if config is None:
             return cls(setting)
         shifts = []
         for k, shift in enumerate(config.shifts):
             where = f"{prefix}.shifts[{k}]"
-            if shift.round >= rounds:
-                raise ConfigError(f"round {shift.round} is never played (rounds = {rounds})", f"{where}.round")
             size = SettingConfig(n_bidders=setting.n_bidders, n_items=setting.n_items, prior=shift.prior)
             shifts.append((shift.round, build_prior(size, prefix=where)))
         return cls(setting, config.dynamics, config.persistence, shifts)

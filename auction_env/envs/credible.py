@@ -93,6 +93,11 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         super().__init__(**config)
         if self.observer is not None:
             raise ValueError("the credible protocol does not support the observer role yet")
+        if self._engine is not None:
+            raise ValueError(
+                "the credible protocol does not support feedback, value dynamics, a bid grid or metrics yet "
+                "(sealed_bid_v0 does)"
+            )
         options = CredibleOptions.parse(credible, self.rounds)
         self.penalty, self.audits, self.deviation = options.penalty, options.audits, options.deviation
         n, m = self.setting.n_bidders, self.setting.n_items

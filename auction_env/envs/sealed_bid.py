@@ -55,24 +55,39 @@ class SealedBidAuctionEnv(ParallelEnv):
     ## Description
     Each step is one round: every bidder privately draws additive valuations from the prior,
     participation is sampled, participating bidders submit sealed bids, and the mechanism
-    (learned or exact, from the registry) decides allocation and payments. All rounds are
-    independent; the round index is observed so that policies may depend on it.
+    (learned or exact, from the registry) decides allocation and payments. By default rounds are
+    independent; the round index is observed so that policies may depend on it. The
+    repeated-auction options below make rounds depend on each other.
 
     ## Action Space
     ``Box(0, high_i, (n_items,), float32)`` per bidder: the bid on each item in value units, where
     ``high_i`` is the upper end of bidder i's value support. Bids outside the box are clipped to
     it; a bid with NaN/inf or the wrong shape raises ``ValueError`` naming the agent. An absent
-    bidder's action is ignored.
+    bidder's action is ignored. With ``bidding: {levels: k}`` a bidder picks grid levels instead:
+    ``Discrete(k)`` with one item, ``MultiDiscrete([k] * n_items)`` with more; level ``l`` bids
+    ``l / (k - 1) x high_i``.
 
     ## Observation Space
-    ``Box((n_items + 2,), float32)``: ``[v_i1 ... v_im, participating (0/1), round / rounds]``.
+    ``Box((n_items + 2,), float32)``: ``[v_i1 ... v_im, participating (0/1), round / rounds]``;
+    with ``feedback: {mode, window: k}`` followed by the last k rounds' feedback, newest first
+    (:mod:`agents.feedback`: ``own``, ``winning`` or ``public``; zero-padded at the start).
 
     ## Rewards
     The bidder's utility ``<v_i, a_i> - p_i``; 0 for a bidder absent from the round.
     ``infos[agent]`` holds ``allocation`` (its row), ``payment`` and ``participating``, with the
     same keys and shapes from ``reset`` on (zeros before the first round), as TorchRL and other
     adapters that build specs from the first infos expect; :attr:`last_outcome` holds the
-    public outcome (all allocations and payments).
+    public outcome (all allocations and payments). With ``metrics: true`` every bidder's info also
+    holds the round's collusion metrics (:mod:`auction_env.dynamics.metrics`): ``revenue``,
+    ``competitive_revenue``, ``mean_bid``, ``equilibrium_bid``, ``winner_changed`` (-1 where
+    undefined).
+
+    ## Repeated-auction options (all off by default)
+    ``feedback`` (above), ``values: {dynamics: iid | persistent | markov, persistence, shifts:
+    [{round, prior}]}`` (:mod:`auction_env.dynamics.values`: values drawn once per episode, or a
+    mean-reverting process, and prior shifts at given rounds), ``bidding: {levels}`` (above) and
+    ``metrics``. With any of them on, the env steps :class:`auction_env.dynamics.EpisodeBatch` at
+    batch 1 (the scenario runner steps the same engine over many episodes).
 
     ## Observer (optional, ``observer: {bidder: k | null, tolerance: 0.02}``)
     An extra agent ``observer`` (Stein et al.'s adversary) observes, after each round, the public
@@ -212,6 +227,12 @@ class SealedBidAuctionEnv(ParallelEnv):
 
     def action_space(self, agent: str) -> spaces.Box:
         return self.action_spaces[agent]
+
+    @property
+    def bid_high(self) -> np.ndarray:
+        """``(n_bidders, n_items)`` the upper bid bounds (the upper value support, the highest over
+        any prior shift); bids are clipped to ``[0, bid_high]``."""
+        return self._bid_high.copy()
 
     @property
     def prior(self) -> Prior:

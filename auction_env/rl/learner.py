@@ -17,6 +17,7 @@ from gymnasium import spaces
 from agents.actions import to_actions, to_bids  # noqa: F401 (re-exported)
 from agents.base import BidderPolicy
 from auction_env.config import AgentConfig, EnvConfig, parse
+from auction_env.dynamics import EpisodeBatch
 from auction_env.setting import Setting, build_policies, build_setting
 from mechanisms.common.errors import ConfigError
 
@@ -26,6 +27,7 @@ __all__ = [
     "build_policy",
     "OpponentSpec",
     "opponent_bids",
+    "with_learner",
     "to_bids",
     "to_actions",
 ]
@@ -56,16 +58,43 @@ class LearnerSetup:
     def n_items(self) -> int:
         return self.setting.n_items
 
-    def bid_high(self) -> torch.Tensor:
-        """``(n_items,)`` the learner's upper bid bound (its upper value support)."""
-        return self.setting.prior.high[self.learner].clone()
+    @property
+    def repeated(self) -> bool:
+        """True when the env section has repeated-auction options (:attr:`EnvConfig.repeated`)."""
+        return self.setting.config is not None and self.setting.config.repeated
 
-    def action_space(self) -> spaces.Box:
-        """``Box(-1, 1, (n_items,))``: SB3's advice; -1 bids 0, +1 bids the upper support."""
+    def engine(self) -> EpisodeBatch | None:
+        """A dynamics engine for the setting's repeated-auction options, or None without any."""
+        return EpisodeBatch.from_config(self.setting, self.setting.config) if self.repeated else None
+
+    @property
+    def levels(self) -> int | None:
+        """The bid grid size, or None for continuous bids."""
+        cfg = self.setting.config
+        return cfg.bidding.levels if cfg is not None and cfg.bidding is not None else None
+
+    def bid_high(self) -> torch.Tensor:
+        """``(n_items,)`` the learner's upper bid bound (its upper value support, the highest
+        over any prior shift)."""
+        engine = self.engine()
+        high = engine.bid_high if engine is not None else self.setting.prior.high
+        return high[self.learner].clone()
+
+    def action_space(self) -> spaces.Space:
+        """``Box(-1, 1, (n_items,))``: SB3's advice; -1 bids 0, +1 bids the upper support. With a
+        bid grid, ``Discrete(levels)`` (one item) or ``MultiDiscrete`` (several)."""
+        if self.levels is not None:
+            k = self.levels
+            return spaces.Discrete(k) if self.n_items == 1 else spaces.MultiDiscrete([k] * self.n_items)
         return spaces.Box(-1.0, 1.0, shape=(self.n_items,), dtype=np.float32)
 
     def observation_space(self) -> spaces.Box:
-        """The learner's observation as in the environment: values, participating, round fraction."""
+        """The learner's observation as in the environment: values, participating, round fraction
+        (and the feedback window, when the env has one)."""
+        engine = self.engine()
+        if engine is not None:
+            low, high = engine.observation_bounds()
+            return spaces.Box(low[self.learner], high[self.learner], dtype=np.float32)
         low = self.setting.prior.low[self.learner].numpy()
         high = self.setting.prior.high[self.learner].numpy()
         return spaces.Box(
@@ -143,6 +172,16 @@ def build_policy(setting: Setting, bidder: int, spec: OpponentSpec) -> BidderPol
     return policies[bidder]
 
 
+def with_learner(setup: LearnerSetup, learner_bids: torch.Tensor) -> list[BidderPolicy]:
+    """The bidders' policies with the learner's seat bidding ``learner_bids`` ``(batch, n_items)``."""
+
+    class _Fixed(BidderPolicy):
+        def act(self, obs: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+            return learner_bids
+
+    return [p if p is not None else _Fixed() for p in setup.policies]
+
+
 def opponent_bids(
     setup: LearnerSetup,
     observations: torch.Tensor,
@@ -152,10 +191,5 @@ def opponent_bids(
     generator: torch.Generator | None,
 ) -> torch.Tensor:
     """All bids ``(batch, n, m)`` given the learner's: others' policies act (responders last)."""
-
-    class _Fixed(BidderPolicy):
-        def act(self, obs: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
-            return learner_bids
-
-    policies = [p if p is not None else _Fixed() for p in setup.policies]
+    policies = with_learner(setup, learner_bids)
     return setup.setting.collect_bids(policies, observations, valuations, participation, generator)

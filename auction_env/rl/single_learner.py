@@ -9,9 +9,17 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from agents.actions import grid_bids
 from agents.base import BidderPolicy
 from agents.observation import bidder_observations
-from auction_env.rl.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
+from auction_env.rl.learner import (
+    LearnerSetup,
+    OpponentSpec,
+    build_learner_setup,
+    opponent_bids,
+    to_bids,
+    with_learner,
+)
 from mechanisms.common.errors import check_render_mode
 from mechanisms.common.seeding import make_generators
 
@@ -80,9 +88,12 @@ class SingleLearnerEnv(gym.Env):
         self.action_space = self.setup.action_space()
         self.observation_space = self.setup.observation_space()
         self._high_np = self.setup.bid_high().numpy().astype(np.float32)
+        self._engine = self.setup.engine()  # repeated-auction options: one episode at batch 1
+        self.levels = self.setup.levels
         self._reactive = any(getattr(p, "sees_reports", False) for p in self.setup.policies if p is not None)
         self._sample_gen: torch.Generator | None = None
         self._mech_gen: torch.Generator | None = None
+        self._bench_gen: torch.Generator | None = None
         self._round = 0
         self._last: dict[str, Any] | None = None
 
@@ -95,20 +106,28 @@ class SingleLearnerEnv(gym.Env):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         if seed is not None or self._sample_gen is None:
-            self._sample_gen, self._mech_gen = make_generators(seed if seed is not None else self.setup.seed, 2)
+            self._sample_gen, self._mech_gen, self._bench_gen = make_generators(
+                seed if seed is not None else self.setup.seed, 3
+            )
         self._round = 0
         self._last = None
+        if self._engine is not None:
+            self._engine.reset(1, self._sample_gen)
+            for policy in self.setup.policies:
+                if hasattr(policy, "begin_episodes"):
+                    policy.begin_episodes(1, self._sample_gen)
+            obs = self._engine.observations()[0, self.learner].numpy().copy()
+            return obs, {"participating": bool(self._engine.participation[0, self.learner])}
         self._fill_block()
         return self._obs_np[0].copy(), {"participating": bool(self._part[0, self.learner])}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._round >= self.rounds:
             raise RuntimeError("the episode is over: call reset() before step()")
-        a = np.asarray(action, dtype=np.float32).reshape(-1)
-        if a.shape != (self.setup.n_items,) or not np.isfinite(a).all():
-            raise ValueError(f"action must be {self.setup.n_items} finite numbers in [-1, 1], got {action!r}")
+        bid = self._bid(action)
+        if self._engine is not None:
+            return self._step_engine(bid)
         k, i = self._pos, self.learner
-        bid = to_bids(a, self._high_np)
         if self._reactive:  # responders see this round's reports
             with torch.inference_mode():
                 vals, part = self._vals[k : k + 1], self._part[k : k + 1]
@@ -149,6 +168,47 @@ class SingleLearnerEnv(gym.Env):
             obs = self._obs_np[self._pos].copy()
             obs[-1] = 1.0
         return obs, reward, False, truncated, info
+
+    def _bid(self, action: Any) -> np.ndarray:
+        """The learner's bid ``(n_items,)`` for ``action``, or a ``ValueError`` saying what is expected."""
+        m = self.setup.n_items
+        if self.levels is not None:
+            a = np.asarray(action).reshape(-1)
+            whole = a.dtype.kind in "iu" or (a.dtype.kind == "f" and np.isfinite(a).all() and (a == np.round(a)).all())
+            if a.shape != (m,) or not whole or (a < 0).any() or (a >= self.levels).any():
+                raise ValueError(f"action must be {m} grid level(s) in [0, {self.levels}), got {action!r}")
+            return grid_bids(a.astype(np.float32), self.levels, self._high_np).astype(np.float32)
+        a = np.asarray(action, dtype=np.float32).reshape(-1)
+        if a.shape != (m,) or not np.isfinite(a).all():
+            raise ValueError(f"action must be {m} finite numbers in [-1, 1], got {action!r}")
+        return to_bids(a, self._high_np)
+
+    def _step_engine(self, bid: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """One round through the dynamics engine: the opponents act on their observations (and
+        learn, if they do), the learner's bid is ``bid``."""
+        i = self.learner
+        with torch.inference_mode():
+            policies = with_learner(self.setup, torch.from_numpy(bid).unsqueeze(0))
+            played = self._engine.step(policies, self._mech_gen, self._bench_gen).round
+        bids, allocation = played.bids[0].numpy(), played.outcome.allocation[0].numpy()
+        payments = played.outcome.payments[0].numpy()
+        info = {
+            "bid": bids[i].copy(),
+            "allocation": allocation[i].copy(),
+            "payment": float(payments[i]),
+            "participating": bool(played.participation[0, i]),
+        }
+        values = played.valuations[0].numpy()
+        self._last = {
+            "round": self._round,
+            "values": values,
+            "bids": bids,
+            "allocation": allocation,
+            "payments": payments,
+        }
+        self._round += 1
+        obs = self._engine.observations()[0, i].numpy().copy()
+        return obs, float(played.utilities[0, i]), False, self._round >= self.rounds, info
 
     def render(self) -> str | None:
         if self.render_mode is None:

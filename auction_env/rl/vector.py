@@ -15,8 +15,16 @@ import torch
 from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
+from agents.actions import grid_bids
 from agents.observation import bidder_observations
-from auction_env.rl.learner import LearnerSetup, OpponentSpec, build_learner_setup, opponent_bids, to_bids
+from auction_env.rl.learner import (
+    LearnerSetup,
+    OpponentSpec,
+    build_learner_setup,
+    opponent_bids,
+    to_bids,
+    with_learner,
+)
 from mechanisms.common.seeding import make_generators
 
 __all__ = ["AuctionVecEnv"]
@@ -52,14 +60,16 @@ class AuctionVecEnv(VecEnv):
         self.learner = self.setup.learner
         self.rounds = self.setup.rounds
         self._high = self.setup.bid_high().to(self.device)
-        self._sample_gen, self._mech_gen = make_generators(self.setup.seed, 2, self.device)
+        self._sample_gen, self._mech_gen, self._bench_gen = make_generators(self.setup.seed, 3, self.device)
+        self._engine = self.setup.engine()  # repeated-auction options: the episodes as one batch
+        self.levels = self.setup.levels
         self._round = 0
         self._actions: np.ndarray | None = None
 
     # -- VecEnv API ---------------------------------------------------------------------
     def reset(self) -> VecEnvObs:
         if self._seeds[0] is not None:
-            self._sample_gen, self._mech_gen = make_generators(self._seeds[0], 2, self.device)
+            self._sample_gen, self._mech_gen, self._bench_gen = make_generators(self._seeds[0], 3, self.device)
         self._reset_seeds()
         self._reset_options()
         self._round = 0
@@ -77,18 +87,27 @@ class AuctionVecEnv(VecEnv):
         self._actions = None
         if a.shape[1] != self.setup.n_items or not bool(torch.isfinite(a).all()):
             raise ValueError(f"actions must be ({self.num_envs}, {self.setup.n_items}) finite numbers in [-1, 1]")
+        if self.levels is not None:
+            if bool(((a < 0) | (a >= self.levels) | (a != a.round())).any()):
+                raise ValueError(f"actions must be whole grid levels in [0, {self.levels})")
+            learner_bids = grid_bids(a, self.levels, self._high)
+        else:
+            learner_bids = to_bids(a, self._high)
         with torch.inference_mode():
-            bids = opponent_bids(
-                self.setup, self._obs, self._vals, self._part, to_bids(a, self._high), self._sample_gen
-            )
-            result = self.setup.setting.resolve(self._vals, self._part, bids, self._mech_gen, check=False)
+            if self._engine is not None:
+                policies = with_learner(self.setup, learner_bids)
+                result = self._engine.step(policies, self._mech_gen, self._bench_gen).round
+            else:
+                bids = opponent_bids(self.setup, self._obs, self._vals, self._part, learner_bids, self._sample_gen)
+                result = self.setup.setting.resolve(self._vals, self._part, bids, self._mech_gen, check=False)
             rewards = result.utilities[:, self.learner].cpu().numpy().astype(np.float32)
         self._round += 1
         done = self._round >= self.rounds
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         if done:
             terminal = self._obs_np()
-            terminal[:, -1] = 1.0
+            if self._engine is None:
+                terminal[:, -1] = 1.0
             for info, last in zip(infos, terminal):
                 info["terminal_observation"] = last
                 info["TimeLimit.truncated"] = True
@@ -122,10 +141,20 @@ class AuctionVecEnv(VecEnv):
         return [indices] if isinstance(indices, int) else list(indices)
 
     def _draw(self) -> None:
-        """Sample this round's valuations and participation for every sub-environment."""
+        """Sample this round's valuations and participation for every sub-environment (with the
+        dynamics engine: start new episodes at round 0, the engine draws later rounds itself)."""
+        if self._engine is not None:
+            if self._round == 0:
+                with torch.inference_mode():
+                    self._engine.reset(self.num_envs, self._sample_gen, self.device)
+                for policy in self.setup.policies:
+                    if hasattr(policy, "begin_episodes"):
+                        policy.begin_episodes(self.num_envs, self._sample_gen)
+            return
         with torch.inference_mode():
             self._vals, self._part = self.setup.setting.sample(self.num_envs, self._sample_gen, self.device)
             self._obs = bidder_observations(self._vals, self._part, self._round / self.rounds)
 
     def _obs_np(self) -> np.ndarray:
-        return self._obs[:, self.learner].cpu().numpy().astype(np.float32)
+        obs = self._engine.observations() if self._engine is not None else self._obs
+        return obs[:, self.learner].cpu().numpy().astype(np.float32)

@@ -22,10 +22,11 @@ SLOW_SCENARIOS = {"sweep_scaling", "sweep_bidders"}
     "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_SCENARIOS else n for n in shipped_scenarios()]
 )
 def test_shipped_scenario_validates_and_runs_briefly(name, tmp_path):
-    """Every shipped scenario validates and runs a few episodes, writing its files."""
+    """Every shipped scenario validates and runs a few episodes (of at most 200 rounds), writing its files."""
     scenario = load_scenario(name)
     validate_scenario(scenario.config, source=scenario.source)
-    result = run_scenario(name, out=tmp_path, episodes=20, regret_profiles=8, progress=False)
+    rounds = min(scenario.config.env.rounds, 200)
+    result = run_scenario(name, out=tmp_path, episodes=20, rounds=rounds, regret_profiles=8, progress=False)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (tmp_path / "config.yaml").exists()
     rows = summary["cells"] if "cells" in summary else [summary]
@@ -33,7 +34,9 @@ def test_shipped_scenario_validates_and_runs_briefly(name, tmp_path):
         for key in ("revenue_mean", "revenue_stderr", "welfare_mean", "utility_mean", "participation_rate", "rounds"):
             assert key in row
         assert len(row["utility_mean"]) == row["n_bidders"]
-        assert row["rounds"] == 20 * row["rounds_per_episode"]
+        assert row["rounds"] == 20 * row["rounds_per_episode"] and row["rounds_per_episode"] == rounds
+        if scenario.config.env.metrics:  # the collusion metrics are in the summary
+            assert {"revenue_ratio", "bid_ratio", "winner_rotation"} <= set(row)
     assert (tmp_path / "sweep.csv").exists() == (result.config.sweep is not None)
 
 
