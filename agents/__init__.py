@@ -31,6 +31,11 @@ registry.register(
     description="tabular Q-learning on a bid grid, one item (Banchio and Skrzypacz 2022)",
 )
 registry.register(
+    "misreport_net",
+    "agents.bidders.misreport_net:load_misreporter",
+    description="a learned misreport network saved by LearnedMisreporter.save (path)",
+)
+registry.register(
     "random", "agents.bidders.scripted:RandomBidder", description="uniform random bid in [0, upper support]"
 )
 

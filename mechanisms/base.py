@@ -198,6 +198,14 @@ class Mechanism(nn.Module, ABC):
         """
         return valuations
 
+    def relaxed_outcome(self, bids: Tensor, temperature: float) -> Outcome:
+        """A differentiable stand-in for :meth:`outcome`, for gradient-trained bidders: the
+        outcome itself for :attr:`differentiable` mechanisms; others may override with a smoothed
+        version that tends to the outcome as ``temperature`` goes to 0 (first price)."""
+        if self.differentiable:
+            return self.outcome(bids, None)
+        raise NotImplementedError(f"{type(self).__name__} has no differentiable relaxation")
+
     def input_size(self) -> tuple[int | None, int | None]:
         """``(n_bidders, n_items)`` :meth:`run` requires of the bids (None: any)."""
         return (None, None) if self.any_size else (self.n_bidders, self.n_items)

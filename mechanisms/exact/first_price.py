@@ -46,6 +46,15 @@ class FirstPrice(ReservePriced):
         )
         return first_price_equilibrium_bid(valuations, low, count.clamp(min=1).unsqueeze(-1))
 
+    def relaxed_outcome(self, bids: Tensor, temperature: float) -> Outcome:
+        """Each item split by a softmax of the bids over ``temperature`` (a reserve, if any, as one
+        more competitor keeping the item unsold); every bidder pays its bid on its share. Tends to
+        the first-price outcome (ties split) as the temperature goes to 0."""
+        reserve = self.reserve_for(bids).expand(bids.shape[0], 1, bids.shape[2])
+        shares = torch.softmax(torch.cat((bids, reserve), dim=1) / temperature, dim=1)[:, :-1]
+        item_payments = shares * bids
+        return Outcome(shares, item_payments.sum(-1), item_payments)
+
     def outcome(self, bids: Tensor, generator: torch.Generator | None) -> Outcome:
         reserve = self.reserve_for(bids)
         winner, top, _ = top_two(bids, generator)
