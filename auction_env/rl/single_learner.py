@@ -39,10 +39,14 @@ class SingleLearnerEnv(gym.Env):
 
     ## Action Space
     ``Box(-1, 1, (n_items,), float32)``, rescaled to the bid ``(a + 1) / 2 x upper support``
-    (SB3 recommends symmetric, normalised actions); out-of-range actions are clipped.
+    (SB3 recommends symmetric, normalised actions); out-of-range actions are clipped. With a bid
+    grid (``bidding: {levels: k}``) the grid levels: ``Discrete(k)`` or ``MultiDiscrete``.
 
     ## Observation Space
-    As in the environment: ``[v_1 ... v_m, participating (0/1), round / rounds]``.
+    As in the environment: ``[v_1 ... v_m, participating (0/1), round / rounds]``, followed by the
+    feedback window when the env has ``feedback`` (``docs/repeated-auctions.md``). With any
+    repeated-auction option the rounds run through :class:`auction_env.dynamics.EpisodeBatch`
+    (one episode); opponents that learn (the Q-learner) keep learning within the episode.
 
     ## Rewards
     The learner's utility ``<v, a> - p`` (0 when it is absent from the round). ``info`` holds
