@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from mechanisms.common.io import rows_to_csv, write_text_atomic
+from mechanisms.common.io import rows_to_csv, save_figure, write_text_atomic
 from mechanisms.evaluation import evaluate
 from mechanisms.training.config import load_training_config
 from mechanisms.training.loop import TrainingRun
@@ -74,11 +74,7 @@ def plot(rows: list[dict], path: Path) -> Path:
         ax.grid(alpha=0.3)
     axes[0].legend()
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
 
 
 def main() -> int:

@@ -16,7 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 from auction_env.experiments.persistent_observer import persistent_recovery
-from mechanisms.common.io import rows_to_csv, write_text_atomic
+from mechanisms.common.io import rows_to_csv, save_figure, write_text_atomic
 
 
 def plot(rows: list[dict], path: Path) -> Path:
@@ -46,11 +46,7 @@ def plot(rows: list[dict], path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
 
 
 def main() -> int:

@@ -28,7 +28,7 @@ from agents.bidders.sb3 import SB3Policy, algorithm
 from auction_env.rl.learner import OpponentSpec, build_learner_setup, build_policy
 from auction_env.rl.vector import AuctionVecEnv
 from mechanisms.common.errors import ConfigError
-from mechanisms.common.io import atomic_path, rows_to_csv, write_json_atomic, write_text_atomic
+from mechanisms.common.io import atomic_path, rows_to_csv, save_figure, write_json_atomic, write_text_atomic
 from mechanisms.common.seeding import make_generators
 from mechanisms.common.stats import standard_error
 
@@ -275,8 +275,7 @@ def _plot_curve(rows: list[tuple[int, float]], path: Path, *, title: str) -> Non
     ax.set_title(title)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    _save_figure(fig, path)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _plot_bids(policy: Any, setup: Any, path: Path, *, seed: int, points: int = 1000) -> None:
@@ -312,10 +311,4 @@ def _plot_bids(policy: Any, setup: Any, path: Path, *, seed: int, points: int = 
         ax.set_ylabel("bid")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    _save_figure(fig, path)
-    plt.close(fig)
-
-
-def _save_figure(fig: Any, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+    save_figure(fig, path)

@@ -22,7 +22,7 @@ from auction_env.config import ScenarioConfig, parse
 from auction_env.dynamics import EpisodeBatch
 from auction_env.setting import build_policies, build_setting
 from mechanisms.common.errors import ConfigError
-from mechanisms.common.io import rows_to_csv, write_json_atomic, write_text_atomic
+from mechanisms.common.io import rows_to_csv, save_figure, write_json_atomic, write_text_atomic
 from mechanisms.common.seeding import make_generators
 
 __all__ = ["SCENARIOS", "METRICS", "CollusionRun", "collusion_run", "write_collusion", "plot_collusion"]
@@ -191,9 +191,4 @@ def plot_collusion(runs: Sequence[CollusionRun], path: Path) -> Path:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)

@@ -23,7 +23,7 @@ from agents import observers
 from agents.observers.scoring import ReconstructionScore, score_reconstruction
 from mechanisms.base import Mechanism
 from mechanisms.common.errors import ConfigError
-from mechanisms.common.io import atomic_path, rows_to_csv, write_text_atomic
+from mechanisms.common.io import rows_to_csv, save_figure, write_text_atomic
 from mechanisms.common.seeding import make_generators
 from mechanisms.common.stats import standard_error
 from mechanisms.evaluation import evaluate
@@ -202,8 +202,7 @@ def plot_sweep(
     ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="center left")
     ax.set_title(title)
     fig.tight_layout()
-    paths.append(_save(fig, out / "recovery_revenue.png"))
-    plt.close(fig)
+    paths.append(save_figure(fig, out / "recovery_revenue.png"))
 
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for model in models:
@@ -222,8 +221,7 @@ def plot_sweep(
     ax.legend(fontsize=7)
     ax.set_title(title)
     fig.tight_layout()
-    paths.append(_save(fig, out / "mae.png"))
-    plt.close(fig)
+    paths.append(save_figure(fig, out / "mae.png"))
     return paths
 
 
@@ -236,9 +234,3 @@ def _sigma_axis(ax: Any, sigmas: list[float]) -> None:
     ax.minorticks_off()
     ax.set_xlim(left=0)
     ax.set_xlabel("noise sigma")
-
-
-def _save(fig: Any, path: Path) -> Path:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    return path

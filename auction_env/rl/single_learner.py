@@ -145,22 +145,10 @@ class SingleLearnerEnv(gym.Env):
         played = self.setup.setting.resolve_numpy(
             self._vals_np[k : k + 1], self._present[k : k + 1], bids[None], self._mech_gen
         )
-        bids, allocation, payments = played.bids[0], played.allocation[0], played.payments[0]
-        values = self._vals_np[k]
         reward = float(played.utilities[0, i])
-        info = {
-            "bid": bids[i].copy(),
-            "allocation": allocation[i].copy(),
-            "payment": float(payments[i]),
-            "participating": bool(self._present[k, i]),
-        }
-        self._last = {
-            "round": self._round,
-            "values": values,
-            "bids": bids,
-            "allocation": allocation,
-            "payments": payments,
-        }
+        info = self._record(
+            self._vals_np[k], played.bids[0], played.allocation[0], played.payments[0], self._present[k]
+        )
         self._round += 1
         truncated = self._round >= self.rounds
         if not truncated:
@@ -194,15 +182,22 @@ class SingleLearnerEnv(gym.Env):
         with torch.inference_mode():
             policies = with_learner(self.setup, torch.from_numpy(bid).unsqueeze(0))
             played = self._engine.step(policies, self._mech_gen, self._bench_gen).round
-        bids, allocation = played.bids[0].numpy(), played.outcome.allocation[0].numpy()
-        payments = played.outcome.payments[0].numpy()
-        info = {
-            "bid": bids[i].copy(),
-            "allocation": allocation[i].copy(),
-            "payment": float(payments[i]),
-            "participating": bool(played.participation[0, i]),
-        }
-        values = played.valuations[0].numpy()
+        info = self._record(
+            played.valuations[0].numpy(),
+            played.bids[0].numpy(),
+            played.outcome.allocation[0].numpy(),
+            played.outcome.payments[0].numpy(),
+            played.participation[0].numpy(),
+        )
+        self._round += 1
+        obs = self._engine.observations()[0, i].numpy().copy()
+        return obs, float(played.utilities[0, i]), False, self._round >= self.rounds, info
+
+    def _record(
+        self, values: np.ndarray, bids: np.ndarray, allocation: np.ndarray, payments: np.ndarray, present: np.ndarray
+    ) -> dict[str, Any]:
+        """Keep the round for :meth:`render` and return the learner's info."""
+        i = self.learner
         self._last = {
             "round": self._round,
             "values": values,
@@ -210,9 +205,12 @@ class SingleLearnerEnv(gym.Env):
             "allocation": allocation,
             "payments": payments,
         }
-        self._round += 1
-        obs = self._engine.observations()[0, i].numpy().copy()
-        return obs, float(played.utilities[0, i]), False, self._round >= self.rounds, info
+        return {
+            "bid": bids[i].copy(),
+            "allocation": allocation[i].copy(),
+            "payment": float(payments[i]),
+            "participating": bool(present[i]),
+        }
 
     def render(self) -> str | None:
         if self.render_mode is None:

@@ -20,6 +20,7 @@ __all__ = [
     "strict_json",
     "temporary_sibling",
     "atomic_path",
+    "save_figure",
     "save_torch_atomic",
     "rows_to_csv",
     "flatten_row",
@@ -81,6 +82,16 @@ def strict_json(data: Any) -> tuple[Any, int]:
         items = [strict_json(v) for v in data]
         return [v for v, _ in items], sum(n for _, n in items)
     return data, 0
+
+
+def save_figure(fig: Any, path: str | Path, *, dpi: int = 110) -> Path:
+    """Write a matplotlib figure as PNG atomically (:func:`atomic_path`) and close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    plt.close(fig)
+    return Path(path)
 
 
 @contextmanager
