@@ -22,6 +22,11 @@ def format_summary(summary: Mapping[str, Any]) -> str:
             f"max {summary['regret_max']:.4f}"
             f"  ({summary['regret_profiles']:,} profiles; {summary['regret_protocol']})"
         )
+    if "winner_rotation" in summary:  # collusion metrics (env.metrics)
+        lines.append(
+            f"  revenue / competitive {_num(summary['revenue_ratio'], '.4f')}, mean bid / equilibrium "
+            f"{_num(summary['bid_ratio'], '.4f')}, winner rotation {_num(summary['winner_rotation'], '.3f')}"
+        )
     gains = summary.get("gain_over_truthful") or [None] * len(summary["utility_mean"])
     errors = summary.get("gain_stderr") or [None] * len(gains)
     lines.append(f"  {'bidder':<8} {'utility':>8} {'present':>8}  {'gain over truthful':>20}")
