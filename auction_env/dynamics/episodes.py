@@ -178,7 +178,7 @@ class EpisodeBatch:
         played = self.play(bids, generator, benchmark_generator)
         learners = [i for i, p in enumerate(policies) if getattr(p, "learns", False)]
         if learners:
-            after = self.observations() if self.round_index < self.rounds else observations
+            after = self.observations()  # after the last round: its values, the window with this round
             for i in learners:
                 policies[i].learn(
                     observations[:, i], played.round.bids[:, i], played.round.utilities[:, i], after[:, i], generator
