@@ -14,8 +14,12 @@ class BidderPolicy(ABC):
     """A bidder's strategy, acting on a batch of rounds at once.
 
     The environment calls it with batch 1; the scenario runner with thousands of rounds.
-    Observations follow :mod:`auction_env.observation`: ``[values (n_items), participating,
-    round_fraction]``.
+    Observations follow :mod:`agents.observation`: ``[values (n_items), participating,
+    round_fraction]``. Optional hooks for repeated play (:mod:`auction_env.dynamics`): a policy
+    with ``sees_feedback = True`` also gets the feedback window (:mod:`agents.feedback`); one with
+    ``learns = True`` has ``learn(observations, bids, utilities, next_observations, generator)``
+    called after every round and ``begin_episodes(batch, generator)`` before each batch of
+    episodes (the Q-learner).
     """
 
     @abstractmethod

@@ -3,6 +3,10 @@
 A bidder observes a flat float vector of length ``n_items + 2``::
 
     [v_i1, ..., v_im, participating (0/1), round_index / rounds]
+
+In repeated-auction envs with feedback a window of past rounds follows these entries
+(:mod:`agents.feedback`); policies without ``sees_feedback = True`` are given only the entries
+above, so the helpers here apply to what every policy receives.
 """
 
 from __future__ import annotations
