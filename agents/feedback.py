@@ -106,8 +106,7 @@ def round_feedback(mode: str, bids: Tensor, present: Tensor, allocation: Tensor,
         payments: ``(batch, n_bidders)``.
     """
     batch, n, m = bids.shape
-    if mode == "none":
-        feedback_size(mode, n, m)
+    if slot_size(mode, n, m) == 0:  # also checks the mode
         return bids.new_zeros(batch, n, 0)
     flags = torch.stack((torch.ones_like(payments), present.to(bids.dtype)), dim=-1)
     parts = [flags, allocation, payments.unsqueeze(-1)]
@@ -116,8 +115,6 @@ def round_feedback(mode: str, bids: Tensor, present: Tensor, allocation: Tensor,
     if mode == "public":
         public = torch.cat((allocation.reshape(batch, 1, n * m), payments.unsqueeze(1)), dim=-1)
         parts.append(public.expand(batch, n, n * m + n))
-    elif mode not in ("own", "winning"):
-        feedback_size(mode, n, m)  # raises for an unknown mode
     return torch.cat(parts, dim=-1)
 
 

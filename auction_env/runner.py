@@ -180,10 +180,7 @@ def _rounds(
     engine = EpisodeBatch.from_config(setting, env)
     for first in range(0, run.episodes, run.batch_size):
         size = min(run.batch_size, run.episodes - first)
-        engine.reset(size, generator, device)
-        for policy in policies:
-            if hasattr(policy, "begin_episodes"):
-                policy.begin_episodes(size, generator)
+        engine.reset(size, generator, device, policies)
         for _ in range(env.rounds):
             played = engine.step(policies, generator, benchmark_generator)
             yield played.round, played.metrics

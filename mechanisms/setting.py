@@ -146,6 +146,20 @@ class RoundArrays:
         outcome = Outcome(t(self.allocation), t(self.payments), items)
         return RoundBatch(t(self.valuations), t(self.participation), t(self.bids), outcome, t(self.utilities))
 
+    @classmethod
+    def from_batch(cls, played: RoundBatch) -> RoundArrays:
+        """Inverse of :meth:`to_batch`: a :class:`RoundBatch` of CPU tensors as NumPy arrays."""
+        items = played.outcome.item_payments
+        return cls(
+            played.valuations.numpy(),
+            played.participation.numpy(),
+            played.bids.numpy(),
+            played.outcome.allocation.numpy(),
+            played.outcome.payments.numpy(),
+            None if items is None else items.numpy(),
+            played.utilities.numpy(),
+        )
+
 
 class Setting:
     """A live auction setting: a prior, a participation model and the valuation kind.

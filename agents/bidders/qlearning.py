@@ -79,11 +79,14 @@ class QLearner(BidderPolicy):
         reveals = feedback in ("winning", "public")
         if (state == "feedback" or counterfactual) and not reveals:
             raise ValueError("state 'feedback' and counterfactual updates need feedback mode 'winning' or 'public'")
-        for name, value, low, high in (("alpha", alpha, 0, 1), ("gamma", gamma, 0, 1), ("optimism", optimism, 0, 1e6)):
-            if not low <= value <= high or (name == "gamma" and value >= 1):
-                raise ValueError(f"{name} must be in [{low}, {high}{')' if name == 'gamma' else ']'}, got {value}")
-        if not decay >= 0:
-            raise ValueError(f"decay must be >= 0, got {decay}")
+        for name, value, ok, bounds in (
+            ("alpha", alpha, 0 <= alpha <= 1, "in [0, 1]"),
+            ("gamma", gamma, 0 <= gamma < 1, "in [0, 1)"),
+            ("optimism", optimism, 0 <= optimism <= 1e6, "in [0, 1e6]"),
+            ("decay", decay, decay >= 0, ">= 0"),
+        ):
+            if not ok:
+                raise ValueError(f"{name} must be {bounds}, got {value}")
         self.bidder, self.n_bidders = bidder, n_bidders
         self.mechanism = mechanism
         self.levels = int(bid_levels if bid_levels is not None else levels)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from gymnasium import spaces
 from torch import Tensor
 
 from agents.actions import grid_bids, grid_levels
@@ -74,7 +75,7 @@ class EpisodeBatch:
         """Build from an ``env`` section (:class:`auction_env.config.EnvConfig`).
 
         Raises:
-            ConfigError: a prior shift of another size or beyond the episode.
+            ConfigError: a prior shift of another size or with bad parameters.
         """
         fb = env.feedback
         return cls(
@@ -88,6 +89,14 @@ class EpisodeBatch:
         )
 
     # -- spaces ----------------------------------------------------------------------------
+    def level_space(self) -> spaces.Discrete | spaces.MultiDiscrete:
+        """A bidder's action space on the bid grid: ``Discrete(levels)`` with one item,
+        ``MultiDiscrete([levels] * n_items)`` with more."""
+        if self.levels is None:
+            raise ValueError("no bid grid: give bidding: {levels: k}")
+        m = self.core.n_items
+        return spaces.Discrete(self.levels) if m == 1 else spaces.MultiDiscrete([self.levels] * m)
+
     def observation_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """``(low, high)`` of every bidder's observation, each ``(n_bidders, observation_size)``."""
         low, high = self.values.low.numpy(), self.values.high.numpy()
@@ -101,9 +110,16 @@ class EpisodeBatch:
         return np.concatenate(lo, 1).astype(np.float32), np.concatenate(hi, 1).astype(np.float32)
 
     # -- playing ---------------------------------------------------------------------------
-    def reset(self, batch: int, generator: torch.Generator | None, device: torch.device | str = "cpu") -> None:
+    def reset(
+        self,
+        batch: int,
+        generator: torch.Generator | None,
+        device: torch.device | str = "cpu",
+        policies: Sequence[BidderPolicy | None] = (),
+    ) -> None:
         """Start ``batch`` new episodes and draw their first round; ``generator`` draws every
-        round's valuations and participation until the next reset."""
+        round's valuations and participation until the next reset. Learning ``policies``
+        (those with ``begin_episodes``) start afresh for the new episodes."""
         self.batch, self.device = batch, torch.device(device)
         self._value_gen = generator
         self.round_index = 0
@@ -112,6 +128,9 @@ class EpisodeBatch:
         self._window = torch.zeros(batch, n, self.window, self.slot, device=self.device)
         self._winners: Tensor | None = None
         self._draw()
+        for policy in policies:
+            if hasattr(policy, "begin_episodes"):
+                policy.begin_episodes(batch, generator)
 
     def _draw(self) -> None:
         gen = self._value_gen

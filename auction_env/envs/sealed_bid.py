@@ -12,7 +12,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 from pettingzoo.utils import OrderEnforcingWrapper
 
-from agents.actions import grid_bids
+from agents.actions import check_levels, grid_bids
 from agents.observation import EXTRA
 from auction_env.config import EnvConfig, parse
 from auction_env.core import RoundArrays, RoundBatch
@@ -178,7 +178,7 @@ class SealedBidAuctionEnv(ParallelEnv):
         # Repeated-auction options run through the dynamics engine at batch 1; without them the
         # rounds are i.i.d. and drawn in blocks (the fast path).
         self._engine = EpisodeBatch.from_config(self.core, cfg) if cfg.repeated else None
-        self.levels = cfg.bidding.levels if cfg.bidding is not None else None
+        self.levels = self._engine.levels if self._engine is not None else None
         if self._engine is None:
             low = self.setting.prior.low.numpy()
             high = self.setting.prior.high.numpy()
@@ -216,10 +216,9 @@ class SealedBidAuctionEnv(ParallelEnv):
 
     def _bid_space(self, high: np.ndarray) -> spaces.Space:
         """A bidder's action space: ``Box(0, high)``, or with a bid grid its levels."""
-        m = self.setting.n_items
         if self.levels is None:
-            return spaces.Box(0.0, high, shape=(m,), dtype=np.float32)
-        return spaces.Discrete(self.levels) if m == 1 else spaces.MultiDiscrete([self.levels] * m)
+            return spaces.Box(0.0, high, shape=(self.setting.n_items,), dtype=np.float32)
+        return self._engine.level_space()
 
     # -- PettingZoo API -----------------------------------------------------------------
     def observation_space(self, agent: str) -> spaces.Box:
@@ -355,18 +354,7 @@ class SealedBidAuctionEnv(ParallelEnv):
         """One round through the dynamics engine, as the NumPy record the fast path makes."""
         with torch.inference_mode():
             played = self._engine.play(torch.from_numpy(bids)[None], self._mech_gen, self._bench_gen)
-        r = played.round
-        items = r.outcome.item_payments
-        arrays = RoundArrays(
-            r.valuations.numpy(),
-            r.participation.numpy(),
-            r.bids.numpy(),
-            r.outcome.allocation.numpy(),
-            r.outcome.payments.numpy(),
-            None if items is None else items.numpy(),
-            r.utilities.numpy(),
-        )
-        return arrays, played.metrics
+        return RoundArrays.from_batch(played.round), played.metrics
 
     @property
     def _vals_t(self) -> torch.Tensor:
@@ -478,22 +466,11 @@ class SealedBidAuctionEnv(ParallelEnv):
 
     def check_level(self, agent: str, action: Any) -> np.ndarray:
         """``agent``'s grid levels as ``(n_items,)`` int64 (a bid grid is on), or a ``ValueError``
-        naming the agent: whole numbers in ``[0, levels)``, one per item (a plain number with one item)."""
-        m, k = self.setting.n_items, self.levels
+        naming the agent (:func:`agents.actions.check_levels`)."""
         try:
-            arr = np.asarray(action)
-        except Exception:
-            raise ValueError(f"{agent}: action must be {m} grid level(s), got {type(action).__name__}") from None
-        if arr.dtype.kind not in "iu" and not (
-            arr.dtype.kind == "f" and np.isfinite(arr).all() and (arr == np.round(arr)).all()
-        ):
-            raise ValueError(f"{agent}: action must be whole grid levels in [0, {k}), got {action!r}")
-        arr = arr.reshape(-1) if arr.shape in ((), (1,)) and m == 1 else arr
-        if arr.shape != (m,):
-            raise ValueError(f"{agent}: action must have shape ({m},), got {arr.shape}")
-        if (arr < 0).any() or (arr >= k).any():
-            raise ValueError(f"{agent}: grid level must be in [0, {k}), got {arr.tolist()}")
-        return arr.astype(np.int64)
+            return check_levels(action, self.levels, self.setting.n_items)
+        except ValueError as err:
+            raise ValueError(f"{agent}: {err}") from None
 
     def check_action(self, agent: str, action: Any) -> Any:
         """``action`` checked as :meth:`step` would, so the AEC interface refuses it at once."""

@@ -54,18 +54,19 @@ class CollusionRun:
     rounds: list[int] = field(default_factory=list)
     series: dict[str, list[list[float]]] = field(default_factory=lambda: {m: [] for m in METRICS})
 
+    def spread(self, metric: str, window: int = -1) -> dict[str, float]:
+        """Mean, standard deviation, min and max over episodes of ``metric`` in ``window`` (NaN
+        episodes left out; all NaN where none is defined)."""
+        values = [v for v in self.series[metric][window] if not math.isnan(v)]
+        if not values:
+            return dict.fromkeys(("mean", "sd", "min", "max"), math.nan)
+        mean = sum(values) / len(values)
+        sd = math.sqrt(sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1))
+        return {"mean": mean, "sd": sd, "min": min(values), "max": max(values)}
+
     def final(self) -> dict[str, dict[str, float]]:
-        """Mean, standard deviation, min and max over episodes of each metric in the last window."""
-        out = {}
-        for metric in METRICS:
-            values = [v for v in self.series[metric][-1] if not math.isnan(v)]
-            if not values:
-                out[metric] = {"mean": math.nan, "sd": math.nan, "min": math.nan, "max": math.nan}
-                continue
-            mean = sum(values) / len(values)
-            sd = math.sqrt(sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1))
-            out[metric] = {"mean": mean, "sd": sd, "min": min(values), "max": max(values)}
-        return out
+        """:meth:`spread` of each metric in the last window."""
+        return {metric: self.spread(metric) for metric in METRICS}
 
 
 def collusion_run(
@@ -106,10 +107,7 @@ def collusion_run(
     result = CollusionRun(loaded.name, n_episodes)
     sums = torch.zeros(6, n_episodes, dtype=torch.float64)  # revenue, competitive, bid, eq bid, changed, seen
     with torch.inference_mode():
-        engine.reset(n_episodes, generator)
-        for policy in policies:
-            if hasattr(policy, "begin_episodes"):
-                policy.begin_episodes(n_episodes, generator)
+        engine.reset(n_episodes, generator, policies=policies)
         for r in range(config.env.rounds):
             m = engine.step(policies, generator, benchmark_generator).metrics
             seen = ~torch.isnan(m.winner_changed)
@@ -144,10 +142,8 @@ def write_collusion(runs: Sequence[CollusionRun], out: str | Path) -> list[Path]
         for k, end in enumerate(run.rounds):
             row: dict[str, Any] = {"scenario": run.scenario, "round": end}
             for metric in METRICS:
-                values = [v for v in run.series[metric][k] if not math.isnan(v)]
-                mean = sum(values) / len(values) if values else math.nan
-                sd = math.sqrt(sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)) if values else math.nan
-                row[f"{metric}_mean"], row[f"{metric}_sd"] = mean, sd
+                spread = run.spread(metric, k)
+                row[f"{metric}_mean"], row[f"{metric}_sd"] = spread["mean"], spread["sd"]
             rows.append(row)
     written = [write_text_atomic(out / "collusion.csv", rows_to_csv(rows))]
     summary = {

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+import mechanisms
 from agents.observers import make as make_observer
 from auction_env.config import EnvConfig, parse
 from auction_env.dynamics import EpisodeBatch
@@ -52,15 +53,11 @@ def persistent_recovery(
     """
     rows = []
     for sigma in sigmas:
-        env = {
-            "mechanism": {"name": "regretnet", "params": {"checkpoint": checkpoint, "noise_std": sigma}},
-            "rounds": rounds,
-            "values": {"dynamics": "persistent"},
-        }
-        probe = build_setting(parse(EnvConfig, env))
-        env.update(n_bidders=probe.n_bidders, n_items=probe.n_items)
-        cfg = parse(EnvConfig, env)
-        core = build_setting(cfg)
+        mechanism = mechanisms.load(f"regretnet_{checkpoint}", noise_std=sigma)  # its setting from the card
+        prior = mechanism.setting.prior
+        size = {"n_bidders": prior.n_bidders, "n_items": prior.n_items}
+        cfg = parse(EnvConfig, {**size, "rounds": rounds, "values": {"dynamics": "persistent"}})
+        core = build_setting(cfg, prior=prior, mechanism=mechanism)
         engine = EpisodeBatch.from_config(core, cfg)
         inverter = make_observer(
             "inversion", context={"mechanism": core.mechanism, "prior": core.prior}, **(observer or {})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Union
 
 import numpy as np
@@ -58,40 +59,35 @@ class LearnerSetup:
     def n_items(self) -> int:
         return self.setting.n_items
 
-    @property
-    def repeated(self) -> bool:
-        """True when the env section has repeated-auction options (:attr:`EnvConfig.repeated`)."""
-        return self.setting.config is not None and self.setting.config.repeated
-
+    @cached_property
     def engine(self) -> EpisodeBatch | None:
-        """A dynamics engine for the setting's repeated-auction options, or None without any."""
-        return EpisodeBatch.from_config(self.setting, self.setting.config) if self.repeated else None
+        """The dynamics engine of the setting's repeated-auction options (one per setup: the view
+        that owns the setup steps it), or None without any (:attr:`EnvConfig.repeated`)."""
+        cfg = self.setting.config
+        return EpisodeBatch.from_config(self.setting, cfg) if cfg is not None and cfg.repeated else None
 
     @property
     def levels(self) -> int | None:
         """The bid grid size, or None for continuous bids."""
-        cfg = self.setting.config
-        return cfg.bidding.levels if cfg is not None and cfg.bidding is not None else None
+        return self.engine.levels if self.engine is not None else None
 
     def bid_high(self) -> torch.Tensor:
         """``(n_items,)`` the learner's upper bid bound (its upper value support, the highest
         over any prior shift)."""
-        engine = self.engine()
-        high = engine.bid_high if engine is not None else self.setting.prior.high
+        high = self.engine.bid_high if self.engine is not None else self.setting.prior.high
         return high[self.learner].clone()
 
     def action_space(self) -> spaces.Space:
         """``Box(-1, 1, (n_items,))``: SB3's advice; -1 bids 0, +1 bids the upper support. With a
         bid grid, ``Discrete(levels)`` (one item) or ``MultiDiscrete`` (several)."""
         if self.levels is not None:
-            k = self.levels
-            return spaces.Discrete(k) if self.n_items == 1 else spaces.MultiDiscrete([k] * self.n_items)
+            return self.engine.level_space()
         return spaces.Box(-1.0, 1.0, shape=(self.n_items,), dtype=np.float32)
 
     def observation_space(self) -> spaces.Box:
         """The learner's observation as in the environment: values, participating, round fraction
         (and the feedback window, when the env has one)."""
-        engine = self.engine()
+        engine = self.engine
         if engine is not None:
             low, high = engine.observation_bounds()
             return spaces.Box(low[self.learner], high[self.learner], dtype=np.float32)

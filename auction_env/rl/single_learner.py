@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from agents.actions import grid_bids
+from agents.actions import check_levels, grid_bids
 from agents.base import BidderPolicy
 from agents.observation import bidder_observations
 from auction_env.rl.learner import (
@@ -92,7 +92,7 @@ class SingleLearnerEnv(gym.Env):
         self.action_space = self.setup.action_space()
         self.observation_space = self.setup.observation_space()
         self._high_np = self.setup.bid_high().numpy().astype(np.float32)
-        self._engine = self.setup.engine()  # repeated-auction options: one episode at batch 1
+        self._engine = self.setup.engine  # repeated-auction options: one episode at batch 1
         self.levels = self.setup.levels
         self._reactive = any(getattr(p, "sees_reports", False) for p in self.setup.policies if p is not None)
         self._sample_gen: torch.Generator | None = None
@@ -116,10 +116,7 @@ class SingleLearnerEnv(gym.Env):
         self._round = 0
         self._last = None
         if self._engine is not None:
-            self._engine.reset(1, self._sample_gen)
-            for policy in self.setup.policies:
-                if hasattr(policy, "begin_episodes"):
-                    policy.begin_episodes(1, self._sample_gen)
+            self._engine.reset(1, self._sample_gen, policies=self.setup.policies)
             obs = self._engine.observations()[0, self.learner].numpy().copy()
             return obs, {"participating": bool(self._engine.participation[0, self.learner])}
         self._fill_block()
@@ -165,11 +162,8 @@ class SingleLearnerEnv(gym.Env):
         """The learner's bid ``(n_items,)`` for ``action``, or a ``ValueError`` saying what is expected."""
         m = self.setup.n_items
         if self.levels is not None:
-            a = np.asarray(action).reshape(-1)
-            whole = a.dtype.kind in "iu" or (a.dtype.kind == "f" and np.isfinite(a).all() and (a == np.round(a)).all())
-            if a.shape != (m,) or not whole or (a < 0).any() or (a >= self.levels).any():
-                raise ValueError(f"action must be {m} grid level(s) in [0, {self.levels}), got {action!r}")
-            return grid_bids(a.astype(np.float32), self.levels, self._high_np).astype(np.float32)
+            levels = check_levels(action, self.levels, m)
+            return grid_bids(levels.astype(np.float32), self.levels, self._high_np).astype(np.float32)
         a = np.asarray(action, dtype=np.float32).reshape(-1)
         if a.shape != (m,) or not np.isfinite(a).all():
             raise ValueError(f"action must be {m} finite numbers in [-1, 1], got {action!r}")

@@ -61,7 +61,7 @@ class AuctionVecEnv(VecEnv):
         self.rounds = self.setup.rounds
         self._high = self.setup.bid_high().to(self.device)
         self._sample_gen, self._mech_gen, self._bench_gen = make_generators(self.setup.seed, 3, self.device)
-        self._engine = self.setup.engine()  # repeated-auction options: the episodes as one batch
+        self._engine = self.setup.engine  # repeated-auction options: the episodes as one batch
         self.levels = self.setup.levels
         self._round = 0
         self._actions: np.ndarray | None = None
@@ -146,10 +146,7 @@ class AuctionVecEnv(VecEnv):
         if self._engine is not None:
             if self._round == 0:
                 with torch.inference_mode():
-                    self._engine.reset(self.num_envs, self._sample_gen, self.device)
-                for policy in self.setup.policies:
-                    if hasattr(policy, "begin_episodes"):
-                        policy.begin_episodes(self.num_envs, self._sample_gen)
+                    self._engine.reset(self.num_envs, self._sample_gen, self.device, self.setup.policies)
             return
         with torch.inference_mode():
             self._vals, self._part = self.setup.setting.sample(self.num_envs, self._sample_gen, self.device)
