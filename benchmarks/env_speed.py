@@ -68,7 +68,7 @@ def main() -> int:
         print(f"| {name} | {tps:,.0f} | {per_round} | {rps_:,.0f} |")
     ratio = rows[-1][3] / rows[-2][3]
     verdict = "met" if ratio >= GOAL else "NOT met"
-    print(f"credible_v0 / sealed_bid_v0 rounds per second: {ratio:.2f} (goal >= {GOAL}) -> {verdict}")
+    print(f"credible_v0 / sealed_bid_v0 rounds per second: {ratio:.3f} (goal >= {GOAL}) -> {verdict}")
     return 0
 
 

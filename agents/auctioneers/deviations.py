@@ -115,19 +115,26 @@ def _max_revenue_numpy(bids: np.ndarray, generator: torch.Generator | None) -> t
 
 
 def deviate_numpy(
-    name: str, mechanism: Mechanism, bids: np.ndarray, participation: np.ndarray, generator: torch.Generator | None
+    name: str,
+    mechanism: Mechanism,
+    bids: np.ndarray,
+    participation: np.ndarray | None,
+    generator: torch.Generator | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`deviate` on a small batch of NumPy bids (absent bidders' zeroed): ``(allocation,
-    payments)`` as arrays. ``max_revenue`` has a NumPy twin (same outcome, for the one-round
-    PettingZoo step, where torch's per-op dispatch costs more than the arithmetic); the other
-    deviations go through :func:`deviate`."""
-    present = participation.astype(bids.dtype)
+    payments)`` as arrays; ``participation`` None when every bidder takes part. ``max_revenue``
+    has a NumPy twin (same outcome, for the one-round PettingZoo step, where torch's per-op
+    dispatch costs more than the arithmetic); the other deviations go through :func:`deviate`."""
     if name == "max_revenue":
         allocation, payments = _max_revenue_numpy(bids, generator)
     else:
+        everyone = np.ones(bids.shape[:2], dtype=bool) if participation is None else participation
         with torch.inference_mode():
-            out = deviate(name, mechanism, torch.from_numpy(bids), torch.from_numpy(participation), generator)
+            out = deviate(name, mechanism, torch.from_numpy(bids), torch.from_numpy(everyone), generator)
         allocation, payments = out.allocation.numpy(), out.payments.numpy()
+    if participation is None:
+        return allocation, payments
+    present = participation.astype(bids.dtype)
     return allocation * present[..., None], payments * present
 
 

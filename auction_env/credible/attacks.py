@@ -8,7 +8,6 @@ and show the audit rejecting it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
@@ -87,9 +86,9 @@ def rechain(entries: Sequence[LogEntry]) -> BroadcastLog:
     re-hashed into a valid chain."""
     out, prev = [], GENESIS
     for seq, e in enumerate(entries):
-        digest = e.commitment.digest
+        digest = e.digest
         h = entry_hash(prev, seq, e.round, e.party, e.kind, digest)
-        out.append(dataclasses.replace(e, seq=seq, prev=prev, hash=h))
+        out.append(e._replace(seq=seq, prev=prev, hash=h))
         prev = h
     return BroadcastLog(out)
 
@@ -109,7 +108,7 @@ def tamperings(entries: Sequence[LogEntry], bidders: Sequence[str]) -> dict[str,
     for i in range(len(entries)):
         attacks[f"drop {i}"] = entries[:i] + entries[i + 1 :]
         for party, kind in forged:
-            extra = dataclasses.replace(entries[i], party=party, kind=kind, commitment=commit([1.0])[0])
+            extra = entries[i]._replace(party=party, kind=kind, digest=commit([1.0])[0].digest)
             attacks[f"insert {party} {kind} at {i}"] = entries[:i] + [extra] + entries[i:]
         for j in range(i + 1, len(entries)):
             if entries[i].party != entries[j].party:

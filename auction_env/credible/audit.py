@@ -141,21 +141,29 @@ def _check_order(log: BroadcastLog, round_: int, bidders: Sequence[str]) -> None
     """The protocol's order within a round: auctioneer's share, the bidders' entries, the outcome."""
     entries = log.round(round_)
     known = set(bidders)
+    count: dict[tuple[str, str], int] = {}
+    share = outcome = None  # the first of each
     for e in entries:
         if e.party == AUCTIONEER:
             if e.kind not in AUCTIONEER_KINDS:
                 raise LogError(f"entry {e.seq}: the auctioneer cannot publish a {e.kind!r}")
+            if e.kind == "seed_share":
+                share = share or e
+            else:
+                outcome = outcome or e
         elif e.party not in known:
             raise LogError(f"entry {e.seq} comes from {e.party!r}, who is not a bidder of this auction")
         elif e.kind not in BIDDER_KINDS:
             raise LogError(f"entry {e.seq}: a bidder cannot publish a {e.kind!r}")
-    for name in bidders:  # a duplicated bidder entry is an error too (find raises)
-        for kind in BIDDER_KINDS:
-            log.find(round_, name, kind)
-    share = log.find(round_, AUCTIONEER, "seed_share")
+        count[e.party, e.kind] = count.get((e.party, e.kind), 0) + 1
+    if len(count) < len(entries):  # a duplicated entry: name the first, in bidder then protocol order
+        for party, kind in [*((name, kind) for name in bidders for kind in BIDDER_KINDS), (AUCTIONEER, "seed_share")]:
+            if count.get((party, kind), 0) > 1:
+                raise LogError(f"{party} has {count[party, kind]} {kind} entries in round {round_}")
     if share is None:
         raise LogError("the auctioneer committed no seed share before the round opened")
-    outcome = log.find(round_, AUCTIONEER, "outcome")
+    if count.get((AUCTIONEER, "outcome"), 0) > 1:
+        raise LogError(f"{AUCTIONEER} has {count[AUCTIONEER, 'outcome']} outcome entries in round {round_}")
     if outcome is None:
         raise LogError("the auctioneer committed no outcome")
     first_outcome = outcome.seq

@@ -15,8 +15,8 @@ import math
 import secrets
 import struct
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any
+from functools import cache, cached_property
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -25,6 +25,7 @@ __all__ = [
     "Opening",
     "CommitmentError",
     "commit",
+    "commit_encoded",
     "open_commitment",
     "open_parts",
     "canonical_bytes",
@@ -38,9 +39,8 @@ class CommitmentError(ValueError):
     """An opening does not match its commitment (the message says why)."""
 
 
-@dataclass(frozen=True)
-class Commitment:
-    """The public part: a SHA3-256 hex digest."""
+class Commitment(NamedTuple):
+    """The public part: a SHA3-256 hex digest (immutable)."""
 
     digest: str
 
@@ -83,8 +83,14 @@ def canonical_bytes(value: Any) -> bytes:
     flat = [x + 0.0 for x in array.ravel().tolist()]  # + 0.0: -0.0 -> 0.0
     if not all(map(math.isfinite, flat)):
         raise CommitmentError("cannot commit to NaN or infinite values")
-    # struct's ">d" is the IEEE-754 big-endian double, the same bytes as NumPy's ">f8"
-    return struct.pack(f">I{array.ndim}Q{len(flat)}d", array.ndim, *array.shape, *flat)
+    return _layout(array.ndim, len(flat)).pack(array.ndim, *array.shape, *flat)
+
+
+@cache
+def _layout(ndim: int, size: int) -> struct.Struct:
+    """The encoding's layout for an array of ``ndim`` dimensions and ``size`` entries (struct's
+    ``>d`` is the IEEE-754 big-endian double, the same bytes as NumPy's ``>f8``)."""
+    return struct.Struct(f">I{ndim}Q{size}d")
 
 
 def _header_at(payload: bytes, offset: int) -> tuple[tuple[int, ...], int]:
@@ -149,12 +155,18 @@ def _digest(salt: bytes, payload: bytes) -> str:
 def commit(value: Any, *more: Any) -> tuple[Commitment, Opening]:
     """Commit to a numeric array (or to several, as one value) with a fresh random salt; publish
     the commitment, keep the opening."""
-    parts = tuple(map(canonical_bytes, (value, *more)))
+    return commit_encoded(*map(canonical_bytes, (value, *more)))
+
+
+def commit_encoded(*parts: bytes) -> tuple[Commitment, Opening]:
+    """:func:`commit` of values already encoded by :func:`canonical_bytes` (one or more)."""
+    if not parts:
+        raise CommitmentError("nothing to commit to")
     payload = b"".join(parts)
     salt = secrets.token_bytes(SALT_BYTES)
     opening = Opening(salt, payload)
     opening.__dict__["_part_bytes"] = parts  # what splitting the payload would give
-    return Commitment(_digest(salt, payload)), opening
+    return Commitment(hashlib.sha3_256(salt + payload).hexdigest()), opening  # _digest, inlined
 
 
 def _check_opening(commitment: Commitment, opening: Opening) -> None:

@@ -13,8 +13,7 @@ import hashlib
 import operator
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cached_property
+from typing import NamedTuple
 
 from auction_env.credible.commitments import Commitment, CommitmentError
 
@@ -46,28 +45,35 @@ def _round_number(round_: object) -> int:
     return value
 
 
-@dataclass(frozen=True)
-class Receipt:
-    """What a party keeps when it publishes: its entry's position and chained hash."""
+class Receipt(NamedTuple):
+    """What a party keeps when it publishes: its entry's position and chained hash (an
+    immutable pair, made once per entry)."""
 
     seq: int
     hash: str
 
 
-@dataclass(frozen=True)
-class LogEntry:
-    """One broadcast record: who committed to what kind of value in which round, chained to the last."""
+class LogEntry(NamedTuple):
+    """One broadcast record: who committed to what kind of value in which round (the
+    commitment's digest), chained to the last (immutable; ``entry._replace(...)`` makes a
+    changed copy, as a forger would)."""
 
     seq: int
     round: int
     party: str
     kind: str
-    commitment: Commitment
+    digest: str
     prev: str
     hash: str
 
-    @cached_property
+    @property
+    def commitment(self) -> Commitment:
+        """The published commitment."""
+        return Commitment(self.digest)
+
+    @property
     def receipt(self) -> Receipt:
+        """What its publisher kept: the position and the chained hash."""
         return Receipt(self.seq, self.hash)
 
 
@@ -84,15 +90,25 @@ class BroadcastLog:
 
     def __init__(self, entries: Iterable[LogEntry] = ()) -> None:
         self._entries: list[LogEntry] = []
-        self._by_key: dict[tuple[int, str, str], list[LogEntry]] = {}
+        # (round, party, kind) -> its entry; a second one (a forged log) goes to _repeated. One
+        # object per entry, not a list each: the log is kept for the episode, and every object
+        # kept is one more for Python's garbage collector to visit.
+        self._by_key: dict[tuple[int, str, str], LogEntry] = {}
+        self._repeated: dict[tuple[int, str, str], list[LogEntry]] = {}
         self._by_round: dict[int, list[LogEntry]] = {}
-        self._verified = 0  # entries are immutable: a verified prefix stays verified
+        # Entries are immutable, so a verified prefix stays verified; an entry published here onto
+        # a verified chain is verified as it is made (the same checks and hash as verify_chain).
+        self._verified = 0
         for entry in entries:
             self._append(entry)
 
     def _append(self, entry: LogEntry) -> None:
         self._entries.append(entry)
-        self._by_key.setdefault((entry.round, entry.party, entry.kind), []).append(entry)
+        key = (entry.round, entry.party, entry.kind)
+        if key in self._by_key:
+            self._repeated.setdefault(key, [self._by_key[key]]).append(entry)
+        else:
+            self._by_key[key] = entry
         self._by_round.setdefault(entry.round, []).append(entry)
 
     @property
@@ -120,21 +136,26 @@ class BroadcastLog:
             LogError: the party already published this kind in this round, or the round is older
                 than the newest entry's (rounds never interleave).
         """
-        round_ = _round_number(round_)
-        if self._entries and round_ < self._entries[-1].round:
-            raise LogError(f"round {round_} is over: the log is at round {self._entries[-1].round}")
+        if type(round_) is not int or not 0 <= round_ < 2**63:  # the usual case first
+            round_ = _round_number(round_)
+        last = self._entries[-1] if self._entries else None
+        if last is not None and round_ < last.round:
+            raise LogError(f"round {round_} is over: the log is at round {last.round}")
         if (round_, party, kind) in self._by_key:
             raise LogError(f"{party} already committed a {kind} in round {round_}")
-        seq, prev = len(self._entries), self.head
-        entry = LogEntry(
-            seq, round_, party, kind, commitment, prev, entry_hash(prev, seq, round_, party, kind, commitment.digest)
-        )
-        self._append(entry)
-        return entry.receipt
+        seq, prev = len(self._entries), GENESIS if last is None else last.hash
+        digest = commitment.digest
+        chained = entry_hash(prev, seq, round_, party, kind, digest)
+        self._append(LogEntry(seq, round_, party, kind, digest, prev, chained))
+        if self._verified == seq:
+            self._verified = seq + 1
+        return Receipt(seq, chained)
 
     def verify_chain(self) -> None:
         """Check the whole chain: positions ``0..N-1``, each ``prev`` the hash before it, each hash
-        recomputed, rounds never decreasing.
+        recomputed, rounds never decreasing. Only entries not yet checked are: the prefix checked
+        before, and entries :meth:`publish` chained onto it (which computed their hashes), are
+        not checked again; a log built from received entries checks them all.
 
         Raises:
             LogError: naming the first entry that breaks the chain and why.
@@ -149,7 +170,7 @@ class BroadcastLog:
             if e.prev != prev:
                 raise LogError(f"entry {k} does not chain to entry {k - 1}: an entry before it was changed or removed")
             try:
-                expected = entry_hash(e.prev, e.seq, _round_number(e.round), e.party, e.kind, e.commitment.digest)
+                expected = entry_hash(e.prev, e.seq, _round_number(e.round), e.party, e.kind, e.digest)
             except (LogError, TypeError, AttributeError, struct.error):
                 raise LogError(f"entry {k} is malformed (round {e.round!r}, party {e.party!r})") from None
             if e.hash != expected:
@@ -165,10 +186,10 @@ class BroadcastLog:
         Raises:
             LogError: the party has two such entries (a forged log).
         """
-        found = self._by_key.get((round_, party, kind), [])
-        if len(found) > 1:
-            raise LogError(f"{party} has {len(found)} {kind} entries in round {round_}")
-        return found[0] if found else None
+        key = (round_, party, kind)
+        if key in self._repeated:
+            raise LogError(f"{party} has {len(self._repeated[key])} {kind} entries in round {round_}")
+        return self._by_key.get(key)
 
     def lookup(self, round_: int, party: str, kind: str) -> Commitment:
         """The commitment of ``party`` of this kind in this round.

@@ -52,18 +52,34 @@ class ShareSource:
 
     With a generator that nothing else draws from, the shares are those of calling
     :func:`new_share` each time, in the same order; without one they come from :mod:`secrets`.
+    :meth:`encoded` gives the next share as its :func:`canonical_bytes` (what a commitment
+    holds), encoded a block at a time.
     """
 
     def __init__(self, rng: np.random.Generator | None = None, *, block: int = 64) -> None:
         self.rng, self.block = rng, block
         self._buffer, self._next = new_shares(0, rng), 0
+        self._encodings: list[bytes] = []
 
     def __call__(self) -> np.ndarray:
         """The next share."""
-        if self._next == len(self._buffer):
-            self._buffer, self._next = new_shares(self.block, self.rng), 0
-        self._next += 1
+        self._advance()
         return self._buffer[self._next - 1]
+
+    def encoded(self) -> bytes:
+        """The next share's :func:`canonical_bytes`."""
+        self._advance()
+        if not self._encodings:  # whole numbers below 2**32: no -0.0, no NaN; one header for all
+            header = canonical_bytes(np.zeros(SHARE_WORDS))[: -8 * SHARE_WORDS]
+            data = self._buffer.astype(">f8").tobytes()
+            size = 8 * SHARE_WORDS
+            self._encodings = [header + data[k : k + size] for k in range(0, len(data), size)]
+        return self._encodings[self._next - 1]
+
+    def _advance(self) -> None:
+        if self._next == len(self._buffer):
+            self._buffer, self._next, self._encodings = new_shares(self.block, self.rng), 0, []
+        self._next += 1
 
 
 def derive_seed(round_: int, shares: Sequence[np.ndarray]) -> int:
@@ -75,7 +91,7 @@ def derive_seed(round_: int, shares: Sequence[np.ndarray]) -> int:
 
 def seed_from_encodings(round_: int, encodings: Sequence[bytes]) -> int:
     """:func:`derive_seed` from the shares' :func:`canonical_bytes` (as their openings hold them)."""
-    h = hashlib.sha3_256(_DOMAIN + operator.index(round_).to_bytes(8, "big", signed=True))
+    hashed = [_DOMAIN, operator.index(round_).to_bytes(8, "big", signed=True)]
     for encoded in encodings:
-        h.update(len(encoded).to_bytes(4, "big") + encoded)
-    return int.from_bytes(h.digest()[:8], "big") >> 11
+        hashed += (len(encoded).to_bytes(4, "big"), encoded)
+    return int.from_bytes(hashlib.sha3_256(b"".join(hashed)).digest()[:8], "big") >> 11

@@ -18,7 +18,7 @@ Round ``r``:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from auction_env.credible.audit import (
     check_own_commitments,
     participation_from_log,
 )
-from auction_env.credible.commitments import Opening, commit
+from auction_env.credible.commitments import Opening, canonical_bytes, commit_encoded
 from auction_env.credible.log import BroadcastLog, LogError, Receipt
 from auction_env.credible.seeds import ShareSource, seed_from_encodings
 from mechanisms.base import Mechanism
@@ -58,19 +58,37 @@ class Transcript:
         self.seen: dict[str, list[Receipt]] = {name: [] for name in self.bidders}  # heads when rounds closed
 
     def _publish(self, round_: int, party: str, kind: str, *values: object) -> Opening:
-        commitment, opening = commit(*values)
+        return self._publish_encoded(round_, party, kind, *map(canonical_bytes, values))
+
+    def _publish_encoded(self, round_: int, party: str, kind: str, *parts: bytes) -> Opening:
+        commitment, opening = commit_encoded(*parts)
         self.receipts[party].append(self.log.publish(round_, party, kind, commitment))
         return opening
 
     def open_round(self, round_: int) -> None:
         """Step 1: the auctioneer commits its seed share."""
-        share = self._publish(round_, AUCTIONEER, "seed_share", self._shares())
+        share = self._publish_encoded(round_, AUCTIONEER, "seed_share", self._shares.encoded())
         self.openings[round_] = RoundOpenings(share=share)
 
     def submit_bid(self, round_: int, bidder: str, bid: np.ndarray) -> None:
         """Step 2: ``bidder`` commits its bid ``(n_items,)`` and its seed share, as one value."""
         openings = self._round(round_)
-        openings.bids[bidder] = self._publish(round_, bidder, "bid", bid, self._shares())
+        openings.bids[bidder] = self._publish_encoded(
+            round_, bidder, "bid", canonical_bytes(bid), self._shares.encoded()
+        )
+
+    def seal_round(self, round_: int, bids: Mapping[str, np.ndarray]) -> int:
+        """Steps 1 to 3 for honest parties, in one call: :meth:`open_round`, :meth:`submit_bid`
+        for each present bidder in ``bids`` (bidder order), and the round's :meth:`noise_seed`."""
+        share = self._shares.encoded()
+        openings = self.openings[round_] = RoundOpenings(
+            share=self._publish_encoded(round_, AUCTIONEER, "seed_share", share)
+        )
+        shares = [share]
+        for bidder, bid in bids.items():
+            shares.append(self._shares.encoded())
+            openings.bids[bidder] = self._publish_encoded(round_, bidder, "bid", canonical_bytes(bid), shares[-1])
+        return seed_from_encodings(round_, shares)
 
     def opt_out(self, round_: int, bidder: str) -> None:
         """Step 2: ``bidder`` withdraws its committed bid from this round by its own entry."""
@@ -86,7 +104,7 @@ class Transcript:
         bidders (``participation``: :meth:`participation`, when already at hand)."""
         openings = self._round(round_)
         present = self.participation(round_) if participation is None else participation
-        names = [name for name, p in zip(self.bidders, present) if p]
+        names = [name for name, p in zip(self.bidders, np.asarray(present).tolist()) if p]
         return seed_from_encodings(round_, openings.share_encodings(names))
 
     def announce(
@@ -111,7 +129,7 @@ class Transcript:
             allocation,
             payments,
         )
-        head = self.log.head_receipt
+        head = self.receipts[AUCTIONEER][-1]  # the outcome's entry: the log's head
         for name in self.bidders:  # every bidder sees the round closed on the broadcast channel
             self.seen[name].append(head)
 

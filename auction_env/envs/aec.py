@@ -12,9 +12,11 @@ turn, the others' actions are filled in, and each agent's rewards add up until i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from pettingzoo.utils import AgentSelector, OrderEnforcingWrapper
+from pettingzoo import AECEnv
+from pettingzoo.utils import AgentSelector
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 
 __all__ = ["checked_aec", "phased_aec"]
@@ -28,9 +30,10 @@ class _CheckedAEC(parallel_to_aec_wrapper):
         super().step(action)
 
 
-def checked_aec(par_env: Any) -> OrderEnforcingWrapper:
-    """``parallel_to_aec(par_env)`` (order-enforced), checking each action as it is taken."""
-    return OrderEnforcingWrapper(_CheckedAEC(par_env))
+def checked_aec(par_env: Any) -> AECEnv:
+    """``parallel_to_aec(par_env)``, checking each action as it is taken (unwrapped: the env's
+    ``env()`` adds PettingZoo's order enforcing, once)."""
+    return _CheckedAEC(par_env)
 
 
 class _PhasedAEC(_CheckedAEC):
@@ -47,10 +50,10 @@ class _PhasedAEC(_CheckedAEC):
         super().reset(seed=seed, options=options)
         self._select(self.env.acting_agents())
 
-    def _select(self, agents: list[str]) -> None:
+    def _select(self, agents: Sequence[str]) -> None:
         key = tuple(agents)
         if key not in self._selectors:  # one per phase, reused
-            self._selectors[key] = AgentSelector(agents)
+            self._selectors[key] = AgentSelector(list(agents))
         self._agent_selector = self._selectors[key]
         self.agent_selection = self._agent_selector.reset()
 
@@ -68,10 +71,8 @@ class _PhasedAEC(_CheckedAEC):
         if not self._agent_selector.is_last():
             self.agent_selection = self._agent_selector.next()
             return
-        actions = {a: self._actions.get(a) for a in self.env.agents}
-        for a in actions:
-            if a not in self._agent_selector.agent_order:
-                actions[a] = self.env.idle_action(a)
+        acting = self._agent_selector.agent_order
+        actions = {a: self._actions.get(a) if a in acting else self.env.idle_action(a) for a in self.env.agents}
         # The env returns new dicts every step (no copies needed, unlike parallel_to_aec).
         self._observations, self.rewards, self.terminations, self.truncations, self.infos = self.env.step(actions)
         self._accumulate_rewards()
@@ -82,7 +83,7 @@ class _PhasedAEC(_CheckedAEC):
             self._deads_step_first()
 
 
-def phased_aec(par_env: Any) -> OrderEnforcingWrapper:
-    """The order-enforced AEC view of a parallel env with ``acting_agents()`` and
-    ``idle_action(agent)``: only the agents a step needs take a turn in it."""
-    return OrderEnforcingWrapper(_PhasedAEC(par_env))
+def phased_aec(par_env: Any) -> AECEnv:
+    """The AEC view of a parallel env with ``acting_agents()`` and ``idle_action(agent)``: only
+    the agents a step needs take a turn in it (unwrapped, as :func:`checked_aec`)."""
+    return _PhasedAEC(par_env)

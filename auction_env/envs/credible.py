@@ -118,6 +118,9 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         self.transcript = Transcript(self.bidder_agents)
         self.last_audit: AuditReport | None = None
         self._round_gen = torch.Generator()  # reseeded with each round's derived seed
+        self._acting = {"bid": tuple(self.bidder_agents), "run": ("auctioneer",)}
+        self._idle_bid = np.zeros(m, dtype=np.float32)
+        self._idle_bid.flags.writeable = False
 
     @property
     def log(self) -> BroadcastLog:
@@ -151,13 +154,13 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             return self._bid_step(actions)
         return self._run_step(choice)
 
-    def acting_agents(self) -> list[str]:
+    def acting_agents(self) -> tuple[str, ...]:
         """The agents whose actions the next step uses: the bidders, then the auctioneer."""
-        return list(self.bidder_agents) if self._phase == "bid" else ["auctioneer"]
+        return self._acting[self._phase]
 
     def idle_action(self, agent: str) -> Any:
-        """What stands in for an agent the next step ignores (for the AEC view)."""
-        return 0 if agent == "auctioneer" else np.zeros(self.setting.n_items, dtype=np.float32)
+        """What stands in for an agent the next step ignores (for the AEC view; read-only)."""
+        return 0 if agent == "auctioneer" else self._idle_bid
 
     def check_action(self, agent: str, action: Any) -> Any:
         """Bids are checked in the bid step; in the run step only the auctioneer's choice counts."""
@@ -183,69 +186,73 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
 
     # -- phases --------------------------------------------------------------------------
     def _bid_step(self, actions: Mapping[str, Any]):
-        bids = self._collect_bids(actions)
-        present = self._part_np > 0.5
-        bids = bids * present[:, None]
-        t = self._round
-        self.transcript.open_round(t)
-        for i, agent in enumerate(self.bidder_agents):
-            if present[i]:
-                self.transcript.submit_bid(t, agent, bids[i])
-        self._noise_seed = self.transcript.noise_seed(t, present)
-        # The published mechanism through its NumPy twin (batch of one), the deviation in torch.
+        bids = self._collect_bids(actions)  # a new array
+        present = self._present
+        everyone = self.setting.participation.always
+        if not everyone:
+            bids *= present[:, None]
+        sealed = {agent: bid for agent, bid, here in zip(self.bidder_agents, bids, present.tolist()) if here}
+        self._noise_seed = self.transcript.seal_round(self._round, sealed)
+        # The published mechanism and the deviation through NumPy twins (batch of one).
         generator = self._round_gen
         published = self.core.resolve_numpy(
-            self._vals_np[None], self._present[None], bids[None], generator.manual_seed(self._noise_seed)
+            self._vals_np[None], present[None], bids[None], generator.manual_seed(self._noise_seed)
         )
         allocation, payments = deviate_numpy(
             self.deviation,
             self.core.mechanism,
             published.bids,
-            self._present[None],
+            None if everyone else present[None],
             generator.manual_seed(self._noise_seed),
         )
         self._alternative = (allocation[0], payments[0])
-        regret = float(self._alternative[1].sum() - published.payments[0].sum())
+        self._revenues = (published.payments.sum(), payments.sum())  # honest, deviating (batch of one)
+        regret = float(self._revenues[1] - self._revenues[0])
         self._published, self._regret = published, regret
         self._phase = "run"
         observations = self._observations()
-        observations["auctioneer"] = np.concatenate(
-            [bids.reshape(-1), [regret, min(t / self.rounds, 1.0), 1.0]]
-        ).astype(np.float32)
+        auctioneer = np.empty(self.observation_spaces["auctioneer"].shape, dtype=np.float32)
+        auctioneer[:-3] = bids.reshape(-1)
+        auctioneer[-3:] = (regret, min(self._round / self.rounds, 1.0), 1.0)
+        observations["auctioneer"] = auctioneer
         zeros = dict.fromkeys(self.agents, 0.0)
         falses = dict.fromkeys(self.agents, False)
-        infos = self._bidder_infos(np.zeros_like(bids), None)
+        infos = self._bidder_infos(np.zeros(bids.shape, dtype=bids.dtype), None)
         infos["auctioneer"] = _auctioneer_info(aRgt=regret)
         return observations, zeros, falses, dict(falses), infos
 
     def _run_step(self, choice: Any):
         deviated = self.check_choice(choice) == 1
         published = self._published
-        allocation, payments = self._alternative if deviated else (published.allocation[0], published.payments[0])
+        if deviated:
+            allocation, payments = self._alternative
+            utilities = (self._vals_np * allocation).sum(-1) - payments
+            announced = RoundArrays(
+                published.valuations,
+                published.participation,
+                published.bids,
+                allocation[None],
+                payments[None],
+                None,
+                utilities[None].astype(published.utilities.dtype),
+            )
+        else:  # the published mechanism's round, as resolved in the bid step
+            announced = published
+            allocation, payments, utilities = published.allocation[0], published.payments[0], published.utilities[0]
         self.transcript.announce(
             self._round,
             allocation,
             payments,
-            participation=self._present.astype(np.float64),
+            participation=self._present,  # committed as 0.0/1.0
             noise_seed=self._noise_seed,
         )
-        utilities = (self._vals_np * allocation).sum(-1) - payments
         agents = self.agents
         rewards = dict(zip(self.bidder_agents, utilities.tolist()))
-        revenue = float(payments.sum())
+        revenue = float(self._revenues[deviated])
         rewards["auctioneer"] = revenue
         infos = self._bidder_infos(allocation, payments)
         infos["auctioneer"] = _auctioneer_info(aRgt=self._regret, deviated=deviated, revenue=revenue)
-        # What everybody saw: the announced outcome (the deviation's, if the auctioneer deviated).
-        self._last_arrays = RoundArrays(
-            published.valuations,
-            published.participation,
-            published.bids,
-            allocation[None],
-            payments[None],
-            None,
-            utilities[None].astype(published.utilities.dtype),
-        )
+        self._last_arrays = announced  # what everybody saw: the deviation's outcome, if it deviated
         self._last_round = None
         self.last_outcome = PublicOutcome(allocation, payments)
         self._round += 1
@@ -283,9 +290,11 @@ def parallel_env(**config: Any) -> CredibleAuctionEnv:
 
 
 def raw_env(**config: Any):
-    """The AEC view: in a bid step only the bidders take turns, in a run step only the auctioneer."""
+    """The AEC view, unwrapped: in a bid step only the bidders take turns, in a run step only the
+    auctioneer."""
     return phased_aec(parallel_env(**config))
 
 
 def env(**config: Any):
+    """The AEC view with PettingZoo's order-enforcing wrapper."""
     return OrderEnforcingWrapper(raw_env(**config))

@@ -536,7 +536,8 @@ def parallel_env(**config: Any) -> SealedBidAuctionEnv:
 
 
 def raw_env(**config: Any):
-    """The AEC environment (PettingZoo's ``parallel_to_aec`` conversion, each action checked on its turn)."""
+    """The AEC environment, unwrapped (PettingZoo's ``parallel_to_aec`` conversion, each action
+    checked on its turn)."""
     return checked_aec(parallel_env(**config))
 
 

@@ -119,3 +119,10 @@ def test_deviate_numpy_is_deviate(name: str) -> None:
     assert np.allclose(got[0], want.allocation.numpy(), atol=1e-6) and np.allclose(
         got[1], want.payments.numpy(), atol=1e-6
     )
+    everyone = torch.ones_like(present)  # participation None: every bidder takes part
+    with torch.inference_mode():
+        want = deviate(name, core.mechanism, bids, everyone, torch.Generator().manual_seed(9))
+    got = deviate_numpy(name, core.mechanism, bids.numpy(), None, torch.Generator().manual_seed(9))
+    assert np.allclose(got[0], want.allocation.numpy(), atol=1e-6) and np.allclose(
+        got[1], want.payments.numpy(), atol=1e-6
+    )

@@ -168,3 +168,60 @@ def test_audit_probability_is_w_over_t() -> None:
     assert np.allclose(hits / 20_000, 0.3, atol=0.015)
     with pytest.raises(ValueError, match="audits"):
         draw_audits(3, 4, rng)
+
+
+def test_sealing_a_round_in_one_call_is_the_three_steps() -> None:
+    """``seal_round`` publishes what ``open_round``, ``submit_bid`` for each present bidder and
+    ``noise_seed`` do, in the same order, with the same shares and seed; the share source's
+    encodings are ``canonical_bytes`` of the shares it would give."""
+    from auction_env.credible.seeds import ShareSource
+
+    names, bids = ["bidder_0", "bidder_1", "bidder_2"], np.array([[0.3, 0.8], [0.6, 0.1], [0.2, 0.2]])
+    stepwise, fused = (Transcript(names, rng=np.random.default_rng(5)) for _ in range(2))
+    mech = mechanisms.make("second_price")
+    for t, present in enumerate(([1, 1, 1], [1, 0, 1], [0, 0, 0])):
+        stepwise.open_round(t)
+        for name, bid, here in zip(names, bids, present):
+            if here:
+                stepwise.submit_bid(t, name, bid)
+        want = stepwise.noise_seed(t)
+        assert fused.seal_round(t, {n: b for n, b, here in zip(names, bids, present) if here}) == want
+        mask = np.array(present, dtype=np.float32)
+        allocation, payments, _ = mech.run_numpy(
+            (bids * mask[:, None])[None].astype(np.float32),
+            generator=torch.Generator().manual_seed(want),
+            present=mask[None] > 0,
+        )
+        for transcript in (stepwise, fused):
+            transcript.announce(t, allocation[0], payments[0])
+    a, b = stepwise.log.entries, fused.log.entries
+    assert [(e.round, e.party, e.kind) for e in a] == [(e.round, e.party, e.kind) for e in b]
+    for t in range(3):
+        assert stepwise.openings[t].share.part_bytes() == fused.openings[t].share.part_bytes()
+        assert stepwise.openings[t].bids.keys() == fused.openings[t].bids.keys()
+    assert all(v.ok for v in fused.audit(mech, [0, 1, 2])) and all(v.ok for v in stepwise.audit(mech, [0, 1, 2]))
+    plain, encoding = ShareSource(np.random.default_rng(9), block=3), ShareSource(np.random.default_rng(9), block=3)
+    assert all(encoding.encoded() == canonical_bytes(plain()) for _ in range(8))  # across blocks
+
+
+def test_the_log_checks_received_entries_and_trusts_only_what_it_chained() -> None:
+    """A log's own ``publish`` chains onto a verified prefix (nothing left to check); a log built
+    from received entries checks them all, and publishing onto such a log does not vouch for them.
+    Each entry's commitment is its digest; a repeated (round, party, kind) is refused."""
+    from auction_env.credible import BroadcastLog, LogError
+
+    log = BroadcastLog()
+    for t in range(3):
+        log.publish(t, "auctioneer", "seed_share", commit([float(t)])[0])
+    log.verify_chain()
+    entries = list(log.entries)
+    assert entries[1].commitment.digest == entries[1].digest and entries[1].receipt == (1, entries[1].hash)
+    BroadcastLog(entries).verify_chain()  # an honest copy
+    forged = BroadcastLog([entries[0], entries[1]._replace(digest=commit([9.0])[0].digest), entries[2]])
+    forged.publish(3, "auctioneer", "seed_share", commit([3.0])[0])
+    with pytest.raises(LogError, match="entry 1 has a wrong hash"):
+        forged.verify_chain()
+    twice = BroadcastLog([*entries, entries[2]._replace(seq=3)])
+    with pytest.raises(LogError, match="2 seed_share entries in round 2"):
+        twice.find(2, "auctioneer", "seed_share")
+    assert twice.find(1, "auctioneer", "seed_share") == entries[1]

@@ -295,3 +295,20 @@ def test_pettingzoo_render_and_max_cycles_tests_pass_without_glue(capsys) -> Non
     assert env.rounds == 2 and env.render() is None and "bidder_0" in capsys.readouterr().out
     with pytest.raises(ValueError, match="max_cycles"):
         auction_env.parallel_env(max_cycles=2, rounds=3)
+
+
+@pytest.mark.parametrize("module", ["sealed_bid", "credible"])
+def test_aec_env_is_order_enforced_once_and_raw_env_is_bare(module) -> None:
+    """PettingZoo's convention: ``raw_env()`` is the AEC env itself, ``env()`` wraps it in one
+    order-enforcing wrapper (a second one only forwarded every attribute twice)."""
+    import importlib
+
+    from pettingzoo import AECEnv
+    from pettingzoo.utils import BaseWrapper, OrderEnforcingWrapper
+
+    envs = importlib.import_module(f"auction_env.envs.{module}")
+    raw, wrapped = envs.raw_env(rounds=3), envs.env(rounds=3)
+    assert isinstance(raw, AECEnv) and not isinstance(raw, BaseWrapper)
+    assert isinstance(wrapped, OrderEnforcingWrapper) and not isinstance(wrapped.env, BaseWrapper)
+    with pytest.raises(AttributeError, match="reset"):
+        wrapped.agent_selection  # order enforced: reset first
