@@ -1,13 +1,15 @@
 """PettingZoo environments' speed: AEC turns and rounds per second, next to PettingZoo's rps_v2.
 
-Run:  .venv/bin/python benchmarks/env_speed.py [--seconds 5] [--mechanism second_price]
+Run:  .venv/bin/python benchmarks/env_speed.py [--seconds 5] [--slices 10] [--mechanism second_price]
 
 The loop is PettingZoo's ``performance_benchmark`` (every agent acts in turn with a random
 action from its space, the env resets when the episode ends), timed for ``--seconds`` per env,
-all in one run: PettingZoo's ``rps_v2`` (the reference), ``sealed_bid_v0`` and ``credible_v0``
-(2 bidders x 2 items, 100-round episodes, the auctioneer deviating at random, every
-commitment, hash and audit included). A round is one turn of every agent in ``sealed_bid_v0``;
-in ``credible_v0`` one turn per bidder (the bids) and one for the auctioneer (its choice).
+all in one run, each env's time cut into ``--slices`` slices taken in turn (so that a slower
+spell of a shared machine slows every env alike): PettingZoo's ``rps_v2`` (the reference),
+``sealed_bid_v0`` and ``credible_v0`` (2 bidders x 2 items, 100-round episodes, the
+auctioneer deviating at random, every commitment, hash and audit included). A round is one
+turn of every agent in ``sealed_bid_v0``; in ``credible_v0`` one turn per bidder (the bids)
+and one for the auctioneer (its choice).
 Goal: ``credible_v0`` at least half as many rounds per second as ``sealed_bid_v0``.
 """
 
@@ -23,45 +25,64 @@ import torch
 GOAL = 0.5
 
 
-def turns_per_second(env, seconds: float) -> tuple[float, int]:
-    """PettingZoo's performance_benchmark loop for ``seconds``: (turns per second, episodes)."""
-    env.reset(seed=0)
-    turns, episodes, start = 0, 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        for agent in env.agent_iter(env.num_agents):
-            _, _, termination, truncation, _ = env.last()
-            env.step(None if termination or truncation else env.action_space(agent).sample())
-            turns += 1
-            if all(env.terminations.values()) or all(env.truncations.values()):
-                env.reset()
-                episodes += 1
-    return turns / (time.perf_counter() - start), episodes
+class Stepper:
+    """PettingZoo's performance_benchmark loop on one env (every agent acts in turn with a random
+    action from its space, the env resets when the episode ends), run a slice at a time."""
+
+    def __init__(self, env) -> None:
+        self.env, self.turns, self.seconds, self.episodes = env, 0, 0.0, 0
+        env.reset(seed=0)
+
+    def run(self, seconds: float) -> None:
+        env, start = self.env, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            for agent in env.agent_iter(env.num_agents):
+                _, _, termination, truncation, _ = env.last()
+                env.step(None if termination or truncation else env.action_space(agent).sample())
+                self.turns += 1
+                if all(env.terminations.values()) or all(env.truncations.values()):
+                    env.reset()
+                    self.episodes += 1
+        self.seconds += time.perf_counter() - start
+
+    @property
+    def turns_per_second(self) -> float:
+        return self.turns / self.seconds
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="time per environment (PettingZoo uses 5)")
     parser.add_argument("--mechanism", default="second_price", help="the mechanism of both auction envs")
+    parser.add_argument(
+        "--slices", type=int, default=10, help="each env's time is cut into this many slices, interleaved"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
     from auction_env.envs import credible, sealed_bid
 
-    rows = []
+    envs = {}  # name -> (env, AEC turns per round)
     try:
         from pettingzoo.classic import rps_v2
 
-        rps = rps_v2.env(num_actions=3, max_cycles=100)
-        tps, _ = turns_per_second(rps, args.seconds)
-        rows.append(("rps_v2 (PettingZoo)", tps, 2, tps / 2))
+        envs["rps_v2 (PettingZoo)"] = (rps_v2.env(num_actions=3, max_cycles=100), 2)
     except ImportError as err:  # pettingzoo[classic] needs pygame
         print(f"rps_v2 skipped: {err}")
     config = {"mechanism": args.mechanism, "rounds": 100}
-    sealed, _ = turns_per_second(sealed_bid.env(**config), args.seconds)
-    rows.append((f"sealed_bid_v0 ({args.mechanism})", sealed, 2, sealed / 2))
-    cred, _ = turns_per_second(credible.env(**config, credible={"audits": 1, "penalty": 1.0}), args.seconds)
-    rows.append((f"credible_v0 ({args.mechanism})", cred, 3, cred / 3))
-    print(f"{platform.processor() or platform.machine()}, torch threads 1, {args.seconds:g} s per env")
+    envs[f"sealed_bid_v0 ({args.mechanism})"] = (sealed_bid.env(**config), 2)
+    envs[f"credible_v0 ({args.mechanism})"] = (credible.env(**config, credible={"audits": 1, "penalty": 1.0}), 3)
+    steppers = {name: Stepper(env) for name, (env, _) in envs.items()}
+    for _ in range(args.slices):  # interleaved, so that a slower or faster spell of the machine hits all alike
+        for stepper in steppers.values():
+            stepper.run(args.seconds / args.slices)
+    rows = [
+        (name, steppers[name].turns_per_second, k, steppers[name].turns_per_second / k) for name, (_, k) in envs.items()
+    ]
+    print(
+        f"{platform.processor() or platform.machine()}, torch threads 1, {args.seconds:g} s per env "
+        f"in {args.slices} interleaved slices"
+    )
     print("| environment | AEC turns/s | turns per round | rounds/s |")
     print("|---|---:|---:|---:|")
     for name, tps, per_round, rps_ in rows:

@@ -79,8 +79,13 @@ def canonical_bytes(value: Any) -> bytes:
     Equal arrays (as float64, any input dtype or memory layout) give equal bytes; ``-0.0`` and
     ``0.0`` are the same bid, so zeros are normalised.
     """
-    array = np.asarray(value, dtype=np.float64)
-    flat = [x + 0.0 for x in array.ravel().tolist()]  # + 0.0: -0.0 -> 0.0
+    if type(value) is np.ndarray and value.dtype.kind in "fb":  # tolist() gives exact Python floats (bools)
+        array = value
+    else:
+        array = np.asarray(value, dtype=np.float64)
+    flat = array.ravel().tolist()
+    if 0.0 in flat:  # -0.0 == 0.0
+        flat = [x + 0.0 for x in flat]  # -0.0 + 0.0 is 0.0 (and False + 0.0 is 0.0)
     if not all(map(math.isfinite, flat)):
         raise CommitmentError("cannot commit to NaN or infinite values")
     return _layout(array.ndim, len(flat)).pack(array.ndim, *array.shape, *flat)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
 
 import mechanisms
 from auction_env.credible import (
@@ -225,3 +230,22 @@ def test_the_log_checks_received_entries_and_trusts_only_what_it_chained() -> No
     with pytest.raises(LogError, match="2 seed_share entries in round 2"):
         twice.find(2, "auctioneer", "seed_share")
     assert twice.find(1, "auctioneer", "seed_share") == entries[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    arrays(
+        st.sampled_from([np.float16, np.float32, np.float64, np.bool_, np.int64]),
+        array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
+    )
+)
+def test_canonical_bytes_is_the_big_endian_float64_encoding(value: np.ndarray) -> None:
+    """Whatever the dtype and layout: ``ndim``, shape, then the values as big-endian float64
+    (``-0.0`` as ``0.0``), or a refusal of NaN and infinities."""
+    wide = np.asarray(value, dtype=np.float64)
+    if not np.isfinite(wide).all():
+        with pytest.raises(CommitmentError):
+            canonical_bytes(value)
+        return
+    want = struct.pack(f">I{wide.ndim}Q", wide.ndim, *wide.shape) + np.asarray(wide + 0.0).astype(">f8").tobytes()
+    assert canonical_bytes(value) == canonical_bytes(np.array(value, order="F")) == want
