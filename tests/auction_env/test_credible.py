@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 
 import numpy as np
@@ -71,6 +72,23 @@ def test_salts_are_fresh() -> None:
     pairs = [commit([0.5]) for _ in range(5000)]
     assert len({o.salt for _, o in pairs}) == 5000 and len({c.digest for c, _ in pairs}) == 5000
     assert all(len(o.salt) == 16 for _, o in pairs)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_forked_child_draws_other_salts_than_its_parent() -> None:
+    """Salts are read from the OS a block at a time; a child forked mid-block starts its own
+    block, so parent and child (say, vector envs under multiprocessing) never share a salt."""
+    import multiprocessing
+
+    commit([0.0])  # the parent now holds the rest of a block
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+    child = context.Process(target=lambda: writer.send([commit([0.0])[1].salt for _ in range(100)]))
+    child.start()
+    theirs = reader.recv()
+    child.join()
+    ours = [commit([0.0])[1].salt for _ in range(100)]
+    assert not set(theirs) & set(ours) and len(set(theirs)) == 100
 
 
 def test_any_tampering_is_detected() -> None:
