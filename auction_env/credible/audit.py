@@ -137,12 +137,13 @@ def participation_from_log(log: BroadcastLog, round_: int, bidders: Sequence[str
     )
 
 
-def _check_order(log: BroadcastLog, round_: int, bidders: Sequence[str]) -> None:
-    """The protocol's order within a round: auctioneer's share, the bidders' entries, the outcome."""
+def _check_order(log: BroadcastLog, round_: int, bidders: Sequence[str], known: frozenset[str]) -> None:
+    """The protocol's order within a round: auctioneer's share, the bidders' entries, the outcome
+    (``known``: the bidders, as a set)."""
     entries = log.round(round_)
-    known = set(bidders)
     count: dict[tuple[str, str], int] = {}
     share = outcome = None  # the first of each
+    low, high = float("inf"), -1  # the bidders' entries' lowest and highest positions
     for e in entries:
         if e.party == AUCTIONEER:
             if e.kind not in AUCTIONEER_KINDS:
@@ -155,6 +156,8 @@ def _check_order(log: BroadcastLog, round_: int, bidders: Sequence[str]) -> None
             raise LogError(f"entry {e.seq} comes from {e.party!r}, who is not a bidder of this auction")
         elif e.kind not in BIDDER_KINDS:
             raise LogError(f"entry {e.seq}: a bidder cannot publish a {e.kind!r}")
+        else:
+            low, high = min(low, e.seq), max(high, e.seq)
         count[e.party, e.kind] = count.get((e.party, e.kind), 0) + 1
     if len(count) < len(entries):  # a duplicated entry: name the first, in bidder then protocol order
         for party, kind in [*((name, kind) for name in bidders for kind in BIDDER_KINDS), (AUCTIONEER, "seed_share")]:
@@ -167,16 +170,17 @@ def _check_order(log: BroadcastLog, round_: int, bidders: Sequence[str]) -> None
     if outcome is None:
         raise LogError("the auctioneer committed no outcome")
     first_outcome = outcome.seq
-    for e in entries:
-        if e.party == AUCTIONEER:
-            continue
-        if e.seq < share.seq:
-            raise LogError(
-                f"the auctioneer's seed share (entry {share.seq}) was committed after {e.party}'s {e.kind} "
-                f"(entry {e.seq}): it could depend on the bids"
-            )
-        if e.seq > first_outcome:
-            raise LogError(f"{e.party}'s {e.kind} (entry {e.seq}) comes after the outcome (entry {first_outcome})")
+    if low < share.seq or high > first_outcome:  # name the first entry out of place
+        for e in entries:
+            if e.party == AUCTIONEER:
+                continue
+            if e.seq < share.seq:
+                raise LogError(
+                    f"the auctioneer's seed share (entry {share.seq}) was committed after {e.party}'s {e.kind} "
+                    f"(entry {e.seq}): it could depend on the bids"
+                )
+            if e.seq > first_outcome:
+                raise LogError(f"{e.party}'s {e.kind} (entry {e.seq}) comes after the outcome (entry {first_outcome})")
     if first_outcome < share.seq:
         raise LogError(f"the outcome (entry {first_outcome}) comes before the auctioneer's seed share")
 
@@ -189,9 +193,10 @@ def check_log(log: BroadcastLog, bidders: Sequence[str]) -> Verification:
         log.verify_chain()
     except LogError as err:
         return Verification(False, str(err))
+    known = frozenset(bidders)
     for round_ in log.rounds():
         try:
-            _check_order(log, round_, bidders)
+            _check_order(log, round_, bidders, known)
         except LogError as err:
             return Verification(False, f"round {round_}: {err}")
     return Verification(True)
@@ -216,7 +221,7 @@ def audit_round(
     try:
         if check_chain:
             log.verify_chain()
-        _check_order(log, round_, bidders)
+        _check_order(log, round_, bidders, frozenset(bidders))
         present = participation_from_log(log, round_, bidders)
         share = _required(openings.share, "auctioneer's seed share")
         shares = [open_commitment(log.lookup(round_, AUCTIONEER, "seed_share"), share)]

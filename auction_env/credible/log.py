@@ -109,7 +109,11 @@ class BroadcastLog:
             self._repeated.setdefault(key, [self._by_key[key]]).append(entry)
         else:
             self._by_key[key] = entry
-        self._by_round.setdefault(entry.round, []).append(entry)
+        same_round = self._by_round.get(entry.round)
+        if same_round is None:  # (not setdefault: no throwaway list per entry)
+            self._by_round[entry.round] = [entry]
+        else:
+            same_round.append(entry)
 
     @property
     def entries(self) -> tuple[LogEntry, ...]:

@@ -48,6 +48,7 @@ class _PhasedAEC(_CheckedAEC):
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
         super().reset(seed=seed, options=options)
+        self._stepped = True
         self._select(self.env.acting_agents())
 
     def _select(self, agents: Sequence[str]) -> None:
@@ -67,7 +68,9 @@ class _PhasedAEC(_CheckedAEC):
             action = self.env.check_action(agent, action)
         self._actions[agent] = action
         self._cumulative_rewards[agent] = 0.0
-        self._clear_rewards()  # .rewards holds what this turn earned
+        if self._stepped:  # .rewards holds what this turn earned: nothing, until the env steps
+            self._clear_rewards()
+            self._stepped = False
         if not self._agent_selector.is_last():
             self.agent_selection = self._agent_selector.next()
             return
@@ -76,6 +79,7 @@ class _PhasedAEC(_CheckedAEC):
         # The env returns new dicts every step (no copies needed, unlike parallel_to_aec).
         self._observations, self.rewards, self.terminations, self.truncations, self.infos = self.env.step(actions)
         self._accumulate_rewards()
+        self._stepped = True
         self._actions = {}
         if self.env.agents:
             self._select(self.env.acting_agents())
