@@ -107,10 +107,11 @@ def verify(
         else np.asarray(participation, dtype=np.float32)
     )
     b = np.asarray(bids, dtype=np.float32) * present[:, None]
-    try:
-        check_bids(torch.from_numpy(b[None]))
-    except ValueError as err:
-        return Verification(False, f"the opened bids are not valid bids: {err}")
+    if b.ndim != 2 or not np.isfinite(b).all() or (b < 0).any():  # check_bids says what is wrong
+        try:
+            check_bids(torch.from_numpy(b[None]))
+        except ValueError as err:
+            return Verification(False, f"the opened bids are not valid bids: {err}")
     generator = torch.Generator().manual_seed(int(noise_seed)) if noise_seed is not None else None
     allocation_, payments_, _ = mechanism.run_numpy(  # what the env runs
         b[None], generator=generator, present=None if participation is None else present[None] > 0

@@ -166,7 +166,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         """Bids are checked in the bid step; in the run step only the auctioneer's choice counts."""
         if agent == "auctioneer":
             return self.check_choice(action) if self._phase == "run" else action
-        return super().check_action(agent, action) if self._phase == "bid" else action
+        return self.check_bid(agent, action) if self._phase == "bid" else action  # (no bid grid here)
 
     @staticmethod
     def check_choice(action: Any) -> int:
