@@ -147,16 +147,27 @@ class AuctionCore:
                 continue
             bids[:, i] = self._checked(i, policy, policy.act(seen[i], generator=generator), valuations.shape[0])
         if responders:
+            self._check_finite(bids, policies)
             reports = bids.clamp(low, high) * participation.unsqueeze(-1).to(bids.dtype)
             for i in responders:
                 bid = policies[i].respond(seen[i], reports, generator=generator)
                 bids[:, i] = self._checked(i, policies[i], bid, valuations.shape[0])
+        self._check_finite(bids, policies)
         return bids.clamp(low, high)
 
     def _checked(self, i: int, policy: BidderPolicy, bid: Any, batch: int) -> Tensor:
+        """``bid`` if it has the shape of one bidder's bids (finiteness: :meth:`_check_finite`)."""
         if not isinstance(bid, Tensor) or tuple(bid.shape) != (batch, self.n_items):
             shape = tuple(bid.shape) if isinstance(bid, Tensor) else type(bid).__name__
             raise ValueError(f"bidder_{i} ({policy!r}) returned bids {shape}, expected {(batch, self.n_items)}")
-        if not bool(torch.isfinite(bid).all()):
-            raise ValueError(f"bidder_{i} ({policy!r}) returned NaN or infinite bids")
         return bid
+
+    @staticmethod
+    def _check_finite(bids: Tensor, policies: Sequence[BidderPolicy]) -> None:
+        """One check of every bid (a NaN or inf makes the sum non-finite); names the first bidder with one."""
+        if bool(torch.isfinite(bids.sum())):
+            return
+        finite = torch.isfinite(bids).flatten(2).all(-1).all(0)
+        for i, ok in enumerate(finite.tolist()):
+            if not ok:
+                raise ValueError(f"bidder_{i} ({policies[i]!r}) returned NaN or infinite bids")

@@ -9,7 +9,8 @@ Prints one table measured in one run:
   * a plain NumPy item-wise second-price auction 2x2 (sample -> truthful -> allocate/pay),
     written below as the yardstick, at the same batch sizes;
   * PettingZoo `parallel_env` steps per second with truthful bidders (Myerson 2x2).
-Goals: core >= NumPy at batch 100,000; >= 20,000 PettingZoo steps per second.
+Goals: core >= 2x NumPy at batch 100,000 at the default thread count (issue 23); >= 20,000
+PettingZoo steps per second. The core and NumPy rows of a batch size are measured in turns.
 """
 
 from __future__ import annotations
@@ -44,16 +45,26 @@ def numpy_second_price_rounds(batch: int, rng: np.random.Generator) -> tuple[np.
 
 def rate(fn: Callable[[], int], seconds: float) -> float:
     """Rounds per second of ``fn`` (which returns the rounds it played), after a warm-up call."""
-    fn()
-    done, start = 0, time.perf_counter()
-    while True:
-        done += fn()
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return done / elapsed
+    return rates([fn], seconds, slices=1)[0]
 
 
-def core_rate(batch: int, seconds: float) -> float:
+def rates(fns: list[Callable[[], int]], seconds: float, slices: int) -> list[float]:
+    """Rounds per second of each of ``fns``, each given ``seconds`` in ``slices`` slices taken in
+    turn (so that a slower spell of a shared machine slows them alike), after a warm-up call."""
+    done, spent = [0] * len(fns), [0.0] * len(fns)
+    for fn in fns:
+        fn()
+    for _ in range(slices):
+        for k, fn in enumerate(fns):
+            start = time.perf_counter()
+            while time.perf_counter() - start < seconds / slices:
+                done[k] += fn()
+            spent[k] += time.perf_counter() - start
+    return [d / t for d, t in zip(done, spent)]
+
+
+def core_rounds(batch: int) -> Callable[[], int]:
+    """A call that plays ``batch`` rounds through the batched core and returns ``batch``."""
     prior = mechanisms.make_prior(N_BIDDERS, N_ITEMS)
     core = AuctionCore(mechanisms.make("myerson", context={"prior": prior}), prior)
     policies = [agents.make("truthful") for _ in range(N_BIDDERS)]
@@ -64,7 +75,7 @@ def core_rate(batch: int, seconds: float) -> float:
             core.play(policies, batch, gen)
         return batch
 
-    return rate(go, seconds)
+    return go
 
 
 def core_numpy_rate(seconds: float) -> float:
@@ -81,14 +92,15 @@ def core_numpy_rate(seconds: float) -> float:
     return rate(go, seconds)
 
 
-def numpy_rate(batch: int, seconds: float) -> float:
+def numpy_rounds(batch: int) -> Callable[[], int]:
+    """A call that plays ``batch`` rounds of the NumPy reference and returns ``batch``."""
     rng = np.random.default_rng(0)
 
     def go() -> int:
         numpy_second_price_rounds(batch, rng)
         return batch
 
-    return rate(go, seconds)
+    return go
 
 
 def pettingzoo_rate(seconds: float) -> float:
@@ -111,6 +123,7 @@ def pettingzoo_rate(seconds: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="measuring time per row (default 2)")
+    parser.add_argument("--slices", type=int, default=5, help="core and NumPy rows take turns in this many slices")
     args = parser.parse_args(argv)
     print(
         f"# {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
@@ -119,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     results = {}
     for batch in (1, 1024, 100_000):
-        results[("core", batch)] = core_rate(batch, args.seconds)
-        results[("numpy", batch)] = numpy_rate(batch, args.seconds)
+        results[("core", batch)], results[("numpy", batch)] = rates(
+            [core_rounds(batch), numpy_rounds(batch)], args.seconds, slices=args.slices
+        )
         rows.append((f"batched core, Myerson 2x2, batch {batch:,}", results[("core", batch)]))
         rows.append((f"NumPy reference, second price 2x2, batch {batch:,}", results[("numpy", batch)]))
         if batch == 1:
@@ -133,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in rows:
         print(f"| {name:<{width}} | {value:>14,.0f} |")
     ratio = results[("core", 100_000)] / results[("numpy", 100_000)]
-    print(f"\ncore / NumPy at batch 100,000: {ratio:.2f}x (goal >= 1)   PettingZoo steps/s: {pz:,.0f} (goal >= 20,000)")
+    print(f"\ncore / NumPy at batch 100,000: {ratio:.2f}x (goal >= 2)   PettingZoo steps/s: {pz:,.0f} (goal >= 20,000)")
     return 0
 
 

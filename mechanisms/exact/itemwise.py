@@ -42,6 +42,10 @@ def constant(value: float, like: Tensor) -> Tensor:
     return found
 
 
+_TOPK_FROM = 16_384  # batch x items from which top_two takes topk: one pass, faster on large batches,
+# slower on small ones (benchmarks/throughput.py measures the core at both)
+
+
 def top_two(scores: Tensor, generator: torch.Generator | None) -> tuple[Tensor, Tensor, Tensor]:
     """Per item: the winner (ties broken uniformly at random), the top score and the runner-up.
 
@@ -55,8 +59,12 @@ def top_two(scores: Tensor, generator: torch.Generator | None) -> tuple[Tensor, 
         ``second`` ``(batch, 1, n_items)``: the best score among the other bidders (equal to
         ``top`` on a tie, ``-inf`` with a single bidder).
     """
-    top, winner = scores.max(dim=1, keepdim=True)
-    second = scores.scatter(1, winner, float("-inf")).amax(dim=1, keepdim=True)
+    if scores.shape[1] > 1 and scores.shape[0] * scores.shape[2] >= _TOPK_FROM:
+        values, indices = scores.topk(2, dim=1)  # one pass (at large batch, faster than the two below)
+        winner, top, second = indices[:, :1], values[:, :1], values[:, 1:]
+    else:
+        top, winner = scores.max(dim=1, keepdim=True)
+        second = scores.scatter(1, winner, float("-inf")).amax(dim=1, keepdim=True)
     if bool((second == top).any()):
         device = generator.device if generator is not None else scores.device
         u = torch.rand(scores.shape, generator=generator, device=device, dtype=scores.dtype).to(scores.device)

@@ -74,3 +74,25 @@ def test_truthful_mechanisms_resist_a_single_misreport(bids, name, bidder, item,
     u_true = truthful.utilities(bids.repeat(reps, 1, 1))[:, bidder].mean()
     u_lie = lying.utilities(bids.repeat(reps, 1, 1))[:, bidder].mean()
     assert u_lie <= u_true + 1e-5
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 5), m=st.integers(1, 4), grid=st.booleans(), seed=st.integers(0, 2**16))
+def test_top_two_is_the_same_on_large_and_small_batches(n: int, m: int, grid: bool, seed: int) -> None:
+    """``top_two`` takes another path on large batches (one ``topk``): the same winners, top and
+    runner-up scores, and the same tie-breaking draws, as row by row on small batches."""
+    from mechanisms.exact import itemwise
+
+    gen = torch.Generator().manual_seed(seed)
+    batch = itemwise._TOPK_FROM // m + 1
+    scores = torch.rand(batch, n, m, generator=gen)
+    if grid:  # ties for the top, the random path
+        scores = (scores * 4).floor() / 4
+    large = itemwise.top_two(scores, torch.Generator().manual_seed(seed))
+    threshold, itemwise._TOPK_FROM = itemwise._TOPK_FROM, 10**12
+    try:
+        small = itemwise.top_two(scores, torch.Generator().manual_seed(seed))
+    finally:
+        itemwise._TOPK_FROM = threshold
+    for a, b in zip(large, small):
+        assert torch.equal(a, b)
