@@ -141,33 +141,39 @@ class AuctionCore:
             observations[:, i] if getattr(p, "sees_feedback", False) else observations[:, i, :base]
             for i, p in enumerate(policies)
         ]
+        outputs: list[tuple[int, Tensor]] = []  # each policy's bids as it returned them
         for i, policy in enumerate(policies):
             if getattr(policy, "sees_reports", False):
                 responders.append(i)
                 continue
-            bids[:, i] = self._checked(i, policy, policy.act(seen[i], generator=generator), valuations.shape[0])
+            bids[:, i] = self._checked(i, policies, policy.act(seen[i], generator=generator), len(bids), outputs)
         if responders:
-            self._check_finite(bids, policies)
+            self._check_finite(bids, policies, outputs)
             reports = bids.clamp(low, high) * participation.unsqueeze(-1).to(bids.dtype)
             for i in responders:
                 bid = policies[i].respond(seen[i], reports, generator=generator)
-                bids[:, i] = self._checked(i, policies[i], bid, valuations.shape[0])
-        self._check_finite(bids, policies)
+                bids[:, i] = self._checked(i, policies, bid, len(bids), outputs)
+        self._check_finite(bids, policies, outputs)
         return bids.clamp(low, high)
 
-    def _checked(self, i: int, policy: BidderPolicy, bid: Any, batch: int) -> Tensor:
-        """``bid`` if it has the shape of one bidder's bids (finiteness: :meth:`_check_finite`)."""
+    def _checked(
+        self, i: int, policies: Sequence[BidderPolicy], bid: Any, batch: int, outputs: list[tuple[int, Tensor]]
+    ) -> Tensor:
+        """``bid`` (recorded in ``outputs``) if it has the shape of one bidder's bids; a bidder
+        before it with NaN or inf bids is named first, as when each was checked in turn."""
         if not isinstance(bid, Tensor) or tuple(bid.shape) != (batch, self.n_items):
+            self._check_finite(None, policies, outputs)
             shape = tuple(bid.shape) if isinstance(bid, Tensor) else type(bid).__name__
-            raise ValueError(f"bidder_{i} ({policy!r}) returned bids {shape}, expected {(batch, self.n_items)}")
+            raise ValueError(f"bidder_{i} ({policies[i]!r}) returned bids {shape}, expected {(batch, self.n_items)}")
+        outputs.append((i, bid))
         return bid
 
     @staticmethod
-    def _check_finite(bids: Tensor, policies: Sequence[BidderPolicy]) -> None:
-        """One check of every bid (a NaN or inf makes the sum non-finite); names the first bidder with one."""
-        if bool(torch.isfinite(bids.sum())):
+    def _check_finite(bids: Tensor | None, policies: Sequence[BidderPolicy], outputs: list[tuple[int, Tensor]]) -> None:
+        """Name the first bidder whose bids, as its policy returned them, hold a NaN or inf; one
+        reduction over ``bids`` (all of them, as written) when nothing is wrong."""
+        if bids is not None and bool(torch.isfinite(bids.sum())):
             return
-        finite = torch.isfinite(bids).flatten(2).all(-1).all(0)
-        for i, ok in enumerate(finite.tolist()):
-            if not ok:
+        for i, bid in outputs:  # a finite bid too large for the bids' dtype is not an error: it is clipped
+            if not bool(torch.isfinite(bid).all()):
                 raise ValueError(f"bidder_{i} ({policies[i]!r}) returned NaN or infinite bids")

@@ -17,7 +17,7 @@ import secrets
 import struct
 import threading
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -27,7 +27,6 @@ __all__ = [
     "Opening",
     "CommitmentError",
     "commit",
-    "commit_encoded",
     "open_commitment",
     "open_parts",
     "canonical_bytes",
@@ -93,7 +92,7 @@ def canonical_bytes(value: Any) -> bytes:
     return _layout(array.ndim, len(flat)).pack(array.ndim, *array.shape, *flat)
 
 
-@cache
+@lru_cache(maxsize=256)
 def _layout(ndim: int, size: int) -> struct.Struct:
     """The encoding's layout for an array of ``ndim`` dimensions and ``size`` entries (struct's
     ``>d`` is the IEEE-754 big-endian double, the same bytes as NumPy's ``>f8``)."""
@@ -163,11 +162,14 @@ class _Salts:
     def __init__(self, block: int = 64) -> None:
         self.block = block
         self._lock = threading.Lock()
-        self._clear()
+        self._buffer, self._next = b"", 0
         if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=self._clear)
+            os.register_at_fork(after_in_child=self._reset)
 
-    def _clear(self) -> None:
+    def _reset(self) -> None:
+        """In a forked child: a lock of its own (another thread may have held the parent's when it
+        forked) and no salt of its parent's."""
+        self._lock = threading.Lock()
         self._buffer, self._next = b"", 0
 
     def __call__(self) -> bytes:
@@ -188,11 +190,12 @@ def _digest(salt: bytes, payload: bytes) -> str:
 def commit(value: Any, *more: Any) -> tuple[Commitment, Opening]:
     """Commit to a numeric array (or to several, as one value) with a fresh random salt; publish
     the commitment, keep the opening."""
-    return commit_encoded(*map(canonical_bytes, (value, *more)))
+    return _commit_encoded(*map(canonical_bytes, (value, *more)))
 
 
-def commit_encoded(*parts: bytes) -> tuple[Commitment, Opening]:
-    """:func:`commit` of values already encoded by :func:`canonical_bytes` (one or more)."""
+def _commit_encoded(*parts: bytes) -> tuple[Commitment, Opening]:
+    """:func:`commit` of values already encoded by :func:`canonical_bytes` (one or more; trusted to
+    be such encodings: they become the opening's :meth:`Opening.part_bytes` unchecked)."""
     if not parts:
         raise CommitmentError("nothing to commit to")
     payload = b"".join(parts)

@@ -31,7 +31,7 @@ from auction_env.credible.audit import (
     check_own_commitments,
     participation_from_log,
 )
-from auction_env.credible.commitments import Opening, canonical_bytes, commit_encoded
+from auction_env.credible.commitments import Opening, _commit_encoded, canonical_bytes
 from auction_env.credible.log import BroadcastLog, LogError, Receipt
 from auction_env.credible.seeds import ShareSource, seed_from_encodings
 from mechanisms.base import Mechanism
@@ -61,7 +61,7 @@ class Transcript:
         return self._publish_encoded(round_, party, kind, *map(canonical_bytes, values))
 
     def _publish_encoded(self, round_: int, party: str, kind: str, *parts: bytes) -> Opening:
-        commitment, opening = commit_encoded(*parts)
+        commitment, opening = _commit_encoded(*parts)
         self.receipts[party].append(self.log.publish(round_, party, kind, commitment))
         return opening
 
@@ -85,9 +85,12 @@ class Transcript:
             share=self._publish_encoded(round_, AUCTIONEER, "seed_share", share)
         )
         shares = [share]
-        for bidder, bid in bids.items():
-            shares.append(self._shares.encoded())
-            openings.bids[bidder] = self._publish_encoded(round_, bidder, "bid", canonical_bytes(bid), shares[-1])
+        for bidder in self.bidders:  # protocol order, whatever the order of ``bids``
+            if bidder in bids:
+                shares.append(self._shares.encoded())
+                openings.bids[bidder] = self._publish_encoded(
+                    round_, bidder, "bid", canonical_bytes(bids[bidder]), shares[-1]
+                )
         return seed_from_encodings(round_, shares)
 
     def opt_out(self, round_: int, bidder: str) -> None:

@@ -236,8 +236,16 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
                 None,
                 utilities[None].astype(published.utilities.dtype),
             )
-        else:  # the published mechanism's round, as resolved in the bid step
-            announced = published
+        else:  # the published mechanism's round, as resolved in the bid step (what was announced)
+            announced = RoundArrays(
+                published.valuations,
+                published.participation,
+                published.bids,
+                published.allocation,
+                published.payments,
+                None,
+                published.utilities,
+            )
             allocation, payments, utilities = published.allocation[0], published.payments[0], published.utilities[0]
         self.transcript.announce(
             self._round,

@@ -91,6 +91,33 @@ def test_a_forked_child_draws_other_salts_than_its_parent() -> None:
     assert not set(theirs) & set(ours) and len(set(theirs)) == 100
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX-only")
+def test_a_fork_while_another_thread_draws_a_salt_leaves_the_child_working() -> None:
+    """A child forked while another thread holds the salt pool's lock gets a lock of its own
+    (the copied one would stay held forever)."""
+    import multiprocessing
+    import threading
+
+    from auction_env.credible import commitments
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with commitments._new_salt._lock:
+            held.set()
+            release.wait(5)
+
+    threading.Thread(target=hold).start()
+    held.wait(5)
+    child = multiprocessing.get_context("fork").Process(target=lambda: commit([1.0]))
+    child.start()  # forked with the lock held
+    child.join(10)
+    release.set()
+    if child.exitcode is None:
+        child.kill()
+    assert child.exitcode == 0
+
+
 def test_any_tampering_is_detected() -> None:
     """Changing any committed value (or the salt) is rejected in 100% of 2,000 random trials."""
     rng = np.random.default_rng(0)
