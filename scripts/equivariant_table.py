@@ -4,7 +4,8 @@
         [--parts 2x2,participation,sizes] [--sizes 2x2,2x3,3x2,3x3,4x2,2x4] [--no-progress]
 
 Parts (every mechanism pair is evaluated on the same profiles, :func:`mechanisms.evaluation.compare`):
-  * ``2x2``: ``equivariant_2x2`` against ``regretnet_2x2``, symmetric 2 x 2 U[0,1];
+  * ``2x2``: ``equivariant_2x2_wide`` and ``equivariant_2x2`` against ``regretnet_2x2``, symmetric
+    2 x 2 U[0,1];
   * ``participation``: ``equivariant_2x2_participation`` (one network) against each credible
     scenario's tweaked ALGNet ``algnet_2x2_participation_sK``, in that scenario's setting;
   * ``sizes``: ``equivariant_mixed`` (trained on 2-3 bidders x 2-3 items) against item-wise
@@ -47,10 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     budget = {"profiles": args.profiles, "protocol": args.protocol, "seed": args.seed, "progress": not args.no_progress}
     print(f"{args.profiles:,} profiles per row, seed {args.seed}, '{args.protocol}' attack; a - b paired ± SE")
     if "2x2" in parts:
-        _table("Symmetric 2 x 2, U[0,1]", "a: equivariant_2x2, b: regretnet_2x2", "setting")
-        a, prior, _ = named_mechanism("equivariant_2x2")
-        b = named_mechanism("regretnet_2x2", prior=prior)[0]
-        print(_row("2x2", compare(a, b, prior, **budget)))
+        _table("Symmetric 2 x 2, U[0,1]", "a: the equivariant network named in the row, b: regretnet_2x2", "a")
+        for name in ("equivariant_2x2_wide", "equivariant_2x2"):
+            a, prior, _ = named_mechanism(name)
+            b = named_mechanism("regretnet_2x2", prior=prior)[0]
+            print(_row(name, compare(a, b, prior, **budget)))
     if "participation" in parts:
         _table(
             "Credible scenarios (one equivariant network, each scenario's tweaked ALGNet)",
