@@ -80,18 +80,11 @@ class Transcript:
     def seal_round(self, round_: int, bids: Mapping[str, np.ndarray]) -> int:
         """Steps 1 to 3 for honest parties, in one call: :meth:`open_round`, :meth:`submit_bid`
         for each present bidder in ``bids`` (bidder order), and the round's :meth:`noise_seed`."""
-        share = self._shares.encoded()
-        openings = self.openings[round_] = RoundOpenings(
-            share=self._publish_encoded(round_, AUCTIONEER, "seed_share", share)
-        )
-        shares = [share]
+        self.open_round(round_)
         for bidder in self.bidders:  # protocol order, whatever the order of ``bids``
             if bidder in bids:
-                shares.append(self._shares.encoded())
-                openings.bids[bidder] = self._publish_encoded(
-                    round_, bidder, "bid", canonical_bytes(bids[bidder]), shares[-1]
-                )
-        return seed_from_encodings(round_, shares)
+                self.submit_bid(round_, bidder, bids[bidder])
+        return self.noise_seed(round_, [bidder in bids for bidder in self.bidders])
 
     def opt_out(self, round_: int, bidder: str) -> None:
         """Step 2: ``bidder`` withdraws its committed bid from this round by its own entry."""

@@ -226,27 +226,19 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         published = self._published
         if deviated:
             allocation, payments = self._alternative
-            utilities = (self._vals_np * allocation).sum(-1) - payments
-            announced = RoundArrays(
-                published.valuations,
-                published.participation,
-                published.bids,
-                allocation[None],
-                payments[None],
-                None,
-                utilities[None].astype(published.utilities.dtype),
-            )
-        else:  # the published mechanism's round, as resolved in the bid step (what was announced)
-            announced = RoundArrays(
-                published.valuations,
-                published.participation,
-                published.bids,
-                published.allocation,
-                published.payments,
-                None,
-                published.utilities,
-            )
+            utilities = ((self._vals_np * allocation).sum(-1) - payments).astype(published.utilities.dtype)
+        else:  # the published mechanism's round, as resolved in the bid step
             allocation, payments, utilities = published.allocation[0], published.payments[0], published.utilities[0]
+        # What everybody saw: the announced outcome (the deviation's, if the auctioneer deviated).
+        announced = RoundArrays(
+            published.valuations,
+            published.participation,
+            published.bids,
+            allocation[None],
+            payments[None],
+            None,
+            utilities[None],
+        )
         self.transcript.announce(
             self._round,
             allocation,
@@ -260,7 +252,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         rewards["auctioneer"] = revenue
         infos = self._bidder_infos(allocation, payments)
         infos["auctioneer"] = _auctioneer_info(aRgt=self._regret, deviated=deviated, revenue=revenue)
-        self._last_arrays = announced  # what everybody saw: the deviation's outcome, if it deviated
+        self._last_arrays = announced
         self._last_round = None
         self.last_outcome = PublicOutcome(allocation, payments)
         self._round += 1
