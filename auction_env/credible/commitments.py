@@ -80,6 +80,11 @@ def canonical_bytes(value: Any) -> bytes:
     Equal arrays (as float64, any input dtype or memory layout) give equal bytes; ``-0.0`` and
     ``0.0`` are the same bid, so zeros are normalised.
     """
+    if type(value) is int or type(value) is float:  # a scalar, such as a seed (not a bool: type() is exact)
+        x = float(value) + 0.0  # (float(int) rounds as NumPy's float64 conversion does)
+        if not math.isfinite(x):
+            raise CommitmentError("cannot commit to NaN or infinite values")
+        return _layout(0, 1).pack(0, x)
     if type(value) is np.ndarray and value.dtype.kind in "fb":  # tolist() gives exact Python floats (bools)
         array = value
     else:

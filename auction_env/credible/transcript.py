@@ -81,10 +81,10 @@ class Transcript:
         """Steps 1 to 3 for honest parties, in one call: :meth:`open_round`, :meth:`submit_bid`
         for each present bidder in ``bids`` (bidder order), and the round's :meth:`noise_seed`."""
         self.open_round(round_)
-        for bidder in self.bidders:  # protocol order, whatever the order of ``bids``
-            if bidder in bids:
-                self.submit_bid(round_, bidder, bids[bidder])
-        return self.noise_seed(round_, [bidder in bids for bidder in self.bidders])
+        present = [bidder for bidder in self.bidders if bidder in bids]  # protocol order, whatever the dict's
+        for bidder in present:
+            self.submit_bid(round_, bidder, bids[bidder])
+        return self._seed(round_, present)
 
     def opt_out(self, round_: int, bidder: str) -> None:
         """Step 2: ``bidder`` withdraws its committed bid from this round by its own entry."""
@@ -98,10 +98,12 @@ class Transcript:
     def noise_seed(self, round_: int, participation: np.ndarray | None = None) -> int:
         """Step 3: the round's seed from the opened shares of the auctioneer and the present
         bidders (``participation``: :meth:`participation`, when already at hand)."""
-        openings = self._round(round_)
         present = self.participation(round_) if participation is None else participation
-        names = [name for name, p in zip(self.bidders, np.asarray(present).tolist()) if p]
-        return seed_from_encodings(round_, openings.share_encodings(names))
+        return self._seed(round_, [name for name, p in zip(self.bidders, np.asarray(present).tolist()) if p])
+
+    def _seed(self, round_: int, present: Sequence[str]) -> int:
+        """The round's seed from the opened shares of the auctioneer and the ``present`` bidders."""
+        return seed_from_encodings(round_, self._round(round_).share_encodings(present))
 
     def announce(
         self,
