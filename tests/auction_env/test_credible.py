@@ -45,6 +45,16 @@ def test_commitment_round_trip_and_canonical_encoding() -> None:
         commit([np.nan])
 
 
+@pytest.mark.parametrize("value", [0, 7, -3, 2**53 + 1, 2**62 + 12345, 0.5, -0.0, 1e300, True, False])
+def test_a_python_scalar_encodes_as_its_float64_array(value) -> None:
+    """Python ints and floats take a path without NumPy: the same bytes as the 0-d float64 array
+    (ints above 2**53 rounded alike, -0.0 as 0.0; bools through the array path)."""
+    assert canonical_bytes(value) == canonical_bytes(np.asarray(value, dtype=np.float64))
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(CommitmentError, match="NaN"):
+            canonical_bytes(bad)
+
+
 def test_a_commitment_to_several_parts_opens_to_each() -> None:
     """``commit(bid, share)`` opens to both parts, read-only; each part's encoding is its own
     canonical bytes, whether the opening came from ``commit`` or was rebuilt from its bytes; a
