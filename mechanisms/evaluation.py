@@ -11,8 +11,8 @@ Protocols (see :data:`PROTOCOLS`):
                     and profile go on (successive halving). The best candidate counts.
     full            The budget ``default`` had until December 2026 (shipped model cards were
                     measured with it): a 41-point grid, its 2 best points, the truthful bid and
-                    8 random starts, every start 300 steps. ``default`` finds at least 0.99 of
-                    its regret on every shipped checkpoint (``benchmarks/evaluator_speed.py``).
+                    8 random starts, every start 300 steps. ``default`` finds 0.98 to 1.00 of
+                    its regret on the shipped checkpoints (``benchmarks/evaluator_speed.py``).
     weak            PGD from the truthful bid only, 1,000 steps (what many papers report).
     regretnet_code  1,000 random starts x 2,000 steps (the RegretNet code's test budget; slow).
 Mechanisms without gradients (exact ones) get the same grid plus random search instead of PGD.
