@@ -2,12 +2,14 @@
 
     .venv/bin/python scripts/equivariant_table.py [--profiles 10000] [--protocol default] [--seed 0]
         [--parts 2x2,participation,sizes] [--sizes 2x2,2x3,3x2,3x3,4x2,2x4] [--no-progress]
+        [--participation-network equivariant_2x2_participation]
 
 Parts (every mechanism pair is evaluated on the same profiles, :func:`mechanisms.evaluation.compare`):
   * ``2x2``: ``equivariant_2x2_wide`` and ``equivariant_2x2`` against ``regretnet_2x2``, symmetric
     2 x 2 U[0,1];
-  * ``participation``: ``equivariant_2x2_participation`` (one network) against each credible
-    scenario's tweaked ALGNet ``algnet_2x2_participation_sK``, in that scenario's setting;
+  * ``participation``: ``equivariant_2x2_participation`` (one network; another with
+    ``--participation-network``, a checkpoint name or path) against each credible scenario's
+    tweaked ALGNet ``algnet_2x2_participation_sK``, in that scenario's setting;
   * ``sizes``: ``equivariant_mixed`` (trained on 2-3 bidders x 2-3 items) against item-wise
     Myerson at each of ``--sizes``, marking the sizes its card does not list as untested.
 """
@@ -34,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default=",".join(PARTS), help=f"which tables (default {','.join(PARTS)})")
     parser.add_argument("--sizes", default="2x2,2x3,3x2,3x3,4x2,2x4", help="sizes of the 'sizes' table")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument(
+        "--participation-network",
+        default="equivariant_2x2_participation",
+        help="the one network of the 'participation' table (checkpoint name or path)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
@@ -56,12 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     if "participation" in parts:
         _table(
             "Credible scenarios (one equivariant network, each scenario's tweaked ALGNet)",
-            "a: equivariant_2x2_participation, b: algnet_2x2_participation_sK",
+            f"a: {args.participation_network}, b: algnet_2x2_participation_sK",
             "scenario",
         )
         for k in (1, 2, 3):
             scenario = f"participation_2x2_s{k}"
-            a, prior, participation = named_mechanism("equivariant_2x2_participation", scenario=scenario)
+            a, prior, participation = named_mechanism(args.participation_network, scenario=scenario)
             b = named_mechanism(f"algnet_2x2_participation_s{k}", scenario=scenario, prior=prior)[0]
             print(_row(str(k), compare(a, b, prior, participation=participation, **budget)))
     if "sizes" in parts:
