@@ -82,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     n, m = prior.n_bidders, prior.n_items
     print(f"{label}: {n} x {m}, {args.profiles:,} profiles, seed {args.seed}, {args.threads} thread(s)")
-    print("| attack | budget | mean regret | ± SE | vs default | seconds |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| attack | budget | revenue | mean regret | ± SE | vs default | seconds |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     regrets = {}
     for key, proto in budgets:
         start = time.perf_counter()
@@ -93,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         regrets[key] = result.regret_mean
         ratio = result.regret_mean / regrets["default"] if regrets["default"] > 0 else float("nan")
         print(
-            f"| {key} | {proto.describe(m)} | {result.regret_mean:.6f} | {result.regret_stderr:.6f} | "
-            f"{ratio:.3f} | {time.perf_counter() - start:.0f} |"
+            f"| {key} | {proto.describe(m)} | {result.revenue_mean:.4f} | {result.regret_mean:.6f} | "
+            f"{result.regret_stderr:.6f} | {ratio:.3f} | {time.perf_counter() - start:.0f} |"
         )
     worst = max(abs(regrets[k] / regrets["default"] - 1) for k in regrets) if regrets["default"] > 0 else float("nan")
     verdict = "met" if worst < GOAL else "NOT met"
