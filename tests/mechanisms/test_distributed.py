@@ -21,14 +21,21 @@ HELPER = Path(__file__).parent / "helpers" / "ddp_replicas.py"
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}  # an abort prints every thread's stack
     return subprocess.run([*TORCHRUN, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _failure(done: subprocess.CompletedProcess) -> str:
+    """What a failed torchrun said: the children's own lines (a C++ abort's ``terminate called``
+    or ``what()`` comes before the launcher's summary) and the summary's end."""
+    own = [line for line in done.stderr.splitlines() if "torch/distributed/elastic" not in line]
+    return "\n".join(own[:40]) + "\n...\n" + done.stderr[-1500:]
 
 
 def test_replicas_stay_identical_on_different_shards(tmp_path):
     """After DDP steps both ranks hold the same weights and multipliers, trained on different profiles."""
     done = _run([str(HELPER)], tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, _failure(done)
     assert "REPLICAS OK" in done.stdout
 
 
@@ -50,9 +57,9 @@ def test_torchrun_train_writes_a_checkpoint_and_resumes(tmp_path):
     first = _run(
         ["-m", "auction_env", "train", "tiny.yaml", "--out", "out", "--iterations", "20", "--no-progress"], tmp_path
     )
-    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.returncode == 0, _failure(first)
     second = _run(["-m", "auction_env", "train", "tiny.yaml", "--out", "out", "--no-progress"], tmp_path)
-    assert second.returncode == 0, second.stderr[-2000:]
+    assert second.returncode == 0, _failure(second)
     assert second.stdout.count("checkpoint written") == 1  # only rank 0 speaks
     rows = (tmp_path / "out" / "metrics.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["10", "20", "30"]  # resumed, no duplicate rows
