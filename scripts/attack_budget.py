@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import pickle
 import sys
 import time
 from pathlib import Path
 
 import torch
 
+from mechanisms.common.errors import CheckpointError
 from mechanisms.evaluation import evaluate, protocol
 from mechanisms.learned.checkpoints import load_checkpoint
 
@@ -34,12 +36,11 @@ def load_network(source: str):
     """(network, prior, participation, label) from a checkpoint name or path, or a run folder."""
     folder = Path(source)
     if folder.is_dir():
-        from mechanisms.training.loop import TrainingRun, load_training_config
+        from mechanisms.training.loop import TrainingRun, load_training_config, read_run_state
 
         config = load_training_config(folder / "config.yaml")
         run = TrainingRun(config, device="cpu")
-        state = torch.load(folder / "last.pt", map_location="cpu", weights_only=True)
-        trainer = state["ranks"][0]["trainer"]
+        trainer = read_run_state(folder / "last.pt")[0][0]["trainer"]  # rank 0's (every rank holds the same network)
         run.model.load_state_dict(trainer["model"])
         return (
             run.model.eval(),
@@ -63,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     try:
         network, prior, participation, label = load_network(args.source)
-    except (OSError, ValueError, KeyError) as err:
-        print(f"attack_budget: cannot load {args.source}: {err}", file=sys.stderr)
+    except (OSError, ValueError, KeyError, CheckpointError, pickle.UnpicklingError) as err:
+        print(f"attack_budget: cannot load {args.source}: {type(err).__name__}: {err}", file=sys.stderr)
         return 2
     base = protocol("default")
     budgets = [

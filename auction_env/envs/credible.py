@@ -206,8 +206,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             generator.manual_seed(self._noise_seed),
         )
         self._alternative = (allocation[0], payments[0])
-        add = np.add.reduce  # (ndarray.sum's Python wrapper costs more than two additions)
-        self._revenues = (add(published.payments, None), add(payments, None))  # honest, deviating (batch of one)
+        self._revenues = (published.payments.sum(), payments.sum())  # honest, deviating (batch of one)
         regret = float(self._revenues[1] - self._revenues[0])
         self._published, self._regret = published, regret
         self._phase = "run"

@@ -38,7 +38,7 @@ from mechanisms.training.config import TrainingConfig, load_training_config  # n
 from mechanisms.training.data import ProfileDataset
 from mechanisms.training.distributed import Distributed, from_environment
 
-__all__ = ["trainers", "load_training_config", "train", "TrainingRun"]
+__all__ = ["trainers", "load_training_config", "read_run_state", "train", "TrainingRun"]
 
 trainers: Registry = Registry(
     "trainer", context_params=("model", "data", "low", "high", "generator", "parallel", "prior")
@@ -288,14 +288,12 @@ def _train(
     elapsed = 0.0
     if state_path.exists():
         try:
-            state = torch.load(state_path, map_location="cpu", weights_only=True)
-            ranks = state.get("ranks", [state])  # one entry per process (older files: one process)
+            ranks, elapsed = read_run_state(state_path)
             if len(ranks) != world:
                 raise ValueError(f"it was written by {len(ranks)} process(es), this run has {world}")
             mine = ranks[0 if parallel is None else parallel.rank]
             run.trainer.load_state_dict(mine["trainer"])
             run.train_gen.set_state(mine["generator"])
-            elapsed = float(state["elapsed"])
         except pickle.UnpicklingError:
             raise CheckpointError(
                 f"{state_path}: cannot resume: not a plain training state (it holds objects torch will not load "
@@ -359,6 +357,15 @@ def _train(
     if parallel is not None:
         parallel.barrier()
     return card_path
+
+
+def read_run_state(path: Path) -> tuple[list[dict[str, Any]], float]:
+    """A run's resumable state (``DIR/last.pt``): one ``{"trainer": ..., "generator": ...}`` per
+    process (older files: one process) and the training seconds so far. Plain tensors and
+    containers only (``weights_only``): a file holding other objects raises
+    :class:`pickle.UnpicklingError`."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    return state.get("ranks", [state]), float(state["elapsed"])
 
 
 class _Log:
