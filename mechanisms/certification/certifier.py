@@ -269,6 +269,11 @@ class Certifier:
         # (benchmarks/certify_speed.py measures it; the optima are the same).
         mip.setParam("separating/maxrounds", 0)
         mip.setParam("separating/maxroundsroot", 0)
+        # No primal heuristics either: the incumbent comes from the network (each sub-box's
+        # centre) as an objective limit, and SCIP's heuristics (the NLP ones above all, on the
+        # bilinear payments) took more time than the nodes they saved; the optima are the same
+        # (benchmarks/certify_speed.py, figures in docs/speed.md#certification).
+        mip.setHeuristics(pyscipopt.SCIP_PARAMSETTING.OFF)
         bids = [mip.addVar(f"b{j}", lb=float(box_low[j]), ub=float(box_high[j])) for j in range(m)]
         inputs: list[Any] = [float(x) for x in feat]
         for j in range(m):
