@@ -1,14 +1,16 @@
 """Seconds per exact regret certificate (MIP, SCIP) on 2x2 profiles.
 
 Run:  .venv/bin/python benchmarks/certify_speed.py [--checkpoints certnet_2x2_penalty,certnet_2x2]
-          [--profiles 50] [--split auto]
+          [--profiles 50] [--split auto] [--heuristics off]
 
 Certifies bidder 0 at ``--profiles`` profiles drawn from U[0,1] (seed 0) with one thread, for
-each checkpoint and each ``--split`` setting (``auto``, ``none`` = one MIP over the whole
-support, or N = at most N ReLU binaries per sub-box MIP), and prints one table row each: how
-many solves finished, mean, median, std and max seconds per certificate (bounds, partition,
-model building and solves), sub-boxes and ReLU binaries per MIP. Goal: a mean of at most 5.5 s
-per 2x2 profile, the certifying paper's figure for its 2x2 network without IR in the
+each checkpoint, each ``--split`` setting (``auto``, ``none`` = one MIP over the whole
+support, or N = at most N ReLU binaries per sub-box MIP) and each ``--heuristics`` setting of
+SCIP's primal heuristics (``off``, the certifier's default, ``fast`` or ``default``, SCIP's
+own), and prints one table row each: how many solves finished, the mean certified regret (the
+same, within the tolerance, whatever the settings), mean, median, std and max seconds per
+certificate (bounds, partition, model building and solves), sub-boxes and ReLU binaries per MIP.
+Goal: a mean of at most 5.5 s per 2x2 profile, the certifying paper's figure for its 2x2 network without IR in the
 architecture (Gurobi).
 
 ``--highs`` adds a solver comparison for the networks whose MIPs are linear (``ir=penalty``):
@@ -29,6 +31,7 @@ import torch
 from tqdm.auto import tqdm
 
 from mechanisms.certification import Certifier, parse_split_binaries
+from mechanisms.certification.certifier import HEURISTICS
 from mechanisms.certification.mip import silence_stderr
 from mechanisms.common.seeding import make_generators
 from mechanisms.learned.checkpoints import load_checkpoint
@@ -47,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profiles", type=int, default=50, help="profiles to certify (default 50)")
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per certificate (default 120)")
     parser.add_argument("--split", default="auto", help="comma-separated split settings: auto, none, N (default auto)")
+    parser.add_argument(
+        "--heuristics",
+        default="off",
+        help=f"comma-separated settings of SCIP's primal heuristics: {', '.join(HEURISTICS)} (default off)",
+    )
     parser.add_argument("--bidder", type=int, default=0)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     parser.add_argument("--highs", action="store_true", help="also compare SCIP and HiGHS on the penalty nets' MIPs")
@@ -55,24 +63,31 @@ def main(argv: list[str] | None = None) -> int:
         splits = [parse_split_binaries(s) for s in args.split.split(",") if s.strip()]
     except ValueError as err:
         parser.error(f"--split: {err}")
+    heuristics = [h.strip() for h in args.heuristics.split(",") if h.strip()]
+    if not heuristics or any(h not in HEURISTICS for h in heuristics):
+        parser.error(f"--heuristics: each of {', '.join(HEURISTICS)}, got {args.heuristics!r}")
     torch.set_num_threads(1)
     rows = []
     for name in [c.strip() for c in args.checkpoints.split(",") if c.strip()]:
         model, prior, _, card = load_checkpoint(name)
         (gen,) = make_generators(0, 1)
         profiles = prior.sample(args.profiles, gen)
-        for split in splits:
-            certifier = Certifier(model, prior, time_limit=args.time_limit, split_binaries=split)
+        for split, heuristic in [(split, h) for split in splits for h in heuristics]:
+            certifier = Certifier(model, prior, time_limit=args.time_limit, split_binaries=split, heuristics=heuristic)
             label = f"{card['name']} ({model.n_bidders}x{model.n_items}, ir={model.ir})"
+            desc = f"{card['name']} split={split} heuristics={heuristic}"
             certificates = [
                 certifier.certify(v, args.bidder)
-                for v in tqdm(profiles, desc=f"{card['name']} split={split}", unit="profile", disable=args.no_progress)
+                for v in tqdm(profiles, desc=desc, unit="profile", disable=args.no_progress)
             ]
             seconds = [c.seconds for c in certificates]
+            regrets = [c.regret for c in certificates if c.regret is not None]
             rows.append(
                 (
                     label,
                     "none" if certifier.split_binaries is None else f"{split} ({certifier.split_binaries})",
+                    heuristic,
+                    statistics.fmean(regrets) if regrets else float("nan"),
                     sum(c.certified for c in certificates),
                     len(certificates),
                     seconds,
@@ -86,23 +101,23 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.profiles} profiles (seed 0), time limit {args.time_limit:g} s per certificate"
     )
     print(
-        "| checkpoint | split (binaries per sub-MIP) | certified | mean s | median s | std s | max s | sub-boxes | "
-        "binaries per MIP (max) | ReLUs |"
+        "| checkpoint | split (binaries per sub-MIP) | heuristics | certified | mean regret | mean s | median s | "
+        "std s | max s | sub-boxes | binaries per MIP (max) | ReLUs |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for label, split, solved, total, seconds, boxes, binaries, relus in rows:
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, split, heuristic, regret, solved, total, seconds, boxes, binaries, relus in rows:
         print(
-            f"| {label} | {split} | {solved} / {total} | {statistics.fmean(seconds):.2f} | "
-            f"{statistics.median(seconds):.2f} | "
+            f"| {label} | {split} | {heuristic} | {solved} / {total} | {regret:.6f} | "
+            f"{statistics.fmean(seconds):.2f} | {statistics.median(seconds):.2f} | "
             f"{statistics.pstdev(seconds):.2f} | {max(seconds):.2f} | {boxes:.1f} | {binaries:.1f} | {relus} |"
         )
     print()
-    for label, split, solved, total, seconds, *_ in rows:
+    for label, split, heuristic, _, solved, total, seconds, *_ in rows:
         mean = statistics.fmean(seconds)
         verdict = "met" if mean <= GOAL_SECONDS and solved == total else "NOT met"
         print(
-            f"{label}, split {split}: mean {mean:.2f} s per profile, {solved}/{total} certified "
-            f"(goal <= {GOAL_SECONDS} s): {verdict}"
+            f"{label}, split {split}, heuristics {heuristic}: mean {mean:.2f} s per profile, {solved}/{total} "
+            f"certified (goal <= {GOAL_SECONDS} s): {verdict}"
         )
     if args.highs:
         compare_solvers(args)

@@ -1,4 +1,4 @@
-"""The environments' ``Box`` spaces: Gymnasium's, with a direct ``sample`` for finite float bounds."""
+"""The environments' ``Box`` spaces: Gymnasium's ``Box``, sampled directly when its bounds are finite."""
 
 from __future__ import annotations
 
@@ -8,38 +8,45 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
-__all__ = ["BoundedBox"]
+__all__ = ["bounded_box"]
 
 
-class BoundedBox(spaces.Box):
-    """A :class:`gymnasium.spaces.Box` with finite bounds and a float dtype (every bid, observation
-    and state space of the environments).
+class _DirectSample:
+    """``Box.sample`` of one box with finite float bounds: ``low + (high - low) * U[0, 1)`` in
+    float64 from the box's own generator, then cast, which is what ``Box.sample`` computes for
+    such a box, without the masks it builds on every call for coordinates unbounded on either
+    side (they cost most of its time)."""
 
-    :meth:`sample` draws exactly what ``Box.sample`` draws, the same numbers from the same
-    generator (``low + (high - low) * U[0, 1)`` in float64, then cast), without the masks
-    ``Box.sample`` builds on every call for coordinates unbounded on either side, which cost
-    most of its time. Everything else is Gymnasium's: it is a ``Box`` to every library.
+    __slots__ = ("box", "low", "range")
+
+    def __init__(self, box: spaces.Box) -> None:
+        self.box, self.low = box, box.low.astype(np.float64)
+        self.range = box.high.astype(np.float64) - self.low
+
+    def __call__(self, mask: None = None, probability: None = None) -> NDArray[Any]:
+        box = self.box
+        if mask is not None or probability is not None:
+            return spaces.Box.sample(box, mask, probability)  # Gymnasium's error
+        return np.asarray((self.low + self.range * box.np_random.random(box.shape)).astype(box.dtype))
+
+
+def bounded_box(
+    low: SupportsFloat | NDArray[Any],
+    high: SupportsFloat | NDArray[Any],
+    shape: tuple[int, ...] | None = None,
+    dtype: type[np.floating[Any]] | np.dtype = np.float32,
+) -> spaces.Box:
+    """``gymnasium.spaces.Box(low, high, shape, dtype)`` (exactly that type: RLlib's SAC, for one,
+    looks action spaces up by type) whose ``sample`` draws the same numbers from the same
+    generator, directly (every bid, observation and state space of the environments).
 
     Raises:
-        ValueError: a bound is infinite or the dtype is not a float type.
+        ValueError: a bound is infinite, or the dtype is not a float type.
     """
-
-    def __init__(
-        self,
-        low: SupportsFloat | NDArray[Any],
-        high: SupportsFloat | NDArray[Any],
-        shape: tuple[int, ...] | None = None,
-        dtype: type[np.floating[Any]] | np.dtype = np.float32,
-        seed: int | np.random.Generator | None = None,
-    ) -> None:
-        super().__init__(low, high, shape, dtype, seed)
-        if self.dtype.kind != "f" or not self.is_bounded("both"):
-            raise ValueError(f"a BoundedBox needs finite bounds and a float dtype, got {self}")
-        self._draw_low = self.low.astype(np.float64)
-        self._draw_range = self.high.astype(np.float64) - self._draw_low
-
-    def sample(self, mask: None = None, probability: None = None) -> NDArray[Any]:
-        """A uniform sample inside the box (``Box.sample``'s numbers, drawn directly)."""
-        if mask is not None or probability is not None:
-            return super().sample(mask, probability)  # Gymnasium's error
-        return (self._draw_low + self._draw_range * self.np_random.random(self.shape)).astype(self.dtype)
+    box = spaces.Box(low, high, shape, dtype)
+    if box.dtype.kind != "f" or not box.is_bounded("both"):
+        raise ValueError(f"bounded_box needs finite bounds and a float dtype, got {box}")
+    sampler = _DirectSample(box)
+    if np.isfinite(sampler.range).all():  # (else Box.sample raises OverflowError: keep it)
+        box.sample = sampler  # an instance attribute: the class, and every other method, stay Gymnasium's
+    return box

@@ -17,7 +17,7 @@ from auction_env.credible.log import BroadcastLog
 from auction_env.credible.protocol import CredibleOptions
 from auction_env.credible.transcript import Transcript
 from auction_env.envs.aec import phased_aec
-from auction_env.envs.boxes import BoundedBox
+from auction_env.envs.boxes import bounded_box
 from auction_env.envs.sealed_bid import PublicOutcome, SealedBidAuctionEnv
 
 __all__ = ["AuditReport", "CredibleAuctionEnv", "env", "parallel_env", "raw_env"]
@@ -106,12 +106,12 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         self.action_spaces["auctioneer"] = spaces.Discrete(2)
         bid_high = np.asarray(self._bid_high, dtype=np.float32).reshape(-1)
         regret_high = float(self.setting.prior.high.amax(0).sum())
-        self.observation_spaces["auctioneer"] = BoundedBox(
+        self.observation_spaces["auctioneer"] = bounded_box(
             np.concatenate([np.zeros(n * m), [-regret_high, 0.0, 0.0]]).astype(np.float32),
             np.concatenate([bid_high, [regret_high, 1.0, 1.0]]).astype(np.float32),
             dtype=np.float32,
         )
-        self.state_space = BoundedBox(
+        self.state_space = bounded_box(
             np.append(self.state_space.low, 0.0).astype(np.float32),
             np.append(self.state_space.high, 1.0).astype(np.float32),
             dtype=np.float32,

@@ -18,7 +18,7 @@ from auction_env.config import EnvConfig, parse
 from auction_env.core import RoundArrays, RoundBatch
 from auction_env.dynamics import EpisodeBatch, RoundMetrics
 from auction_env.envs.aec import checked_aec
-from auction_env.envs.boxes import BoundedBox
+from auction_env.envs.boxes import bounded_box
 from auction_env.setting import build_setting
 from mechanisms.base import Mechanism
 from mechanisms.common.errors import check_render_mode
@@ -191,17 +191,17 @@ class SealedBidAuctionEnv(ParallelEnv):
         self._bid_high = high.astype(np.float32)
         self.action_spaces = {a: self._bid_space(high[i]) for i, a in enumerate(self.bidder_agents)}
         self.observation_spaces = {
-            a: BoundedBox(obs_low[i], obs_high[i], dtype=np.float32) for i, a in enumerate(self.bidder_agents)
+            a: bounded_box(obs_low[i], obs_high[i], dtype=np.float32) for i, a in enumerate(self.bidder_agents)
         }
         if self.observer is not None:
             k = self.observer.bidder
             obs_high = np.concatenate([np.ones(n * m), high.sum(1), high[k] if k is not None else [], [1.0]]).astype(
                 np.float32
             )
-            self.observation_spaces["observer"] = BoundedBox(np.zeros_like(obs_high), obs_high, dtype=np.float32)
-            self.action_spaces["observer"] = BoundedBox(0.0, high.reshape(-1).astype(np.float32), dtype=np.float32)
+            self.observation_spaces["observer"] = bounded_box(np.zeros_like(obs_high), obs_high, dtype=np.float32)
+            self.action_spaces["observer"] = bounded_box(0.0, high.reshape(-1).astype(np.float32), dtype=np.float32)
             self._observer_obs = np.zeros_like(obs_high)
-        self.state_space = BoundedBox(
+        self.state_space = bounded_box(
             np.concatenate([low.reshape(-1), np.zeros(n + n * m + n + 1)]).astype(np.float32),
             np.concatenate([high.reshape(-1), np.ones(n + n * m), high.sum(1), [1.0]]).astype(np.float32),
             dtype=np.float32,
@@ -218,7 +218,7 @@ class SealedBidAuctionEnv(ParallelEnv):
     def _bid_space(self, high: np.ndarray) -> spaces.Space:
         """A bidder's action space: ``Box(0, high)``, or with a bid grid its levels."""
         if self.levels is None:
-            return BoundedBox(0.0, high, shape=(self.setting.n_items,), dtype=np.float32)
+            return bounded_box(0.0, high, shape=(self.setting.n_items,), dtype=np.float32)
         return self._engine.level_space()
 
     # -- PettingZoo API -----------------------------------------------------------------

@@ -23,7 +23,7 @@ from agents.auctioneers.deviations import auctioneer_regret, deviate
 from agents.observation import bidder_observations
 from auction_env.catalog import load_scenario
 from auction_env.credible.protocol import CredibleOptions
-from auction_env.envs.boxes import BoundedBox
+from auction_env.envs.boxes import bounded_box
 from auction_env.rl.learner import OpponentSpec, build_learner_setup, build_policy
 from auction_env.setting import build_policies
 from mechanisms.common.errors import ConfigError, check_render_mode
@@ -83,7 +83,7 @@ class AuctioneerLearnerEnv(gym.Env):
         n, m = setup.setting.n_bidders, setup.n_items
         high = setup.setting.prior.high.numpy().reshape(-1)
         bound = float(setup.setting.prior.high.amax(0).sum())
-        self.observation_space = BoundedBox(
+        self.observation_space = bounded_box(
             np.concatenate([np.zeros(n * m), [-bound, 0.0]]).astype(np.float32),
             np.concatenate([high, [bound, 1.0]]).astype(np.float32),
             dtype=np.float32,

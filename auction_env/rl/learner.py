@@ -19,7 +19,7 @@ from agents.actions import to_actions, to_bids  # noqa: F401 (re-exported)
 from agents.base import BidderPolicy
 from auction_env.config import AgentConfig, EnvConfig, parse
 from auction_env.dynamics import EpisodeBatch
-from auction_env.envs.boxes import BoundedBox
+from auction_env.envs.boxes import bounded_box
 from auction_env.setting import Setting, build_policies, build_setting
 from mechanisms.common.errors import ConfigError
 
@@ -83,7 +83,7 @@ class LearnerSetup:
         bid grid, ``Discrete(levels)`` (one item) or ``MultiDiscrete`` (several)."""
         if self.levels is not None:
             return self.engine.level_space()
-        return BoundedBox(-1.0, 1.0, shape=(self.n_items,), dtype=np.float32)
+        return bounded_box(-1.0, 1.0, shape=(self.n_items,), dtype=np.float32)
 
     def observation_space(self) -> spaces.Box:
         """The learner's observation as in the environment: values, participating, round fraction
@@ -91,10 +91,10 @@ class LearnerSetup:
         engine = self.engine
         if engine is not None:
             low, high = engine.observation_bounds()
-            return BoundedBox(low[self.learner], high[self.learner], dtype=np.float32)
+            return bounded_box(low[self.learner], high[self.learner], dtype=np.float32)
         low = self.setting.prior.low[self.learner].numpy()
         high = self.setting.prior.high[self.learner].numpy()
-        return BoundedBox(
+        return bounded_box(
             np.concatenate([low, [0.0, 0.0]]).astype(np.float32),
             np.concatenate([high, [1.0, 1.0]]).astype(np.float32),
             dtype=np.float32,

@@ -19,7 +19,7 @@ from gymnasium import spaces
 from pettingzoo.utils.wrappers import BaseParallelWrapper
 from supersuit.vector.sb3_vector_wrapper import SB3VecEnvWrapper
 
-from auction_env.envs.boxes import BoundedBox
+from auction_env.envs.boxes import bounded_box
 from auction_env.rl.learner import to_bids
 from mechanisms.common.errors import ConfigError
 
@@ -32,7 +32,7 @@ class UnitActionWrapper(BaseParallelWrapper):
     def __init__(self, env: Any) -> None:
         super().__init__(env)
         self._high = {a: env.action_space(a).high.astype(np.float32) for a in env.possible_agents}
-        self._spaces = {a: BoundedBox(-1.0, 1.0, shape=h.shape, dtype=np.float32) for a, h in self._high.items()}
+        self._spaces = {a: bounded_box(-1.0, 1.0, shape=h.shape, dtype=np.float32) for a, h in self._high.items()}
 
     def action_space(self, agent: str) -> spaces.Box:
         return self._spaces[agent]

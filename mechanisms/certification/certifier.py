@@ -58,6 +58,8 @@ __all__ = ["Certificate", "CertificationError", "Certifier", "Program", "network
 
 #: SCIP statuses that are certificates (solved to global optimality within the gap limit).
 SOLVED = ("optimal", "gaplimit")
+#: The settings of SCIP's primal heuristics a :class:`Certifier` takes.
+HEURISTICS = ("off", "fast", "default")
 
 
 class CertificationError(RuntimeError):
@@ -125,6 +127,13 @@ class Certifier:
             ``limits/absgap``, and the incumbent + tolerance as objective limit of a sub-box);
             ``regret_upper_bound`` adds it. Without it the bilinear IR-by-construction MIPs can
             spend minutes closing gaps of 1e-8.
+        heuristics: SCIP's primal heuristics, ``"off"`` (the default), ``"fast"`` or
+            ``"default"`` (SCIP's own setting). Off, SCIP finds points only at the nodes of its
+            search, which was faster on every shipped network, split or not
+            (``benchmarks/certify_speed.py --heuristics off,default``): each sub-box MIP gets
+            the network's best point so far as an objective limit, and the heuristics (the NLP
+            ones above all, on the bilinear payment) found little the search did not. The
+            certificate is exact either way.
 
     ``time_limit`` bounds one certificate: all its sub-box solves together.
     """
@@ -140,6 +149,7 @@ class Certifier:
         split_binaries: int | Literal["auto"] | None = "auto",
         max_boxes: int = 1024,
         tolerance: float = 1e-6,
+        heuristics: Literal["off", "fast", "default"] = "off",
     ) -> None:
         if not isinstance(model, CertNet):
             raise ValueError(f"only certifiable networks (certnet) can be certified, not {type(model).__name__}")
@@ -155,6 +165,9 @@ class Certifier:
             not isinstance(split_binaries, int) or isinstance(split_binaries, bool) or split_binaries < 0
         ):
             raise ValueError(f"split_binaries must be >= 0 or None, got {split_binaries}")
+        if heuristics not in HEURISTICS:
+            raise ValueError(f"heuristics must be one of {', '.join(HEURISTICS)}, got {heuristics!r}")
+        self.heuristics = heuristics
         if max_boxes < 1:
             raise ValueError(f"max_boxes must be >= 1, got {max_boxes}")
         if not tolerance >= 0:
@@ -269,11 +282,7 @@ class Certifier:
         # (benchmarks/certify_speed.py measures it; the optima are the same).
         mip.setParam("separating/maxrounds", 0)
         mip.setParam("separating/maxroundsroot", 0)
-        # No primal heuristics either: the incumbent comes from the network (each sub-box's
-        # centre) as an objective limit, and SCIP's heuristics (the NLP ones above all, on the
-        # bilinear payments) took more time than the nodes they saved; the optima are the same
-        # (benchmarks/certify_speed.py, figures in docs/speed.md#certification).
-        mip.setHeuristics(pyscipopt.SCIP_PARAMSETTING.OFF)
+        mip.setHeuristics(getattr(pyscipopt.SCIP_PARAMSETTING, self.heuristics.upper()))  # see the class
         bids = [mip.addVar(f"b{j}", lb=float(box_low[j]), ub=float(box_high[j])) for j in range(m)]
         inputs: list[Any] = [float(x) for x in feat]
         for j in range(m):

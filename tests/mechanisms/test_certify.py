@@ -176,25 +176,23 @@ def test_split_certificate_equals_the_single_mip(ir):
 
 
 @pytest.mark.parametrize("ir", ["construction", "penalty"])
-def test_certificate_is_the_same_with_scips_heuristics(ir, monkeypatch):
-    """The certifier switches SCIP's primal heuristics off for speed: with them on (SCIP's
-    default) every certificate is the same, within the tolerance."""
-    import pyscipopt
-
+def test_certificate_is_the_same_whatever_scips_heuristics(ir):
+    """The certifier switches SCIP's primal heuristics off by default, for speed: with SCIP's own
+    setting (or its fast one) every certificate is the same, within the tolerance."""
     net, prior = certnet(2, 2, ir, hidden=24, layers=3, seed=6)
     profiles = np.random.default_rng(6).random((3, 2, 2))
-    certifier = Certifier(net, prior)
-    off = [certifier.certify(v, 0) for v in profiles]
     heuristic = "heuristics/rounding/freq"  # -1 when SCIP's heuristics are off
-    assert certifier.build(profiles[0], 0).mip.getParam(heuristic) == -1
-    monkeypatch.setattr(
-        pyscipopt, "SCIP_PARAMSETTING", type("Default", (), {"OFF": pyscipopt.SCIP_PARAMSETTING.DEFAULT})
-    )
-    assert certifier.build(profiles[0], 0).mip.getParam(heuristic) != -1
-    on = [certifier.certify(v, 0) for v in profiles]
-    for a, b in zip(off, on):
-        assert a.certified and b.certified
-        assert a.regret == pytest.approx(b.regret, abs=certifier.tolerance + 1e-9)  # both within it of the maximum
+    default = Certifier(net, prior)
+    assert default.heuristics == "off" and default.build(profiles[0], 0).mip.getParam(heuristic) == -1
+    off = [default.certify(v, 0) for v in profiles]
+    for setting in ("default", "fast"):
+        certifier = Certifier(net, prior, heuristics=setting)
+        assert certifier.build(profiles[0], 0).mip.getParam(heuristic) != -1
+        for a, b in zip(off, [certifier.certify(v, 0) for v in profiles]):
+            assert a.certified and b.certified
+            assert a.regret == pytest.approx(b.regret, abs=default.tolerance + 1e-9)  # both within it of the maximum
+    with pytest.raises(ValueError, match="heuristics must be one of off, fast, default"):
+        Certifier(net, prior, heuristics="aggressive")
 
 
 def test_partition_covers_the_support_with_few_unstable_relus():
