@@ -14,6 +14,18 @@ untweaked one's on the same profiles (paired: the standard error of the differen
 smaller than either revenue's; ``--paired-profiles`` sets how many profiles it uses, and as it
 needs no attack it is cheap at 100,000; ``--paired-only`` prints just that), then revenue /
 regret per participation profile, with the paper's Tables 1-3 beside them.
+
+    .venv/bin/python scripts/participation_table.py --size 3x10 [--profiles 2000] [--untweaked NAME_OR_CARD]
+        [--tweaked NAME_OR_CARD] [--bootstrap 1000]
+
+Appendix A.5 (3 bidders x 10 items, ``scenarios/participation_3x10_s{1,2,3}``): each network is
+measured on each of the seven non-empty participation profiles (``--profiles`` each, the same
+values for every profile and network) and a scenario's aggregated auction is the sum over
+profiles weighted by the scenario's probabilities (stratified: exact weights, no sampling of
+the profiles). Prints per profile revenue / regret with item-wise Myerson's revenue (closed form;
+its regret is 0: it is dominant-strategy IC) and the paper's Table 7, then per scenario the
+aggregated revenue, regret and score beside the paper's Tables 5-6; with a tweaked network, its
+paired differences from the untweaked one (score: bootstrap within each profile).
 """
 
 from __future__ import annotations
@@ -21,14 +33,22 @@ from __future__ import annotations
 import argparse
 
 import torch
+from tqdm import tqdm
 
 import mechanisms
 from auction_env.catalog import load_scenario
 from mechanisms import participation as participation_models
 from mechanisms.common.errors import CheckpointError
-from mechanisms.evaluation import evaluate, evaluation_profiles
+from mechanisms.evaluation import Measurement, evaluate, evaluation_profiles, measure, scores
 from mechanisms.learned.checkpoints import load_checkpoint
-from mechanisms.reference import PARTICIPATION_AGGREGATED, PARTICIPATION_PER_PROFILE
+from mechanisms.reference import (
+    PARTICIPATION_3X10_AGGREGATED,
+    PARTICIPATION_3X10_PER_PROFILE,
+    PARTICIPATION_3X10_UNTWEAKED_FULL,
+    PARTICIPATION_AGGREGATED,
+    PARTICIPATION_PER_PROFILE,
+    myerson_uniform_revenue,
+)
 
 PAPER_AGG, PAPER_PROFILES = PARTICIPATION_AGGREGATED, PARTICIPATION_PER_PROFILE
 
@@ -36,16 +56,32 @@ PAPER_AGG, PAPER_PROFILES = PARTICIPATION_AGGREGATED, PARTICIPATION_PER_PROFILE
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--profiles", type=int, default=10_000, help="profiles per scenario and mechanism (default 10000)"
+        "--size", choices=("2x2", "3x10"), default="2x2", help="the paper's 2 x 2 experiment or Appendix A.5's 3 x 10"
+    )
+    parser.add_argument(
+        "--profiles",
+        type=int,
+        default=None,
+        help="profiles per scenario and mechanism (2x2, default 10000); per participation profile and "
+        "network (3x10, default 2000)",
     )
     parser.add_argument("--protocol", default="default", help="attack protocol (default: default)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scenarios", default="1,2,3", help="which of the three scenarios (default 1,2,3)")
     parser.add_argument(
         "--tweaked",
-        default="algnet_2x2_participation_s{k}",
+        default=None,
         help="the tweaked network per scenario: a shipped name or card path, {k} = scenario "
-        "(default: the shipped ones)",
+        "(default: algnet_{size}_participation_s{k})",
+    )
+    parser.add_argument(
+        "--untweaked",
+        default=None,
+        help="the network trained on full participation: a shipped name or card path "
+        "(default: algnet_2x2 / regretnet_3x10)",
+    )
+    parser.add_argument(
+        "--bootstrap", type=int, default=1000, help="3x10: resamples for the paired score difference (default 1000)"
     )
     parser.add_argument(
         "--paired-profiles",
@@ -61,6 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     for flag, value in (("--profiles", args.profiles), ("--paired-profiles", args.paired_profiles)):
         if value is not None and value < 2:
             parser.error(f"{flag} must be at least 2, got {value}")
+    if args.size == "3x10":
+        if args.paired_only or args.paired_profiles is not None:
+            parser.error("--paired-only and --paired-profiles are for --size 2x2 (3x10 prints paired differences)")
+        if args.bootstrap < 2:
+            parser.error(f"--bootstrap must be at least 2, got {args.bootstrap}")
+        return table_3x10(parser, args)
+    args.profiles = args.profiles or 10_000
+    args.tweaked = args.tweaked or "algnet_2x2_participation_s{k}"
+    args.untweaked = args.untweaked or "algnet_2x2"
     paired_profiles = args.paired_profiles or args.profiles
     torch.set_num_threads(1)
     if args.paired_only:
@@ -80,12 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         prior = mechanisms.make_prior(2, 2)
         contenders = {}
         tweaked = args.tweaked.replace("{k}", str(k))
-        for label, name in (("tweaked", tweaked), ("untweaked", "algnet_2x2")):
+        for label, name in (("tweaked", tweaked), ("untweaked", args.untweaked)):
             try:
                 contenders[label] = load_checkpoint(name)[0]
             except CheckpointError as err:
-                if label == "tweaked" and args.tweaked != parser.get_default("tweaked"):
+                if label == "tweaked" and args.tweaked != "algnet_2x2_participation_s{k}":
                     parser.error(f"--tweaked: {err}")
+                if label == "untweaked" and args.untweaked != "algnet_2x2":
+                    parser.error(f"--untweaked: {err}")
                 print(f"scenario {k}: {label}: {err}")
         contenders["item-wise Myerson"] = mechanisms.make("myerson", context={"prior": prior})
         for label, mechanism in contenders.items():
@@ -139,6 +186,142 @@ def main(argv: list[str] | None = None) -> int:
     print("|---:|---:|---:|---:|")
     print("\n".join(profile_rows))
     return 0
+
+
+#: Appendix A.5's participation profiles g1..g7 (Table 4; g8, nobody, sells nothing).
+PROFILES_3X10 = ((1, 1, 1), (0, 1, 1), (1, 0, 1), (1, 1, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1))
+
+
+def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Appendix A.5: each network per participation profile, and each scenario's aggregated auction."""
+    profiles = args.profiles or 2000
+    scenarios = sorted({int(x) for x in args.scenarios.split(",") if x.strip()})
+    for k in scenarios:
+        if k not in PARTICIPATION_3X10_AGGREGATED:
+            parser.error(f"--scenarios: {k} is not one of 1, 2, 3")
+    torch.set_num_threads(1)
+    prior = mechanisms.make_prior(3, 10)
+    weights = {k: _scenario_weights(k) for k in scenarios}
+    networks = {}  # label -> mechanism
+    for label, flag, name, default in [
+        ("untweaked", "--untweaked", args.untweaked, "regretnet_3x10"),
+        *[(f"tweaked s{k}", "--tweaked", args.tweaked, "algnet_3x10_participation_s{k}") for k in scenarios],
+    ]:
+        k = label[-1]
+        try:
+            mechanism = load_checkpoint((name or default).replace("{k}", k))[0]
+        except CheckpointError as err:
+            if name is not None:
+                parser.error(f"{flag}: {err}")
+            print(f"{label}: {err}")
+            continue
+        if (mechanism.n_bidders, mechanism.n_items) != (3, 10):
+            parser.error(f"{flag}: {name} is a {mechanism.n_bidders} x {mechanism.n_items} network, not 3 x 10")
+        networks[label] = mechanism
+    print(
+        f"3 bidders x 10 items U[0,1]; {profiles:,} profiles per participation profile and network "
+        f"(the same values for all), seed {args.seed}, '{args.protocol}' attack; paper in brackets"
+    )
+    measured = {}
+    with tqdm(total=len(networks) * len(PROFILES_3X10), desc="profiles", unit="profile") as bar:
+        for label, mechanism in networks.items():
+            measured[label] = {}
+            for g in PROFILES_3X10:
+                participation = participation_models.make(3, model="profiles", profiles=[list(g)], probs=[1.0])
+                measured[label][g] = measure(
+                    mechanism,
+                    prior,
+                    participation=participation,
+                    profiles=profiles,
+                    protocol=args.protocol,
+                    seed=args.seed,
+                )
+                bar.update()
+    print("\nPer participation profile, revenue / mean regret per bidder (paper's Table 7: its tweaked networks):\n")
+    heads = [f"{label} ({_name(networks[label])})" for label in measured] + [f"paper s{k}" for k in scenarios]
+    print("| profile | " + " | ".join(heads) + " | item-wise Myerson revenue |")
+    print("|---|" + "---:|" * (len(heads) + 1))
+    for g in PROFILES_3X10:
+        cells = [f"{m[g].result.revenue_mean:.3f} / {m[g].result.regret_mean:.5f}" for m in measured.values()]
+        cells += ["{:.3f} / {:.2g}".format(*PARTICIPATION_3X10_PER_PROFILE[k][g]) for k in scenarios]
+        myerson = myerson_uniform_revenue(sum(g), 10)
+        print(f"| <{','.join(map(str, g))}> | " + " | ".join(cells) + f" | {myerson:.4f} |")
+    print(
+        "\n| scenario | mechanism | aggregated revenue | aggregated regret | score | paper revenue / regret / score |"
+    )
+    print("|---|---|---:|---:|---:|---:|")
+    if "untweaked" in measured:
+        full = _aggregate(measured["untweaked"], {(1, 1, 1): 1.0})
+        print(_row("full participation", "untweaked", full, PARTICIPATION_3X10_UNTWEAKED_FULL))
+    verdicts = []
+    for k in scenarios:
+        tweaked, untweaked = f"tweaked s{k}", "untweaked"
+        myerson = sum(w * myerson_uniform_revenue(sum(g), 10) for g, w in weights[k].items())
+        if tweaked in measured:
+            print(_row(k, tweaked, _aggregate(measured[tweaked], weights[k]), PARTICIPATION_3X10_AGGREGATED[k][0]))
+        if untweaked in measured:
+            print(_row(k, untweaked, _aggregate(measured[untweaked], weights[k]), PARTICIPATION_3X10_AGGREGATED[k][1]))
+        print(_row(k, "item-wise Myerson", (myerson, 0.0, 0.0, 0.0, myerson), None))
+        if tweaked in measured and untweaked in measured:
+            verdicts.append((k, myerson, *_paired(measured[tweaked], measured[untweaked], weights[k], args)))
+    if verdicts:
+        print("\nTweaked minus untweaked, paired on the same profiles (± standard error; score: bootstrap):\n")
+        print("| scenario | revenue difference | score difference | tweaked score vs paper's | revenue vs Myerson |")
+        print("|---|---:|---:|---:|---:|")
+        for k, myerson, rev, rev_se, diff, diff_se, score, revenue in verdicts:
+            paper = PARTICIPATION_3X10_AGGREGATED[k][0][2]
+            print(
+                f"| {k} | {rev:+.4f} ± {rev_se:.4f} | {diff:+.4f} ± {diff_se:.4f} | {score:.3f} vs {paper:.3f} | "
+                f"{revenue:.3f} vs {myerson:.3f} |"
+            )
+    return 0
+
+
+def _scenario_weights(k: int) -> dict[tuple[int, ...], float]:
+    """Scenario ``k``'s probability of each non-empty profile (from its scenario file)."""
+    spec = load_scenario(f"participation_3x10_s{k}").config.env.participation
+    return {tuple(g): float(p) for g, p in zip(spec.params["profiles"], spec.params["probs"]) if any(g)}
+
+
+def _name(mechanism) -> str:
+    return getattr(mechanism, "checkpoint_name", type(mechanism).__name__)
+
+
+def _aggregate(per_profile: dict[tuple, Measurement], weights: dict[tuple, float]) -> tuple[float, ...]:
+    """The aggregated auction: revenue, its standard error, mean regret per bidder, total regret
+    and score, each the profiles' weighted sum (the empty profile adds nothing)."""
+    rev = sum(w * per_profile[g].revenue.mean().item() for g, w in weights.items())
+    var = sum(w**2 * per_profile[g].revenue.var().item() / per_profile[g].revenue.numel() for g, w in weights.items())
+    regret = sum(w * per_profile[g].regret.mean().item() for g, w in weights.items())
+    total = sum(w * per_profile[g].regret.sum(1).mean().item() for g, w in weights.items())
+    return rev, var**0.5, regret, total, scores(torch.tensor(rev), torch.tensor(total)).item()
+
+
+def _row(scenario, label: str, agg: tuple[float, ...], paper: tuple[float, float, float] | None) -> str:
+    rev, se, regret, _, score = agg
+    ref = f"{paper[0]:.3f} / {paper[1]:.3g} / {paper[2]:.3f}" if paper else ""
+    return f"| {scenario} | {label} | {rev:.4f} ± {se:.4f} | {regret:.5f} | {score:.4f} | {ref} |"
+
+
+def _paired(a: dict, b: dict, weights: dict, args: argparse.Namespace) -> tuple[float, ...]:
+    """Aggregated revenue and score of ``a`` minus ``b`` on the same profiles, with standard
+    errors (score: ``args.bootstrap`` resamples, each profile's values resampled on their own);
+    then ``a``'s aggregated score and revenue."""
+    rev = sum(w * (a[g].revenue - b[g].revenue).mean().item() for g, w in weights.items())
+    rev_var = sum(w**2 * (a[g].revenue - b[g].revenue).var().item() / a[g].revenue.numel() for g, w in weights.items())
+    generator = torch.Generator().manual_seed(args.seed)
+    diffs = []
+    for first in range(0, args.bootstrap, 100):
+        rows = min(100, args.bootstrap - first)
+        sums = torch.zeros(4, rows, dtype=torch.float64)  # revenue and total regret of a, then of b
+        for g, w in weights.items():
+            idx = torch.randint(a[g].revenue.numel(), (rows, a[g].revenue.numel()), generator=generator)
+            for j, m in enumerate((a[g], b[g])):
+                sums[2 * j] += w * m.revenue[idx].mean(1)
+                sums[2 * j + 1] += w * m.regret.sum(1)[idx].mean(1)
+        diffs.append(scores(sums[0], sums[1]) - scores(sums[2], sums[3]))
+    agg_a, agg_b = _aggregate(a, weights), _aggregate(b, weights)
+    return rev, rev_var**0.5, agg_a[4] - agg_b[4], torch.cat(diffs).std().item(), agg_a[4], agg_a[0]
 
 
 def _revenues(mechanism, prior, participation, profiles: int, seed: int) -> torch.Tensor:

@@ -4,6 +4,7 @@ environment and through a ``participation_3x10`` scenario."""
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,27 @@ def test_large_networks_are_feasible_and_ir_and_train_on_cpu(name: str, n: int, 
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
 
 
+def test_the_shipped_3x10_network_plays_in_the_env_and_the_participation_scenarios() -> None:
+    """``regretnet_3x10`` (shipped) by name: a truthful round in ``parallel_env(n_bidders=3,
+    n_items=10)`` gives every bidder a non-negative utility (IR by construction), and each
+    ``participation_3x10`` scenario runs on it (absent bidders get nothing, so revenue falls with
+    participation: scenario 1 has the fewest bidders)."""
+    mechanism = {"name": "regretnet", "params": {"checkpoint": "regretnet_3x10"}}
+    env = auction_env.parallel_env(n_bidders=3, n_items=10, mechanism=mechanism, rounds=3)
+    observations, _ = env.reset(seed=0)
+    while env.agents:
+        observations, rewards, *_ = env.step({a: o[:10] for a, o in observations.items()})
+        assert len(rewards) == 3 and min(rewards.values()) >= -1e-5
+    revenue = {}
+    for k in (1, 3):
+        data = yaml.safe_load((Path(__file__).parents[2] / "scenarios" / f"participation_3x10_s{k}.yaml").read_text())
+        data["env"]["mechanism"] = mechanism
+        (row,) = run_scenario(data, episodes=4, progress=False, write=False).rows
+        assert row["n_items"] == 10 and all(u >= -1e-5 for u in row["utility_mean"])
+        revenue[k] = row["revenue_mean"]
+    assert 0.0 < revenue[1] < revenue[3] < 5.4
+
+
 @pytest.mark.slow
 def test_a_trained_3x10_checkpoint_plays_in_the_env_and_a_scenario(tmp_path) -> None:
     """Two iterations of the 3 x 10 config saved as a checkpoint: it loads into
@@ -66,3 +88,25 @@ def test_a_trained_3x10_checkpoint_plays_in_the_env_and_a_scenario(tmp_path) -> 
     data["env"]["mechanism"] = {"name": "regretnet", "params": {"checkpoint": str(card)}}
     result = run_scenario(data, episodes=2, progress=False, write=False)
     assert result.rows and result.rows[0]["revenue_mean"] >= 0.0
+
+
+@pytest.mark.slow
+def test_the_3x10_participation_table_pairs_networks_on_the_same_profiles(capsys) -> None:
+    """``scripts/participation_table.py --size 3x10``: a row per participation profile, the paper's
+    Tables 5-7 beside ours, and a network paired with itself differs by exactly nothing (the
+    same values and participation for both, per profile)."""
+    script = runpy.run_path(str(Path(__file__).parents[2] / "scripts" / "participation_table.py"))
+    argv = ["--size", "3x10", "--profiles", "6", "--protocol", "weak", "--bootstrap", "20", "--scenarios", "1,3"]
+    argv += ["--untweaked", "regretnet_3x10", "--tweaked", "regretnet_3x10"]
+    assert script["main"](argv) == 0
+    out = capsys.readouterr().out
+    profile_rows = [line for line in out.splitlines() if line.startswith("| <")]
+    assert len(profile_rows) == 7 and all(line.count("|") == 8 for line in profile_rows)  # 3 networks, 2 papers
+    assert "| 1 | tweaked s1 |" in out and "| 3 | untweaked |" in out and "3.725 / 0.139 / 2.426" in out
+    paired = [line for line in out.splitlines() if line.startswith(("| 1 | +", "| 3 | +", "| 1 | -", "| 3 | -"))]
+    assert len(paired) == 2 and all(line.count("0.0000 ± 0.0000") == 2 for line in paired), paired
+    full = next(line for line in out.splitlines() if line.startswith("| full participation | untweaked |"))
+    assert full.split("|")[3].split("±")[0].strip()[:5] == profile_rows[0].split("|")[2].split("/")[0].strip()[:5]
+    with pytest.raises(SystemExit) as refused:
+        script["main"]([*argv[:-2], "--tweaked", "regretnet_2x2"])  # another size: one line, exit 2
+    assert refused.value.code == 2 and "not 3 x 10" in capsys.readouterr().err
