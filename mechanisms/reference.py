@@ -59,6 +59,9 @@ PAPER_BY_CHECKPOINT: dict[str, tuple[float, float | None]] = {
     "algnet_2x2_participation_s1_base": (0.470, 5e-3),
     "algnet_2x2_participation_s2_base": (0.580, 9e-3),
     "algnet_2x2_participation_s3_base": (0.765, 0.013),
+    "regretnet_3x10_participation_s1": (3.725, 0.139),  # Appendix A.5, Table 5
+    "regretnet_3x10_participation_s2": (4.285, 0.095),
+    "regretnet_3x10_participation_s3": (4.696, 0.093),
 }
 
 #: Known optimal revenues with one unit-demand U[0,1] bidder: a posted price 1/sqrt(3) per item.

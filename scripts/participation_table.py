@@ -18,9 +18,10 @@ regret per participation profile, with the paper's Tables 1-3 beside them.
     .venv/bin/python scripts/participation_table.py --size 3x10 [--profiles 2000] [--untweaked NAME_OR_CARD]
         [--tweaked NAME_OR_CARD] [--bootstrap 1000]
 
-Appendix A.5 (3 bidders x 10 items, ``scenarios/participation_3x10_s{1,2,3}``): each network is
+Appendix A.5 (3 bidders x 10 items, ``scenarios/participation_3x10_s{1,2,3}``): the untweaked
+``regretnet_3x10`` and the tweaked ``regretnet_3x10_participation_sK`` by default. Each network is
 measured on each of the seven non-empty participation profiles (``--profiles`` each, the same
-values for every profile and network) and a scenario's aggregated auction is the sum over
+values for every profile and network), and a scenario's aggregated auction is the sum over
 profiles weighted by the scenario's probabilities (stratified: exact weights, no sampling of
 the profiles). Prints per profile revenue / regret with item-wise Myerson's revenue (closed form;
 its regret is 0: it is dominant-strategy IC) and the paper's Table 7, then per scenario the
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         "--tweaked",
         default=None,
         help="the tweaked network per scenario: a shipped name or card path, {k} = scenario "
-        "(default: algnet_{size}_participation_s{k})",
+        "(default: algnet_2x2_participation_s{k} / regretnet_3x10_participation_s{k})",
     )
     parser.add_argument(
         "--untweaked",
@@ -205,7 +206,7 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
     networks = {}  # label -> mechanism
     for label, flag, name, default in [
         ("untweaked", "--untweaked", args.untweaked, "regretnet_3x10"),
-        *[(f"tweaked s{k}", "--tweaked", args.tweaked, "algnet_3x10_participation_s{k}") for k in scenarios],
+        *[(f"tweaked s{k}", "--tweaked", args.tweaked, "regretnet_3x10_participation_s{k}") for k in scenarios],
     ]:
         k = label[-1]
         try:
