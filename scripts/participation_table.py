@@ -26,7 +26,8 @@ profiles weighted by the scenario's probabilities (stratified: exact weights, no
 the profiles). Prints per profile revenue / regret with item-wise Myerson's revenue (closed form;
 its regret is 0: it is dominant-strategy IC) and the paper's Table 7, then per scenario the
 aggregated revenue, regret and score beside the paper's Tables 5-6; with a tweaked network, its
-paired differences from the untweaked one (score: bootstrap within each profile).
+paired differences from the untweaked one. Every profile sees the same values, so the standard
+errors come from each row's weighted sum over the profiles (score: bootstrap over those rows).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from tqdm import tqdm
 import mechanisms
 from auction_env.catalog import load_scenario
 from mechanisms import participation as participation_models
-from mechanisms.common.errors import CheckpointError
-from mechanisms.evaluation import Measurement, evaluate, evaluation_profiles, measure, scores
+from mechanisms.common.errors import CheckpointError, ConfigError
+from mechanisms.evaluation import Measurement, evaluate, evaluation_profiles, measure, protocol, scores
 from mechanisms.learned.checkpoints import load_checkpoint
 from mechanisms.reference import (
     PARTICIPATION_3X10_AGGREGATED,
@@ -98,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     for flag, value in (("--profiles", args.profiles), ("--paired-profiles", args.paired_profiles)):
         if value is not None and value < 2:
             parser.error(f"{flag} must be at least 2, got {value}")
+    args.scenarios = _scenarios(parser, args.scenarios)
+    try:
+        protocol(args.protocol)
+    except ConfigError as err:
+        parser.error(f"--protocol: {err}")
     if args.size == "3x10":
         if args.paired_only or args.paired_profiles is not None:
             parser.error("--paired-only and --paired-profiles are for --size 2x2 (3x10 prints paired differences)")
@@ -117,9 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             f"'{args.protocol}' attack; paper in brackets"
         )
     agg_rows, profile_rows, paired_rows = [], [], []
-    for k in sorted({int(x) for x in args.scenarios.split(",") if x.strip()}):
-        if k not in PAPER_AGG:
-            parser.error(f"--scenarios: {k} is not one of 1, 2, 3")
+    for k in args.scenarios:
         env = load_scenario(f"participation_2x2_s{k}").config.env
         spec = env.participation
         participation = participation_models.make(2, model=spec.model, **spec.params)
@@ -196,10 +200,7 @@ PROFILES_3X10 = ((1, 1, 1), (0, 1, 1), (1, 0, 1), (1, 1, 0), (1, 0, 0), (0, 1, 0
 def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """Appendix A.5: each network per participation profile, and each scenario's aggregated auction."""
     profiles = args.profiles or 2000
-    scenarios = sorted({int(x) for x in args.scenarios.split(",") if x.strip()})
-    for k in scenarios:
-        if k not in PARTICIPATION_3X10_AGGREGATED:
-            parser.error(f"--scenarios: {k} is not one of 1, 2, 3")
+    scenarios = args.scenarios
     torch.set_num_threads(1)
     prior = mechanisms.make_prior(3, 10)
     weights = {k: _scenario_weights(k) for k in scenarios}
@@ -208,16 +209,16 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
         ("untweaked", "--untweaked", args.untweaked, "regretnet_3x10"),
         *[(f"tweaked s{k}", "--tweaked", args.tweaked, "regretnet_3x10_participation_s{k}") for k in scenarios],
     ]:
-        k = label[-1]
+        source = (name or default).replace("{k}", label[-1])
         try:
-            mechanism = load_checkpoint((name or default).replace("{k}", k))[0]
+            mechanism = load_checkpoint(source)[0]
         except CheckpointError as err:
             if name is not None:
                 parser.error(f"{flag}: {err}")
             print(f"{label}: {err}")
             continue
         if (mechanism.n_bidders, mechanism.n_items) != (3, 10):
-            parser.error(f"{flag}: {name} is a {mechanism.n_bidders} x {mechanism.n_items} network, not 3 x 10")
+            parser.error(f"{flag}: {source} is a {mechanism.n_bidders} x {mechanism.n_items} network, not 3 x 10")
         networks[label] = mechanism
     print(
         f"3 bidders x 10 items U[0,1]; {profiles:,} profiles per participation profile and network "
@@ -244,7 +245,7 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
     print("|---|" + "---:|" * (len(heads) + 1))
     for g in PROFILES_3X10:
         cells = [f"{m[g].result.revenue_mean:.3f} / {m[g].result.regret_mean:.5f}" for m in measured.values()]
-        cells += ["{:.3f} / {:.2g}".format(*PARTICIPATION_3X10_PER_PROFILE[k][g]) for k in scenarios]
+        cells += ["{:.4g} / {:.3g}".format(*PARTICIPATION_3X10_PER_PROFILE[k][g]) for k in scenarios]
         myerson = myerson_uniform_revenue(sum(g), 10)
         print(f"| <{','.join(map(str, g))}> | " + " | ".join(cells) + f" | {myerson:.4f} |")
     print(
@@ -267,13 +268,16 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
             verdicts.append((k, myerson, *_paired(measured[tweaked], measured[untweaked], weights[k], args)))
     if verdicts:
         print("\nTweaked minus untweaked, paired on the same profiles (± standard error; score: bootstrap):\n")
-        print("| scenario | revenue difference | score difference | tweaked score vs paper's | revenue vs Myerson |")
+        print(
+            "| scenario | revenue difference | score difference | tweaked score vs paper's, Myerson's "
+            "| tweaked revenue vs Myerson's |"
+        )
         print("|---|---:|---:|---:|---:|")
         for k, myerson, rev, rev_se, diff, diff_se, score, revenue in verdicts:
             paper = PARTICIPATION_3X10_AGGREGATED[k][0][2]
             print(
-                f"| {k} | {rev:+.4f} ± {rev_se:.4f} | {diff:+.4f} ± {diff_se:.4f} | {score:.3f} vs {paper:.3f} | "
-                f"{revenue:.3f} vs {myerson:.3f} |"
+                f"| {k} | {rev:+.4f} ± {rev_se:.4f} | {diff:+.4f} ± {diff_se:.4f} | "
+                f"{score:.3f} vs {paper:.3f}, {myerson:.3f} | {revenue:.3f} vs {myerson:.3f} |"
             )
     return 0
 
@@ -288,14 +292,24 @@ def _name(mechanism) -> str:
     return getattr(mechanism, "checkpoint_name", type(mechanism).__name__)
 
 
+def _rows(per_profile: dict[tuple, Measurement], weights: dict[tuple, float]) -> tuple[torch.Tensor, ...]:
+    """Per row of values, the aggregated auction's revenue, total regret and mean regret per
+    bidder: the profiles' weighted sums. Every profile is measured on the same values (the same
+    seed), so row ``i`` of each is the same draw, and the profiles' results are correlated: the
+    standard errors come from these per-row sums, not from the profiles as if independent."""
+    revenue = sum(w * per_profile[g].revenue for g, w in weights.items())
+    total = sum(w * per_profile[g].regret.sum(1).double() for g, w in weights.items())
+    regret = sum(w * per_profile[g].regret.mean(1).double() for g, w in weights.items())
+    return revenue, total, regret
+
+
 def _aggregate(per_profile: dict[tuple, Measurement], weights: dict[tuple, float]) -> tuple[float, ...]:
-    """The aggregated auction: revenue, its standard error, mean regret per bidder, total regret
-    and score, each the profiles' weighted sum (the empty profile adds nothing)."""
-    rev = sum(w * per_profile[g].revenue.mean().item() for g, w in weights.items())
-    var = sum(w**2 * per_profile[g].revenue.var().item() / per_profile[g].revenue.numel() for g, w in weights.items())
-    regret = sum(w * per_profile[g].regret.mean().item() for g, w in weights.items())
-    total = sum(w * per_profile[g].regret.sum(1).mean().item() for g, w in weights.items())
-    return rev, var**0.5, regret, total, scores(torch.tensor(rev), torch.tensor(total)).item()
+    """The aggregated auction (the empty profile adds nothing): revenue, its standard error, mean
+    regret per bidder, total regret and score."""
+    revenue, total, regret = _rows(per_profile, weights)
+    rev, tot = revenue.mean(), total.mean()
+    se = revenue.std().item() / revenue.numel() ** 0.5
+    return rev.item(), se, regret.mean().item(), tot.item(), scores(rev, tot).item()
 
 
 def _row(scenario, label: str, agg: tuple[float, ...], paper: tuple[float, float, float] | None) -> str:
@@ -305,24 +319,36 @@ def _row(scenario, label: str, agg: tuple[float, ...], paper: tuple[float, float
 
 
 def _paired(a: dict, b: dict, weights: dict, args: argparse.Namespace) -> tuple[float, ...]:
-    """Aggregated revenue and score of ``a`` minus ``b`` on the same profiles, with standard
-    errors (score: ``args.bootstrap`` resamples, each profile's values resampled on their own);
-    then ``a``'s aggregated score and revenue."""
-    rev = sum(w * (a[g].revenue - b[g].revenue).mean().item() for g, w in weights.items())
-    rev_var = sum(w**2 * (a[g].revenue - b[g].revenue).var().item() / a[g].revenue.numel() for g, w in weights.items())
+    """Aggregated revenue and score of ``a`` minus ``b`` on the same values, with standard errors
+    (revenue: of the per-row differences; score: ``args.bootstrap`` resamples of the rows, the
+    same rows for both networks and every profile); then ``a``'s aggregated score and revenue."""
+    (rev_a, tot_a, _), (rev_b, tot_b, _) = _rows(a, weights), _rows(b, weights)
+    diff = rev_a - rev_b
     generator = torch.Generator().manual_seed(args.seed)
     diffs = []
     for first in range(0, args.bootstrap, 100):
-        rows = min(100, args.bootstrap - first)
-        sums = torch.zeros(4, rows, dtype=torch.float64)  # revenue and total regret of a, then of b
-        for g, w in weights.items():
-            idx = torch.randint(a[g].revenue.numel(), (rows, a[g].revenue.numel()), generator=generator)
-            for j, m in enumerate((a[g], b[g])):
-                sums[2 * j] += w * m.revenue[idx].mean(1)
-                sums[2 * j + 1] += w * m.regret.sum(1)[idx].mean(1)
-        diffs.append(scores(sums[0], sums[1]) - scores(sums[2], sums[3]))
+        idx = torch.randint(diff.numel(), (min(100, args.bootstrap - first), diff.numel()), generator=generator)
+        diffs.append(scores(rev_a[idx].mean(1), tot_a[idx].mean(1)) - scores(rev_b[idx].mean(1), tot_b[idx].mean(1)))
     agg_a, agg_b = _aggregate(a, weights), _aggregate(b, weights)
-    return rev, rev_var**0.5, agg_a[4] - agg_b[4], torch.cat(diffs).std().item(), agg_a[4], agg_a[0]
+    return (
+        diff.mean().item(),
+        diff.std().item() / diff.numel() ** 0.5,
+        agg_a[4] - agg_b[4],
+        torch.cat(diffs).std().item(),
+        agg_a[4],
+        agg_a[0],
+    )
+
+
+def _scenarios(parser: argparse.ArgumentParser, text: str) -> list[int]:
+    """``--scenarios`` as a sorted list of distinct numbers among 1, 2, 3 (else one line, exit 2)."""
+    try:
+        chosen = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        parser.error(f"--scenarios: expected some of 1, 2, 3 separated by commas, got {text!r}")
+    if not chosen or any(k not in (1, 2, 3) for k in chosen):
+        parser.error(f"--scenarios: expected some of 1, 2, 3 separated by commas, got {text!r}")
+    return chosen
 
 
 def _revenues(mechanism, prior, participation, profiles: int, seed: int) -> torch.Tensor:

@@ -110,3 +110,33 @@ def test_the_3x10_participation_table_pairs_networks_on_the_same_profiles(capsys
     with pytest.raises(SystemExit) as refused:
         script["main"]([*argv[:-2], "--tweaked", "regretnet_2x2"])  # another size: one line, exit 2
     assert refused.value.code == 2 and "not 3 x 10" in capsys.readouterr().err
+
+
+def test_the_3x10_table_aggregates_profiles_row_by_row() -> None:
+    """The aggregated auction is the profiles' weighted sum, and since every profile is measured
+    on the same values its standard error is that of the per-row sums (profiles that move together
+    add up their spread; treating them as independent would understate it). A network that earns
+    a constant more than another on every row differs from it by exactly that, with no error."""
+    from mechanisms.evaluation import Measurement
+
+    script = runpy.run_path(str(Path(__file__).parents[2] / "scripts" / "participation_table.py"))
+    rows = torch.Generator().manual_seed(0)
+    base = torch.rand(400, generator=rows, dtype=torch.float64)
+    weights = {(1, 1, 1): 0.5, (0, 1, 1): 0.3, (0, 0, 1): 0.2}
+    a = {
+        g: Measurement(None, base * (k + 1) + k, torch.full((400, 3), 0.001 * (k + 1), dtype=torch.float64))
+        for k, g in enumerate(weights)
+    }
+    rev, se, regret, total, score = script["_aggregate"](a, weights)
+    sums = sum(w * a[g].revenue for g, w in weights.items())
+    assert rev == pytest.approx(sum(w * a[g].revenue.mean().item() for g, w in weights.items()))
+    assert se == pytest.approx(sums.std().item() / 20)  # 400 rows
+    independent = sum(w**2 * a[g].revenue.var().item() / 400 for g, w in weights.items()) ** 0.5
+    assert se > 1.5 * independent  # the rows move together: the independent formula is too small
+    assert regret == pytest.approx(0.001 * (0.5 + 0.6 + 0.6)) and total == pytest.approx(3 * regret)
+    assert score == pytest.approx((rev**0.5 - total**0.5) ** 2)
+    b = {g: Measurement(None, m.revenue - 0.25, m.regret) for g, m in a.items()}
+    args = type("Args", (), {"seed": 0, "bootstrap": 200})()
+    diff, diff_se, score_diff, score_se, score_a, revenue_a = script["_paired"](a, b, weights, args)
+    assert diff == pytest.approx(0.25) and diff_se == pytest.approx(0.0, abs=1e-12)
+    assert score_diff > 0 and score_se > 0 and score_a == pytest.approx(score) and revenue_a == pytest.approx(rev)
