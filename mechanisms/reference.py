@@ -53,16 +53,7 @@ PAPER_BY_CHECKPOINT: dict[str, tuple[float, float | None]] = {
     "certnet_1x2_penalty": (0.568, 0.009),
     "certnet_2x2": (0.874, 0.008),
     "certnet_2x2_penalty": (0.882, 0.006),
-    "algnet_2x2_participation_s1": (0.470, 5e-3),
-    "algnet_2x2_participation_s2": (0.580, 9e-3),
-    "algnet_2x2_participation_s3": (0.765, 0.013),
-    "algnet_2x2_participation_s1_base": (0.470, 5e-3),
-    "algnet_2x2_participation_s2_base": (0.580, 9e-3),
-    "algnet_2x2_participation_s3_base": (0.765, 0.013),
-    "regretnet_3x10_participation_s1": (3.725, 0.139),  # Appendix A.5, Table 5
-    "regretnet_3x10_participation_s2": (4.285, 0.095),
-    "regretnet_3x10_participation_s3": (4.696, 0.093),
-}
+}  # the participation networks are added below, from their tables
 
 #: Known optimal revenues with one unit-demand U[0,1] bidder: a posted price 1/sqrt(3) per item.
 OPTIMUM_UNIT_DEMAND: dict[str, float] = {"1x2": 2 / (3 * math.sqrt(3))}
@@ -135,6 +126,18 @@ PARTICIPATION_3X10_PER_PROFILE: dict[int, dict[tuple[int, int, int], tuple[float
         (0, 0, 1): (6e-4, 1e-4),
     },
 }
+
+# Each tweaked participation network's row is its scenario's tweaked network in those tables.
+PAPER_BY_CHECKPOINT.update(
+    {
+        f"algnet_2x2_participation_s{k}{stage}": tweaked
+        for k, (tweaked, _) in PARTICIPATION_AGGREGATED.items()
+        for stage in ("", "_base")
+    }
+)
+PAPER_BY_CHECKPOINT.update(
+    {f"regretnet_3x10_participation_s{k}": tweaked[:2] for k, (tweaked, _) in PARTICIPATION_3X10_AGGREGATED.items()}
+)
 
 #: Curry et al. 2020, Table 1 (ReLU regularised): (setting, ir, bidder) -> solve time mean (std),
 #: revenue, empirical regret, certified regret.

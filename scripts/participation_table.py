@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--bootstrap must be at least 2, got {args.bootstrap}")
         return table_3x10(parser, args)
     args.profiles = args.profiles or 10_000
+    given = {"tweaked": args.tweaked is not None, "untweaked": args.untweaked is not None}
     args.tweaked = args.tweaked or "algnet_2x2_participation_s{k}"
     args.untweaked = args.untweaked or "algnet_2x2"
     paired_profiles = args.paired_profiles or args.profiles
@@ -134,10 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 contenders[label] = load_checkpoint(name)[0]
             except CheckpointError as err:
-                if label == "tweaked" and args.tweaked != "algnet_2x2_participation_s{k}":
-                    parser.error(f"--tweaked: {err}")
-                if label == "untweaked" and args.untweaked != "algnet_2x2":
-                    parser.error(f"--untweaked: {err}")
+                if given[label]:
+                    parser.error(f"--{label}: {err}")
                 print(f"scenario {k}: {label}: {err}")
         contenders["item-wise Myerson"] = mechanisms.make("myerson", context={"prior": prior})
         for label, mechanism in contenders.items():
@@ -240,7 +239,8 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
                 )
                 bar.update()
     print("\nPer participation profile, revenue / mean regret per bidder (paper's Table 7: its tweaked networks):\n")
-    heads = [f"{label} ({_name(networks[label])})" for label in measured] + [f"paper s{k}" for k in scenarios]
+    heads = [f"{label} ({m[PROFILES_3X10[0]].result.mechanism})" for label, m in measured.items()]
+    heads += [f"paper s{k}" for k in scenarios]
     print("| profile | " + " | ".join(heads) + " | item-wise Myerson revenue |")
     print("|---|" + "---:|" * (len(heads) + 1))
     for g in PROFILES_3X10:
@@ -288,10 +288,6 @@ def _scenario_weights(k: int) -> dict[tuple[int, ...], float]:
     return {tuple(g): float(p) for g, p in zip(spec.params["profiles"], spec.params["probs"]) if any(g)}
 
 
-def _name(mechanism) -> str:
-    return getattr(mechanism, "checkpoint_name", type(mechanism).__name__)
-
-
 def _rows(per_profile: dict[tuple, Measurement], weights: dict[tuple, float]) -> tuple[torch.Tensor, ...]:
     """Per row of values, the aggregated auction's revenue, total regret and mean regret per
     bidder: the profiles' weighted sums. Every profile is measured on the same values (the same
@@ -306,7 +302,11 @@ def _rows(per_profile: dict[tuple, Measurement], weights: dict[tuple, float]) ->
 def _aggregate(per_profile: dict[tuple, Measurement], weights: dict[tuple, float]) -> tuple[float, ...]:
     """The aggregated auction (the empty profile adds nothing): revenue, its standard error, mean
     regret per bidder, total regret and score."""
-    revenue, total, regret = _rows(per_profile, weights)
+    return _summary(*_rows(per_profile, weights))
+
+
+def _summary(revenue: torch.Tensor, total: torch.Tensor, regret: torch.Tensor) -> tuple[float, ...]:
+    """:func:`_aggregate` from the per-row sums of :func:`_rows`."""
     rev, tot = revenue.mean(), total.mean()
     se = revenue.std().item() / revenue.numel() ** 0.5
     return rev.item(), se, regret.mean().item(), tot.item(), scores(rev, tot).item()
@@ -322,14 +322,15 @@ def _paired(a: dict, b: dict, weights: dict, args: argparse.Namespace) -> tuple[
     """Aggregated revenue and score of ``a`` minus ``b`` on the same values, with standard errors
     (revenue: of the per-row differences; score: ``args.bootstrap`` resamples of the rows, the
     same rows for both networks and every profile); then ``a``'s aggregated score and revenue."""
-    (rev_a, tot_a, _), (rev_b, tot_b, _) = _rows(a, weights), _rows(b, weights)
+    rows_a, rows_b = _rows(a, weights), _rows(b, weights)
+    (rev_a, tot_a, _), (rev_b, tot_b, _) = rows_a, rows_b
     diff = rev_a - rev_b
     generator = torch.Generator().manual_seed(args.seed)
     diffs = []
     for first in range(0, args.bootstrap, 100):
         idx = torch.randint(diff.numel(), (min(100, args.bootstrap - first), diff.numel()), generator=generator)
         diffs.append(scores(rev_a[idx].mean(1), tot_a[idx].mean(1)) - scores(rev_b[idx].mean(1), tot_b[idx].mean(1)))
-    agg_a, agg_b = _aggregate(a, weights), _aggregate(b, weights)
+    agg_a, agg_b = _summary(*rows_a), _summary(*rows_b)
     return (
         diff.mean().item(),
         diff.std().item() / diff.numel() ** 0.5,
