@@ -16,7 +16,7 @@ needs no attack it is cheap at 100,000; ``--paired-only`` prints just that), the
 regret per participation profile, with the paper's Tables 1-3 beside them.
 
     .venv/bin/python scripts/participation_table.py --size 3x10 [--profiles 2000] [--untweaked NAME_OR_CARD]
-        [--tweaked NAME_OR_CARD] [--bootstrap 1000]
+        [--tweaked NAME_OR_CARD] [--against NAME_OR_CARD] [--bootstrap 1000]
 
 Appendix A.5 (3 bidders x 10 items, ``scenarios/participation_3x10_s{1,2,3}``): the untweaked
 ``regretnet_3x10`` and the tweaked ``regretnet_3x10_participation_sK`` by default. Each network is
@@ -26,8 +26,11 @@ profiles weighted by the scenario's probabilities (stratified: exact weights, no
 the profiles). Prints per profile revenue / regret with item-wise Myerson's revenue (closed form;
 its regret is 0: it is dominant-strategy IC) and the paper's Table 7, then per scenario the
 aggregated revenue, regret and score beside the paper's Tables 5-6; with a tweaked network, its
-paired differences from the untweaked one. Every profile sees the same values, so the standard
-errors come from each row's weighted sum over the profiles (score: bootstrap over those rows).
+paired differences from the untweaked one. ``--against`` adds one more network, measured on every
+profile like the others and compared, paired, with each scenario's tweaked network: one network
+for all three scenarios, such as an equivariant one (which may have been trained at another size).
+Every profile sees the same values, so the standard errors come from each row's weighted sum over
+the profiles (score: bootstrap over those rows).
 """
 
 from __future__ import annotations
@@ -83,6 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         "(default: algnet_2x2 / regretnet_3x10)",
     )
     parser.add_argument(
+        "--against",
+        default=None,
+        metavar="NAME_OR_CARD",
+        help="3x10: one more network for every scenario, compared with each tweaked network "
+        "(a 3 x 10 network or one that runs at any size)",
+    )
+    parser.add_argument(
         "--bootstrap", type=int, default=1000, help="3x10: resamples for the paired score difference (default 1000)"
     )
     parser.add_argument(
@@ -110,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.bootstrap < 2:
             parser.error(f"--bootstrap must be at least 2, got {args.bootstrap}")
         return table_3x10(parser, args)
+    if args.against is not None:
+        parser.error("--against is for --size 3x10")
     args.profiles = args.profiles or 10_000
     given = {"tweaked": args.tweaked is not None, "untweaked": args.untweaked is not None}
     args.tweaked = args.tweaked or "algnet_2x2_participation_s{k}"
@@ -207,6 +219,7 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
     for label, flag, name, default in [
         ("untweaked", "--untweaked", args.untweaked, "regretnet_3x10"),
         *[(f"tweaked s{k}", "--tweaked", args.tweaked, "regretnet_3x10_participation_s{k}") for k in scenarios],
+        *([("against", "--against", args.against, None)] if args.against is not None else []),
     ]:
         source = (name or default).replace("{k}", label[-1])
         try:
@@ -216,7 +229,7 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
                 parser.error(f"{flag}: {err}")
             print(f"{label}: {err}")
             continue
-        if (mechanism.n_bidders, mechanism.n_items) != (3, 10):
+        if (mechanism.n_bidders, mechanism.n_items) != (3, 10) and not getattr(mechanism, "any_size", False):
             parser.error(f"{flag}: {source} is a {mechanism.n_bidders} x {mechanism.n_items} network, not 3 x 10")
         networks[label] = mechanism
     print(
@@ -239,7 +252,8 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
                 )
                 bar.update()
     print("\nPer participation profile, revenue / mean regret per bidder (paper's Table 7: its tweaked networks):\n")
-    heads = [f"{label} ({m[PROFILES_3X10[0]].result.mechanism})" for label, m in measured.items()]
+    names = {"against": args.against}  # the extra network goes by its own name
+    heads = [f"{names.get(label, label)} ({m[PROFILES_3X10[0]].result.mechanism})" for label, m in measured.items()]
     heads += [f"paper s{k}" for k in scenarios]
     print("| profile | " + " | ".join(heads) + " | item-wise Myerson revenue |")
     print("|---|" + "---:|" * (len(heads) + 1))
@@ -263,6 +277,8 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
             print(_row(k, tweaked, _aggregate(measured[tweaked], weights[k]), PARTICIPATION_3X10_AGGREGATED[k][0]))
         if untweaked in measured:
             print(_row(k, untweaked, _aggregate(measured[untweaked], weights[k]), PARTICIPATION_3X10_AGGREGATED[k][1]))
+        if "against" in measured:
+            print(_row(k, args.against, _aggregate(measured["against"], weights[k]), None))
         print(_row(k, "item-wise Myerson", (myerson, 0.0, 0.0, 0.0, myerson), None))
         if tweaked in measured and untweaked in measured:
             verdicts.append((k, myerson, *_paired(measured[tweaked], measured[untweaked], weights[k], args)))
@@ -279,6 +295,13 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
                 f"| {k} | {rev:+.4f} ± {rev_se:.4f} | {diff:+.4f} ± {diff_se:.4f} | "
                 f"{score:.3f} vs {paper:.3f}, {myerson:.3f} | {revenue:.3f} vs {myerson:.3f} |"
             )
+    if "against" in measured and all(f"tweaked s{k}" in measured for k in scenarios):
+        against = [(k, *_paired(measured["against"], measured[f"tweaked s{k}"], weights[k], args)) for k in scenarios]
+        print(f"\n{args.against} (one network) minus each scenario's tweaked network, paired on the same profiles:\n")
+        print("| scenario | revenue difference | score difference | its score | its revenue |")
+        print("|---|---:|---:|---:|---:|")
+        for k, rev, rev_se, diff, diff_se, score, revenue in against:
+            print(f"| {k} | {rev:+.4f} ± {rev_se:.4f} | {diff:+.4f} ± {diff_se:.4f} | {score:.3f} | {revenue:.3f} |")
     return 0
 
 

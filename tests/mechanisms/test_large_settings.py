@@ -97,19 +97,27 @@ def test_the_3x10_participation_table_pairs_networks_on_the_same_profiles(capsys
     same values and participation for both, per profile)."""
     script = runpy.run_path(str(Path(__file__).parents[2] / "scripts" / "participation_table.py"))
     argv = ["--size", "3x10", "--profiles", "6", "--protocol", "weak", "--bootstrap", "20", "--scenarios", "1,3"]
-    argv += ["--untweaked", "regretnet_3x10", "--tweaked", "regretnet_3x10"]
+    argv += ["--untweaked", "regretnet_3x10", "--against", "regretnet_3x10", "--tweaked", "regretnet_3x10"]
     assert script["main"](argv) == 0
     out = capsys.readouterr().out
     profile_rows = [line for line in out.splitlines() if line.startswith("| <")]
-    assert len(profile_rows) == 7 and all(line.count("|") == 8 for line in profile_rows)  # 3 networks, 2 papers
+    assert len(profile_rows) == 7 and all(line.count("|") == 9 for line in profile_rows)  # 4 networks, 2 papers
     assert "| 1 | tweaked s1 |" in out and "| 3 | untweaked |" in out and "3.725 / 0.139 / 2.426" in out
+    assert "| 3 | regretnet_3x10 |" in out  # the --against network, by its name
     paired = [line for line in out.splitlines() if line.startswith(("| 1 | +", "| 3 | +", "| 1 | -", "| 3 | -"))]
-    assert len(paired) == 2 and all(line.count("0.0000 ± 0.0000") == 2 for line in paired), paired
+    # tweaked minus untweaked, then the --against network minus each tweaked one: all the same network
+    assert len(paired) == 4 and all(line.count("0.0000 ± 0.0000") == 2 for line in paired), paired
     full = next(line for line in out.splitlines() if line.startswith("| full participation | untweaked |"))
     assert full.split("|")[3].split("±")[0].strip()[:5] == profile_rows[0].split("|")[2].split("/")[0].strip()[:5]
     with pytest.raises(SystemExit) as refused:
         script["main"]([*argv[:-2], "--tweaked", "regretnet_2x2"])  # another size: one line, exit 2
     assert refused.value.code == 2 and "not 3 x 10" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        script["main"]([*argv[:-2], "--against", "regretnet_2x2"])  # a fixed-size network of another size
+    assert refused.value.code == 2 and "--against: regretnet_2x2 is a 2 x 2 network" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        script["main"](["--against", "equivariant_2x2"])  # the 2 x 2 table has no such comparison
+    assert refused.value.code == 2 and "--against is for --size 3x10" in capsys.readouterr().err
 
 
 def test_the_3x10_table_aggregates_profiles_row_by_row() -> None:

@@ -1,0 +1,46 @@
+"""``benchmarks/search_precision.py`` times and scores the trainers' own misreport search."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+from pathlib import Path
+
+import torch
+
+from mechanisms.learned.checkpoints import load
+from mechanisms.search import pgd_ascent
+
+PATH = Path(__file__).parents[1] / "benchmarks" / "search_precision.py"
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("search_precision", PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_float32_search_is_the_trainers() -> None:
+    bench, mechanism = _benchmark(), load("regretnet_2x2").requires_grad_(False)
+    generator = torch.Generator().manual_seed(3)
+    values, start = torch.rand(32, 2, 2, generator=generator), torch.rand(32, 2, 1, 2, generator=generator)
+    ours = bench.search(mechanism, values, start, torch.float32)
+    trainers, _ = pgd_ascent(
+        mechanism, values, start, torch.zeros(2, 2), torch.ones(2, 2), steps=bench.STEPS, lr=bench.LR
+    )
+    assert torch.equal(ours, trainers)
+    low_precision = bench.search(mechanism, values, start, torch.bfloat16)
+    assert low_precision.dtype == torch.float32 and low_precision.shape == start.shape
+    assert bool(((low_precision >= 0) & (low_precision <= 1)).all())
+
+
+def test_prints_one_row_per_network_and_a_verdict() -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = _benchmark().main(["--profiles", "16", "--slices", "1", "--checkpoints", "regretnet_2x2"])
+    text = out.getvalue()
+    assert code == 0
+    assert text.count("| regretnet_2x2 |") == 1
+    assert "of float32's regret on every network:" in text
