@@ -11,8 +11,10 @@ AMX / AVX-512 BF16 units where it has them), the two taking turns in slices so t
 of a shared machine slows both alike. Speed: seconds per search. Strength: the regret the
 misreports each search found are worth, both measured in float32 on the same profiles from the
 same starts (a search that finds less trains the network against a weaker attacker; the trained
-networks are where it matters, since their regrets are small). The evaluator's rule for a faster
-attack applies: adopt bfloat16 only if it finds at least 0.99 of float32's regret.
+networks are where it matters, since their regrets are small). Fresh random starts on every
+profile, everybody present: the trainers also keep each profile's misreports from one visit to
+the next, which this comparison of the search itself leaves out. The evaluator's rule for a
+faster attack applies: adopt bfloat16 only if it finds at least 0.99 of float32's regret.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import time
 
 import torch
 
+from mechanisms.common.errors import CheckpointError
 from mechanisms.learned.checkpoints import load
-from mechanisms.search import deviation_utilities, projected_adam, truthful_utilities
+from mechanisms.search import deviation_utilities, pgd_ascent, projected_adam, truthful_utilities
 
 STEPS, LR = 25, 0.1  # the trainers' inner loop (regretnet_2x2.yaml, regretnet_3x10.yaml)
 KEEP = 0.99  # the least share of float32's regret a faster search must find (issue 23's rule)
@@ -35,14 +38,13 @@ KEEP = 0.99  # the least share of float32's regret a faster search must find (is
 def search(mechanism, values: torch.Tensor, start: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """The best misreports ``(batch, n, 1, m)`` of the trainers' search, run in ``dtype``."""
     n, m = values.shape[1:]
-    low, high = torch.zeros(n, 1, m), torch.ones(n, 1, m)
-    if dtype == torch.float32:
-        utility = lambda x: deviation_utilities(mechanism, values, x)  # noqa: E731
-    else:
-        copy_ = copy.deepcopy(mechanism).to(dtype)  # (made each search, as a trainer would after its step)
-        cast = values.to(dtype)
-        utility = lambda x: deviation_utilities(copy_, cast, x.to(dtype)).float()  # noqa: E731
-    return projected_adam(utility, start, low, high, steps=STEPS, lr=LR)[0]
+    low, high = torch.zeros(n, m), torch.ones(n, m)
+    if dtype == torch.float32:  # the trainers' own call
+        return pgd_ascent(mechanism, values, start, low, high, steps=STEPS, lr=LR)[0]
+    copy_ = copy.deepcopy(mechanism).to(dtype)  # (made each search, as a trainer would after its step)
+    cast = values.to(dtype)
+    utility = lambda x: deviation_utilities(copy_, cast, x.to(dtype)).float()  # noqa: E731
+    return projected_adam(utility, start, low.unsqueeze(-2), high.unsqueeze(-2), steps=STEPS, lr=LR)[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,8 +63,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.profiles < 1 or args.slices < 1 or args.threads < 1:
         parser.error("--profiles, --slices and --threads must be >= 1")
     torch.set_num_threads(args.threads)
+    networks = {}
+    for name in args.checkpoints.split(","):
+        try:
+            networks[name.strip()] = load(name.strip()).requires_grad_(False)
+        except CheckpointError as err:
+            parser.error(f"--checkpoints: {err}")
     print(
-        f"# {platform.processor() or platform.machine()}, {args.threads} torch thread(s), torch {torch.__version__}; "
+        f"# {platform.processor() or platform.machine()} (torch's CPU capability: "
+        f"{torch.backends.cpu.get_cpu_capability()}), {args.threads} torch thread(s), torch {torch.__version__}; "
         f"{args.profiles} profiles U[0,1], {STEPS} Adam steps of lr {LR} from one random start per bidder (seed 0); "
         f"{args.slices} timed slices each, interleaved"
     )
@@ -71,8 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
     verdicts = []
-    for name in args.checkpoints.split(","):
-        mechanism = load(name.strip()).requires_grad_(False)
+    for name, mechanism in networks.items():
         n, m = mechanism.n_bidders, mechanism.n_items
         generator = torch.Generator().manual_seed(0)
         values = torch.rand(args.profiles, n, m, generator=generator)

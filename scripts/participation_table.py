@@ -215,23 +215,27 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
     torch.set_num_threads(1)
     prior = mechanisms.make_prior(3, 10)
     weights = {k: _scenario_weights(k) for k in scenarios}
-    networks = {}  # label -> mechanism
+    networks, names = {}, {}  # label -> mechanism; the --against network's label -> its card's name
     for label, flag, name, default in [
         ("untweaked", "--untweaked", args.untweaked, "regretnet_3x10"),
         *[(f"tweaked s{k}", "--tweaked", args.tweaked, "regretnet_3x10_participation_s{k}") for k in scenarios],
-        *([("against", "--against", args.against, None)] if args.against is not None else []),
+        *([("against", "--against", args.against, args.against)] if args.against is not None else []),
     ]:
-        source = (name or default).replace("{k}", label[-1])
+        if name is not None and not name.strip():
+            parser.error(f"{flag}: expected a shipped name or a card path, got an empty string")
+        source = name if label == "against" else (name or default).replace("{k}", label[-1])
         try:
-            mechanism = load_checkpoint(source)[0]
+            mechanism, *_, card = load_checkpoint(source)
         except CheckpointError as err:
             if name is not None:
                 parser.error(f"{flag}: {err}")
             print(f"{label}: {err}")
             continue
-        if (mechanism.n_bidders, mechanism.n_items) != (3, 10) and not getattr(mechanism, "any_size", False):
+        if (mechanism.n_bidders, mechanism.n_items) != (3, 10) and not mechanism.any_size:
             parser.error(f"{flag}: {source} is a {mechanism.n_bidders} x {mechanism.n_items} network, not 3 x 10")
         networks[label] = mechanism
+        if label == "against":
+            names[label] = card.get("name", source)
     print(
         f"3 bidders x 10 items U[0,1]; {profiles:,} profiles per participation profile and network "
         f"(the same values for all), seed {args.seed}, '{args.protocol}' attack; paper in brackets"
@@ -252,7 +256,6 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
                 )
                 bar.update()
     print("\nPer participation profile, revenue / mean regret per bidder (paper's Table 7: its tweaked networks):\n")
-    names = {"against": args.against}  # the extra network goes by its own name
     heads = [f"{names.get(label, label)} ({m[PROFILES_3X10[0]].result.mechanism})" for label, m in measured.items()]
     heads += [f"paper s{k}" for k in scenarios]
     print("| profile | " + " | ".join(heads) + " | item-wise Myerson revenue |")
@@ -278,7 +281,7 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
         if untweaked in measured:
             print(_row(k, untweaked, _aggregate(measured[untweaked], weights[k]), PARTICIPATION_3X10_AGGREGATED[k][1]))
         if "against" in measured:
-            print(_row(k, args.against, _aggregate(measured["against"], weights[k]), None))
+            print(_row(k, names["against"], _aggregate(measured["against"], weights[k]), None))
         print(_row(k, "item-wise Myerson", (myerson, 0.0, 0.0, 0.0, myerson), None))
         if tweaked in measured and untweaked in measured:
             verdicts.append((k, myerson, *_paired(measured[tweaked], measured[untweaked], weights[k], args)))
@@ -297,7 +300,9 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
             )
     if "against" in measured and all(f"tweaked s{k}" in measured for k in scenarios):
         against = [(k, *_paired(measured["against"], measured[f"tweaked s{k}"], weights[k], args)) for k in scenarios]
-        print(f"\n{args.against} (one network) minus each scenario's tweaked network, paired on the same profiles:\n")
+        print(
+            f"\n{names['against']} (one network) minus each scenario's tweaked network, paired on the same profiles:\n"
+        )
         print("| scenario | revenue difference | score difference | its score | its revenue |")
         print("|---|---:|---:|---:|---:|")
         for k, rev, rev_se, diff, diff_se, score, revenue in against:

@@ -7,6 +7,7 @@ import importlib.util
 import io
 from pathlib import Path
 
+import pytest
 import torch
 
 from mechanisms.learned.checkpoints import load
@@ -33,6 +34,7 @@ def test_float32_search_is_the_trainers() -> None:
     assert torch.equal(ours, trainers)
     low_precision = bench.search(mechanism, values, start, torch.bfloat16)
     assert low_precision.dtype == torch.float32 and low_precision.shape == start.shape
+    assert not torch.equal(low_precision, ours)  # it did run in bfloat16
     assert bool(((low_precision >= 0) & (low_precision <= 1)).all())
 
 
@@ -44,3 +46,12 @@ def test_prints_one_row_per_network_and_a_verdict() -> None:
     assert code == 0
     assert text.count("| regretnet_2x2 |") == 1
     assert "of float32's regret on every network:" in text
+    share = float(next(line for line in text.splitlines() if line.startswith("| regretnet_2x2 |")).split("|")[-2])
+    verdict = "adopt" if share >= 0.99 else "keep float32"
+    assert text.rstrip().endswith(f"on every network: {verdict}")
+
+
+def test_a_bad_checkpoint_name_is_one_line_and_exit_2(capsys) -> None:
+    with pytest.raises(SystemExit) as refused:
+        _benchmark().main(["--checkpoints", "regretnet_2x2,no_such_network"])
+    assert refused.value.code == 2 and "--checkpoints:" in capsys.readouterr().err

@@ -50,12 +50,16 @@ def test_large_networks_are_feasible_and_ir_and_train_on_cpu(name: str, n: int, 
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
 
 
-def test_the_shipped_3x10_network_plays_in_the_env_and_the_participation_scenarios() -> None:
-    """``regretnet_3x10`` (shipped) by name: a truthful round in ``parallel_env(n_bidders=3,
-    n_items=10)`` gives every bidder a non-negative utility (IR by construction), and each
-    ``participation_3x10`` scenario runs on it (absent bidders get nothing, so revenue falls with
-    participation: scenario 1 has the fewest bidders)."""
-    mechanism = {"name": "regretnet", "params": {"checkpoint": "regretnet_3x10"}}
+@pytest.mark.parametrize(
+    "name,checkpoint", [("regretnet", "regretnet_3x10"), ("equivariant", "equivariant_3x10_participation")]
+)
+def test_the_shipped_3x10_networks_play_in_the_env_and_the_participation_scenarios(name: str, checkpoint: str) -> None:
+    """A shipped 3 x 10 network by name (``regretnet_3x10``, and ``equivariant_3x10_participation``,
+    one network for every participation profile, which masks absent bidders out): a truthful round
+    in ``parallel_env(n_bidders=3, n_items=10)`` gives every bidder a non-negative utility (IR by
+    construction), and each ``participation_3x10`` scenario runs on it (absent bidders get nothing,
+    so revenue falls with participation: scenario 1 has the fewest bidders)."""
+    mechanism = {"name": name, "params": {"checkpoint": checkpoint}}
     env = auction_env.parallel_env(n_bidders=3, n_items=10, mechanism=mechanism, rounds=3)
     observations, _ = env.reset(seed=0)
     while env.agents:
@@ -97,16 +101,26 @@ def test_the_3x10_participation_table_pairs_networks_on_the_same_profiles(capsys
     same values and participation for both, per profile)."""
     script = runpy.run_path(str(Path(__file__).parents[2] / "scripts" / "participation_table.py"))
     argv = ["--size", "3x10", "--profiles", "6", "--protocol", "weak", "--bootstrap", "20", "--scenarios", "1,3"]
-    argv += ["--untweaked", "regretnet_3x10", "--against", "regretnet_3x10", "--tweaked", "regretnet_3x10"]
+    argv += ["--untweaked", "regretnet_3x10", "--against", "equivariant_mixed", "--tweaked", "regretnet_3x10"]
     assert script["main"](argv) == 0
     out = capsys.readouterr().out
     profile_rows = [line for line in out.splitlines() if line.startswith("| <")]
     assert len(profile_rows) == 7 and all(line.count("|") == 9 for line in profile_rows)  # 4 networks, 2 papers
     assert "| 1 | tweaked s1 |" in out and "| 3 | untweaked |" in out and "3.725 / 0.139 / 2.426" in out
-    assert "| 3 | regretnet_3x10 |" in out  # the --against network, by its name
     paired = [line for line in out.splitlines() if line.startswith(("| 1 | +", "| 3 | +", "| 1 | -", "| 3 | -"))]
-    # tweaked minus untweaked, then the --against network minus each tweaked one: all the same network
-    assert len(paired) == 4 and all(line.count("0.0000 ± 0.0000") == 2 for line in paired), paired
+    # tweaked minus untweaked: the same network, so exactly nothing
+    assert len(paired) == 4 and all(line.count("0.0000 ± 0.0000") == 2 for line in paired[:2]), paired
+    # then the --against network (a 3 x 3-trained network of any size, by its card's name) minus
+    # each scenario's tweaked one: its aggregated revenue minus theirs, scenario by scenario
+    aggregated = {}
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.split("|")[1:-1]]
+        if len(cells) == 6 and cells[0] in ("1", "3") and cells[1] in ("equivariant_mixed", "tweaked s1", "tweaked s3"):
+            aggregated[cells[0], cells[1]] = float(cells[2].split("±")[0])
+    for line in paired[2:]:
+        k, revenue_difference = line.split("|")[1].strip(), float(line.split("|")[2].split("±")[0])
+        expected = aggregated[k, "equivariant_mixed"] - aggregated[k, f"tweaked s{k}"]
+        assert revenue_difference == pytest.approx(expected, abs=2e-4) and abs(expected) > 1e-3
     full = next(line for line in out.splitlines() if line.startswith("| full participation | untweaked |"))
     assert full.split("|")[3].split("±")[0].strip()[:5] == profile_rows[0].split("|")[2].split("/")[0].strip()[:5]
     with pytest.raises(SystemExit) as refused:
@@ -115,6 +129,10 @@ def test_the_3x10_participation_table_pairs_networks_on_the_same_profiles(capsys
     with pytest.raises(SystemExit) as refused:
         script["main"]([*argv[:-2], "--against", "regretnet_2x2"])  # a fixed-size network of another size
     assert refused.value.code == 2 and "--against: regretnet_2x2 is a 2 x 2 network" in capsys.readouterr().err
+    for against, message in (("", "got an empty string"), ("missing/card.json", "--against: ")):
+        with pytest.raises(SystemExit) as refused:
+            script["main"]([*argv[:-2], "--against", against])
+        assert refused.value.code == 2 and message in capsys.readouterr().err
     with pytest.raises(SystemExit) as refused:
         script["main"](["--against", "equivariant_2x2"])  # the 2 x 2 table has no such comparison
     assert refused.value.code == 2 and "--against is for --size 3x10" in capsys.readouterr().err
