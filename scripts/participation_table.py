@@ -216,14 +216,16 @@ def table_3x10(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
     prior = mechanisms.make_prior(3, 10)
     weights = {k: _scenario_weights(k) for k in scenarios}
     networks, names = {}, {}  # label -> mechanism; the --against network's label -> its card's name
-    for label, flag, name, default in [
-        ("untweaked", "--untweaked", args.untweaked, "regretnet_3x10"),
-        *[(f"tweaked s{k}", "--tweaked", args.tweaked, "regretnet_3x10_participation_s{k}") for k in scenarios],
-        *([("against", "--against", args.against, args.against)] if args.against is not None else []),
+    for label, flag, name, default, k in [  # k: the scenario whose network it is ({k} in its name), if any
+        ("untweaked", "--untweaked", args.untweaked, "regretnet_3x10", None),
+        *[(f"tweaked s{k}", "--tweaked", args.tweaked, "regretnet_3x10_participation_s{k}", k) for k in scenarios],
+        *([("against", "--against", args.against, None, None)] if args.against is not None else []),
     ]:
         if name is not None and not name.strip():
             parser.error(f"{flag}: expected a shipped name or a card path, got an empty string")
-        source = name if label == "against" else (name or default).replace("{k}", label[-1])
+        source = name or default
+        if k is not None:
+            source = source.replace("{k}", str(k))
         try:
             mechanism, *_, card = load_checkpoint(source)
         except CheckpointError as err:
