@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism, Outcome
-from mechanisms.exact.itemwise import one_hot_allocation, one_hot_numpy, top_two, top_two_numpy
+from mechanisms.exact.itemwise import one_hot_allocation, top_two, winners_numpy
 
 __all__ = [
     "max_revenue",
@@ -109,8 +109,8 @@ def deviate(
 
 def _max_revenue_numpy(bids: np.ndarray, generator: torch.Generator | None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`max_revenue` in NumPy, with the same tie-breaking draws (the twin of the PettingZoo step)."""
-    winner, top, _ = top_two_numpy(bids, generator)
-    allocation = one_hot_numpy(winner, top > 0, bids)
+    won, top, _ = winners_numpy(bids, generator)
+    allocation = (won & (top > 0)).astype(bids.dtype)
     return allocation, (allocation * bids).sum(-1)
 
 

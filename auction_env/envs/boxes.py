@@ -27,7 +27,11 @@ class _DirectSample:
         box = self.box
         if mask is not None or probability is not None:
             return spaces.Box.sample(box, mask, probability)  # Gymnasium's error
-        return np.asarray((self.low + self.range * box.np_random.random(box.shape)).astype(box.dtype))
+        rng = box._np_random  # (Space.np_random, without its property call: seeds it when None)
+        draw = (rng if rng is not None else box.np_random).random(box.shape)
+        draw *= self.range  # in place: the same float64 numbers as low + range * u
+        draw += self.low
+        return draw.astype(box.dtype) if box.shape else np.asarray(draw.astype(box.dtype))
 
 
 def bounded_box(

@@ -9,14 +9,13 @@ from typing import Any
 import numpy as np
 import torch
 from gymnasium import spaces
-from pettingzoo.utils import OrderEnforcingWrapper
 
 from agents.auctioneers.deviations import deviate_numpy
 from auction_env.core import RoundArrays
 from auction_env.credible.log import BroadcastLog
 from auction_env.credible.protocol import CredibleOptions
 from auction_env.credible.transcript import Transcript
-from auction_env.envs.aec import phased_aec
+from auction_env.envs.aec import order_enforced, phased_aec
 from auction_env.envs.boxes import bounded_box
 from auction_env.envs.sealed_bid import PublicOutcome, SealedBidAuctionEnv
 
@@ -146,13 +145,16 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         return np.append(super().state(), phase).astype(np.float32)
 
     def step(self, actions: Mapping[str, Any]):
+        return self._step(actions, checked=False)
+
+    def _step(self, actions: Mapping[str, Any], checked: bool):
         if not self.agents:
             raise RuntimeError("the episode is over: call reset() before step()")
         if "auctioneer" not in actions:
             raise ValueError("actions must map every agent to its action; missing: auctioneer")
         choice = actions["auctioneer"]
         if self._phase == "bid":
-            return self._bid_step(actions)
+            return self._bid_step(actions, checked)
         return self._run_step(choice)
 
     def acting_agents(self) -> tuple[str, ...]:
@@ -186,8 +188,8 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         return choice
 
     # -- phases --------------------------------------------------------------------------
-    def _bid_step(self, actions: Mapping[str, Any]):
-        bids = self._collect_bids(actions)  # a new array
+    def _bid_step(self, actions: Mapping[str, Any], checked: bool):
+        bids = self._collect_bids(actions, checked=checked)  # a new array
         present = self._present
         everyone = self.setting.participation.always
         if not everyone:
@@ -297,4 +299,4 @@ def raw_env(**config: Any):
 
 def env(**config: Any):
     """The AEC view with PettingZoo's order-enforcing wrapper."""
-    return OrderEnforcingWrapper(raw_env(**config))
+    return order_enforced(raw_env(**config))

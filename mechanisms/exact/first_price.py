@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import NumpyOutcome, Outcome
-from mechanisms.exact.itemwise import ReservePriced, at_least, one_hot_allocation, one_hot_numpy, top_two, top_two_numpy
+from mechanisms.exact.itemwise import ReservePriced, at_least, one_hot_allocation, top_two, winners_numpy
 from mechanisms.priors import ConstantPrior, UniformPrior
 from mechanisms.reference import first_price_equilibrium_bid
 
@@ -63,7 +63,7 @@ class FirstPrice(ReservePriced):
         return Outcome(allocation, item_payments.sum(-1), item_payments)
 
     def outcome_numpy(self, bids: np.ndarray, generator: torch.Generator | None) -> NumpyOutcome:
-        winner, top, _ = top_two_numpy(bids, generator)
-        allocation = one_hot_numpy(winner, top >= self.reserve_numpy(bids), bids)
+        won, top, _ = winners_numpy(bids, generator)
+        allocation = (won & (top >= self.reserve_numpy(bids))).astype(bids.dtype)
         item_payments = allocation * bids
-        return allocation, item_payments.sum(-1), item_payments
+        return allocation, np.add.reduce(item_payments, -1), item_payments  # (.sum's Python layer skipped)

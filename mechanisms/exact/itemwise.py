@@ -16,10 +16,9 @@ from mechanisms.base import Mechanism
 
 __all__ = [
     "top_two",
-    "top_two_numpy",
+    "winners_numpy",
     "at_least",
     "one_hot_allocation",
-    "one_hot_numpy",
     "charge",
     "item_reserve",
     "constant",
@@ -74,32 +73,35 @@ def top_two(scores: Tensor, generator: torch.Generator | None) -> tuple[Tensor, 
     return winner, top, second
 
 
-def top_two_numpy(scores: np.ndarray, generator: torch.Generator | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`top_two` on a NumPy array, with the same tie-breaking draws from ``generator``.
+def winners_numpy(scores: np.ndarray, generator: torch.Generator | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`top_two` on a NumPy array, with the same tie-breaking draws from ``generator``, the
+    winners as a mask.
 
-    The NumPy twin for :meth:`Mechanism.run_numpy`: same winner, top and runner-up, bit for bit.
+    The NumPy twin for :meth:`Mechanism.run_numpy`: the same winner, top and runner-up, bit for
+    bit. Returns ``won`` ``(batch, n_bidders, n_items)`` bool, True at each item's winner (the 1s
+    of :func:`one_hot_allocation` before a reserve), and ``top``, ``second`` ``(batch, 1,
+    n_items)``. Without a tie at the top, ``won`` is ``scores == top`` (no argmax, no one-hot).
     """
     if scores.shape[1] == 1:
-        return np.zeros(scores.shape, dtype=np.int64), scores, np.full_like(scores, -np.inf)
+        return np.ones(scores.shape, dtype=bool), scores, np.full_like(scores, -np.inf)
     ranked = np.sort(scores, axis=1)
     top, second = ranked[:, -1:], ranked[:, -2:-1]
-    if (second == top).any():
+    if np.count_nonzero(second == top):  # a tie at the top (count_nonzero: no Python layer, unlike .any())
         u = torch.rand(scores.shape, generator=generator, dtype=torch.from_numpy(scores[:0]).dtype).numpy()
-        return np.where(scores == top, u, -1.0).argmax(axis=1)[:, None], top, second
-    return scores.argmax(axis=1)[:, None], top, second
+        winner = np.where(scores == top, u, -1.0).argmax(axis=1)[:, None]
+        return _bidder_index(scores.shape[1]) == winner, top, second
+    return scores == top, top, second
 
 
 _BIDDER_INDEX: dict[int, np.ndarray] = {}
 
 
-def one_hot_numpy(winner: np.ndarray, sold: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """:func:`one_hot_allocation` in NumPy: 1 where ``sold`` ``(batch, 1, n_items)``, a bool
-    mask, at each item's winner."""
-    n = like.shape[1]
-    bidders = _BIDDER_INDEX.get(n)
-    if bidders is None:
-        bidders = _BIDDER_INDEX[n] = np.arange(n).reshape(1, n, 1)
-    return ((bidders == winner) & sold).astype(like.dtype)
+def _bidder_index(n: int) -> np.ndarray:
+    """``arange(n)`` shaped ``(1, n, 1)``, cached."""
+    index = _BIDDER_INDEX.get(n)
+    if index is None:
+        index = _BIDDER_INDEX[n] = np.arange(n).reshape(1, n, 1)
+    return index
 
 
 def at_least(top: Tensor, threshold: Tensor) -> Tensor:
@@ -148,10 +150,10 @@ class ReservePriced(Mechanism):
 
     def reserve_numpy(self, bids: np.ndarray) -> np.ndarray:
         """:meth:`reserve_for` for a NumPy batch of bids (a cached CPU copy of the reserve)."""
-        key = (self.reserve.data_ptr(), bids.dtype)
+        reserve = self._buffers["reserve"]  # (not through Module.__getattr__: this runs every round)
         cached = self.__dict__.get("_reserve_numpy")
-        if cached is None or cached[0] != key:
-            cached = self.__dict__["_reserve_numpy"] = (key, self.reserve.cpu().numpy().astype(bids.dtype))
+        if cached is None or cached[0] is not reserve or cached[2] != bids.dtype:  # moved, replaced or retyped
+            cached = self.__dict__["_reserve_numpy"] = (reserve, reserve.cpu().numpy().astype(bids.dtype), bids.dtype)
         if self._per_item and cached[1].size != bids.shape[2]:
             raise ValueError(f"reserve has {cached[1].size} prices but bids have {bids.shape[2]} items")
         return cached[1]

@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 
 from mechanisms.base import Mechanism, NumpyOutcome, Outcome
-from mechanisms.exact.itemwise import at_least, constant, one_hot_allocation, one_hot_numpy, top_two, top_two_numpy
+from mechanisms.exact.itemwise import at_least, constant, one_hot_allocation, top_two, winners_numpy
 from mechanisms.priors import Prior
 
 __all__ = ["Myerson"]
@@ -50,13 +50,13 @@ class Myerson(Mechanism):
 
     def outcome_numpy(self, bids: np.ndarray, generator: torch.Generator | None) -> NumpyOutcome:
         phi = self.prior.virtual_value(bids)
-        winner, top_phi, second_phi = top_two_numpy(phi, generator)
+        won, top_phi, second_phi = winners_numpy(phi, generator)
         price = self.prior.inverse_virtual_value(np.maximum(second_phi, 0.0))
         if self._clamp_low:
             price = np.maximum(price, self.prior.low.numpy())
-        allocation = one_hot_numpy(winner, top_phi >= 0.0, bids)
+        allocation = (won & (top_phi >= 0.0)).astype(bids.dtype)
         item_payments = allocation * price
-        return allocation, item_payments.sum(-1), item_payments
+        return allocation, np.add.reduce(item_payments, -1), item_payments  # (.sum's Python layer skipped)
 
     def extra_repr(self) -> str:
         return f"prior={self.prior!r}"

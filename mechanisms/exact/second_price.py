@@ -12,9 +12,8 @@ from mechanisms.exact.itemwise import (
     at_least,
     charge,
     one_hot_allocation,
-    one_hot_numpy,
     top_two,
-    top_two_numpy,
+    winners_numpy,
 )
 
 __all__ = ["SecondPrice"]
@@ -41,8 +40,8 @@ class SecondPrice(ReservePriced):
 
     def outcome_numpy(self, bids: np.ndarray, generator: torch.Generator | None) -> NumpyOutcome:
         reserve = self.reserve_numpy(bids)
-        winner, top, second = top_two_numpy(bids, generator)
+        won, top, second = winners_numpy(bids, generator)
         price = np.maximum(second, reserve)
-        allocation = one_hot_numpy(winner, top >= reserve, bids)
+        allocation = (won & (top >= reserve)).astype(bids.dtype)
         item_payments = allocation * price
-        return allocation, item_payments.sum(-1), item_payments
+        return allocation, np.add.reduce(item_payments, -1), item_payments  # (.sum's Python layer skipped)

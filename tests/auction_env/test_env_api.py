@@ -192,6 +192,55 @@ def test_bad_bid_raises_value_error_naming_agent(bid, message):
         env.step({"bidder_0": np.array([0.1, 0.2], np.float32), "bidder_1": bid})
 
 
+AEC_REPLAY = {
+    **{
+        name: ("sealed_bid", CONFIGS[name])
+        for name in ("2x2-myerson", "participation", "observer-with-bids-asymmetric")
+    },
+    "grid": ("sealed_bid", dict(n_bidders=2, n_items=2, mechanism="second_price", bidding={"levels": 5})),
+    "credible": ("credible", dict(n_bidders=2, n_items=2, mechanism="first_price", credible={"audits": 1})),
+}
+
+
+@pytest.mark.parametrize("name", AEC_REPLAY)
+def test_aec_view_plays_the_parallel_envs_rounds(name):
+    """The AEC view checks each action on its turn and then steps the env without checking it
+    again: with the same seed and actions (lists, float64, out-of-range values, grid levels) it
+    plays the parallel env's rounds, reward for reward and outcome for outcome."""
+    import importlib
+
+    module = importlib.import_module(f"auction_env.envs.{AEC_REPLAY[name][0]}")
+    config = dict(AEC_REPLAY[name][1], rounds=6)
+    par, aec = module.parallel_env(**config), module.env(**config)
+    par.reset(seed=3)
+    aec.reset(seed=3)
+    rng = np.random.default_rng(0)
+
+    def action(agent: str, space) -> object:
+        if agent == "auctioneer":
+            return int(rng.integers(2))
+        if hasattr(space, "nvec"):  # grid levels
+            return rng.integers(space.nvec).tolist()
+        value = rng.uniform(-0.2, 1.3 * space.high.max(), space.shape)  # some out of range: clipped
+        return value.tolist() if rng.random() < 0.5 else value  # a list, or float64
+
+    while par.agents:
+        acting = aec.unwrapped.acting_agents() if name == "credible" else par.agents
+        actions = {a: action(a, par.action_space(a)) for a in acting}
+        filled = {a: actions.get(a, aec.unwrapped.idle_action(a) if name == "credible" else None) for a in par.agents}
+        _, rewards, *_ = par.step(filled)
+        for agent in acting:
+            assert aec.agent_selection == agent
+            aec.step(actions[agent])
+        assert aec.rewards == rewards
+        ours, theirs = aec.unwrapped.last_outcome, par.last_outcome
+        assert (ours is None) == (theirs is None)  # (none yet after the credible bid step)
+        if theirs is not None:
+            np.testing.assert_array_equal(ours.allocation, theirs.allocation)
+            np.testing.assert_array_equal(ours.payments, theirs.payments)
+    assert all(aec.terminations.values())
+
+
 def test_aec_refuses_a_bad_bid_on_its_own_turn():
     """Through the AEC interface a bad bid is refused when it is taken (not one step later), and
     the agent can then act again: the env is not left stuck."""
@@ -298,7 +347,7 @@ def test_pettingzoo_render_and_max_cycles_tests_pass_without_glue(capsys) -> Non
 
 
 @pytest.mark.parametrize("module", ["sealed_bid", "credible"])
-def test_aec_env_is_order_enforced_once_and_raw_env_is_bare(module) -> None:
+def test_aec_env_is_order_enforced_once_and_raw_env_is_bare(module, caplog) -> None:
     """PettingZoo's convention: ``raw_env()`` is the AEC env itself, ``env()`` wraps it in one
     order-enforcing wrapper (a second one only forwarded every attribute twice)."""
     import importlib
@@ -312,3 +361,23 @@ def test_aec_env_is_order_enforced_once_and_raw_env_is_bare(module) -> None:
     assert isinstance(wrapped, OrderEnforcingWrapper) and not isinstance(wrapped.env, BaseWrapper)
     with pytest.raises(AttributeError, match="reset"):
         wrapped.agent_selection  # order enforced: reset first
+    for name in ("rewards", "terminations", "truncations", "infos", "agents"):
+        with pytest.raises(AttributeError, match="reset"):
+            getattr(wrapped, name)  # (read directly, not through __getattr__: the same check)
+    with pytest.raises(AttributeError, match="reset"):
+        wrapped.last()
+    for call in (lambda: wrapped.step(None), lambda: wrapped.agent_iter(), lambda: wrapped.observe("bidder_0")):
+        with pytest.raises(Exception, match="reset"):  # PettingZoo's own errors
+            call()
+    wrapped.reset(seed=0)
+    for agent in wrapped.agent_iter():
+        _, _, terminated, truncated, _ = wrapped.last()
+        wrapped.step(None if terminated or truncated else wrapped.action_space(agent).sample())
+    assert wrapped.agents == [] and wrapped.rewards is wrapped.env.rewards
+    wrapped.step(None)  # stepping after the end: PettingZoo's logged warning
+    assert "step() called after all agents are terminated" in caplog.text
+    with pytest.raises(AssertionError, match="step\\(\\) or reset\\(\\)"):  # two turns without a step
+        wrapped.reset(seed=0)
+        agents = iter(wrapped.agent_iter())
+        next(agents)
+        next(agents)
