@@ -25,7 +25,15 @@ from pettingzoo.utils import AgentSelector, OrderEnforcingWrapper
 from pettingzoo.utils.conversions import parallel_to_aec_wrapper
 from pettingzoo.utils.wrappers.order_enforcing import AECOrderEnforcingIterable, AECOrderEnforcingIterator
 
-__all__ = ["checked_aec", "order_enforced", "phased_aec"]
+__all__ = ["CheckedActions", "checked_aec", "order_enforced", "phased_aec"]
+
+
+class CheckedActions(dict):
+    """The actions the AEC view hands to the parallel env's ``step``: every live acting agent's
+    as its ``check_action`` returned it on the agent's turn (so the env need not check them
+    again; the env's own idle actions for the others). Built only here."""
+
+    __slots__ = ()
 
 
 class _TurnTakingAEC(parallel_to_aec_wrapper):
@@ -39,13 +47,11 @@ class _TurnTakingAEC(parallel_to_aec_wrapper):
     def __init__(self, parallel_env: Any, *, phased: bool) -> None:
         super().__init__(parallel_env)
         self._phased = phased
-        # The actions collected here went through env.check_action: not checked a second time.
-        self._step_checked = getattr(parallel_env, "step_checked", parallel_env.step)
         self._selectors: dict[tuple[str, ...], AgentSelector] = {}
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
         super().reset(seed=seed, options=options)
-        self._actions = {}
+        self._actions = CheckedActions()
         self._stepped = True
         self._select(self._acting())
 
@@ -76,8 +82,7 @@ class _TurnTakingAEC(parallel_to_aec_wrapper):
             self._actions.pop(agent, None)
             self._was_dead_step(action)
             return
-        if action is not None:
-            action = self.env.check_action(agent, action)
+        action = self.env.check_action(agent, action)  # (None too: a live agent must act)
         self._actions[agent] = action
         self._cumulative_rewards[agent] = 0.0
         if self._stepped:  # .rewards holds what this turn earned: nothing, until the env steps
@@ -90,12 +95,14 @@ class _TurnTakingAEC(parallel_to_aec_wrapper):
         actions = self._actions
         if self._phased:
             acting = selector.agent_order
-            actions = {a: actions.get(a) if a in acting else self.env.idle_action(a) for a in self.env.agents}
+            actions = CheckedActions(
+                {a: actions.get(a) if a in acting else self.env.idle_action(a) for a in self.env.agents}
+            )
         # The env returns new dicts every step (no copies needed, unlike parallel_to_aec).
-        self._observations, self.rewards, self.terminations, self.truncations, self.infos = self._step_checked(actions)
+        self._observations, self.rewards, self.terminations, self.truncations, self.infos = self.env.step(actions)
         self._accumulate_rewards()
         self._stepped = True
-        self._actions = {}
+        self._actions = CheckedActions()
         if self.env.agents:
             self._select(self._acting())
         if any(self.terminations.values()) or any(self.truncations.values()):
@@ -147,6 +154,9 @@ class _OrderEnforced(OrderEnforcingWrapper):
         if not self._has_reset:
             return super().agent_iter(max_iter)  # PettingZoo's error
         return _LeanIterable(self, max_iter)
+
+    def __str__(self) -> str:
+        return str(self.env)  # as OrderEnforcingWrapper prints itself
 
     def last(self, observe: bool = True) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         if not self._has_reset:

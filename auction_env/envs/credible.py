@@ -145,16 +145,13 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         return np.append(super().state(), phase).astype(np.float32)
 
     def step(self, actions: Mapping[str, Any]):
-        return self._step(actions, checked=False)
-
-    def _step(self, actions: Mapping[str, Any], checked: bool):
         if not self.agents:
             raise RuntimeError("the episode is over: call reset() before step()")
         if "auctioneer" not in actions:
             raise ValueError("actions must map every agent to its action; missing: auctioneer")
         choice = actions["auctioneer"]
         if self._phase == "bid":
-            return self._bid_step(actions, checked)
+            return self._bid_step(actions)
         return self._run_step(choice)
 
     def acting_agents(self) -> tuple[str, ...]:
@@ -188,8 +185,8 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         return choice
 
     # -- phases --------------------------------------------------------------------------
-    def _bid_step(self, actions: Mapping[str, Any], checked: bool):
-        bids = self._collect_bids(actions, checked=checked)  # a new array
+    def _bid_step(self, actions: Mapping[str, Any]):
+        bids = self._collect_bids(actions)  # a new array
         present = self._present
         everyone = self.setting.participation.always
         if not everyone:

@@ -17,7 +17,7 @@ from agents.observation import EXTRA
 from auction_env.config import EnvConfig, parse
 from auction_env.core import RoundArrays, RoundBatch
 from auction_env.dynamics import EpisodeBatch, RoundMetrics
-from auction_env.envs.aec import checked_aec, order_enforced
+from auction_env.envs.aec import CheckedActions, checked_aec, order_enforced
 from auction_env.envs.boxes import bounded_box
 from auction_env.setting import build_setting
 from mechanisms.base import Mechanism
@@ -266,17 +266,9 @@ class SealedBidAuctionEnv(ParallelEnv):
         return self._observations(), infos
 
     def step(self, actions: Mapping[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
-        return self._step(actions, checked=False)
-
-    def step_checked(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
-        """:meth:`step` with every live agent's action as :meth:`check_action` returned it (what
-        the AEC view collects, one turn at a time): they are not checked a second time."""
-        return self._step(actions, checked=True)
-
-    def _step(self, actions: Mapping[str, Any], checked: bool) -> tuple[dict, dict, dict, dict, dict]:
         if not self.agents:
             raise RuntimeError("the episode is over: call reset() before step()")
-        bids = self._collect_bids(actions, checked=checked)
+        bids = self._collect_bids(actions)
         observer_reward, observer_info = self._score_observer(actions) if self.observer is not None else (0.0, {})
         # One round of the batched core, in NumPy: at batch 1 torch's per-op dispatch would cost
         # more than the auction (the exact mechanisms have bit-identical NumPy twins).
@@ -458,7 +450,7 @@ class SealedBidAuctionEnv(ParallelEnv):
         clipped later, as for every bid."""
         m = self.setting.n_items
         if type(bid) is np.ndarray and bid.dtype == np.float32 and bid.shape == (m,):  # the usual case, fast
-            if math.isfinite(np.add.reduce(bid)):  # (else finite bids may still overflow the sum: the full check says)
+            if math.isfinite(np.add.reduce(bid, dtype=np.float64)):  # (float64: a float32 sum could overflow)
                 return bid.copy()
         if isinstance(bid, (list, tuple)) and any(isinstance(x, (bool, np.bool_, str, bytes, complex)) for x in bid):
             raise ValueError(f"{agent}: bid must be {m} numbers, got {bid!r}")
@@ -490,10 +482,11 @@ class SealedBidAuctionEnv(ParallelEnv):
             return self.check_level(agent, action) if self.levels is not None else self.check_bid(agent, action)
         return self.check_reconstruction(action) if agent == "observer" else action
 
-    def _collect_bids(self, actions: Mapping[str, Any], *, checked: bool = False) -> np.ndarray:
-        """The bids ``(n_bidders, n_items)`` float32 (a new array), clipped to the bid space;
-        ``checked``: every action came from :meth:`check_action` (fresh, finite, the right shape)."""
-        if checked:
+    def _collect_bids(self, actions: Mapping[str, Any]) -> np.ndarray:
+        """The bids ``(n_bidders, n_items)`` float32 (a new array), clipped to the bid space. The
+        AEC view's :class:`~auction_env.envs.aec.CheckedActions` hold what :meth:`check_action`
+        returned for every live agent (fresh, finite, the right shape): not checked again."""
+        if type(actions) is CheckedActions:
             rows = [actions[a] for a in self.bidder_agents]
             if self.levels is not None:
                 return grid_bids(np.stack(rows).astype(np.float32), self.levels, self._bid_high).astype(np.float32)
@@ -522,7 +515,7 @@ class SealedBidAuctionEnv(ParallelEnv):
         if bids is None or bids.shape != (n, m):
             bids = np.stack([self.check_bid(agent, row) for agent, row in zip(self.bidder_agents, rows)])
         # One reduction first (a NaN or inf makes the sum non-finite); name the agent if so.
-        if not math.isfinite(np.add.reduce(bids, None)):
+        if not math.isfinite(np.add.reduce(bids, None, dtype=np.float64)):
             bad = [a for a, row in zip(self.bidder_agents, bids) if not np.isfinite(row).all()]
             if bad:
                 raise ValueError(f"{bad[0]}: bid contains NaN or infinite values")

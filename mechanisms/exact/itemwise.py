@@ -151,9 +151,10 @@ class ReservePriced(Mechanism):
     def reserve_numpy(self, bids: np.ndarray) -> np.ndarray:
         """:meth:`reserve_for` for a NumPy batch of bids (a cached CPU copy of the reserve)."""
         reserve = self._buffers["reserve"]  # (not through Module.__getattr__: this runs every round)
+        key = (reserve.data_ptr(), bids.dtype)  # moved, replaced (.data too) or another dtype
         cached = self.__dict__.get("_reserve_numpy")
-        if cached is None or cached[0] is not reserve or cached[2] != bids.dtype:  # moved, replaced or retyped
-            cached = self.__dict__["_reserve_numpy"] = (reserve, reserve.cpu().numpy().astype(bids.dtype), bids.dtype)
+        if cached is None or cached[0] != key:
+            cached = self.__dict__["_reserve_numpy"] = (key, reserve.cpu().numpy().astype(bids.dtype))
         if self._per_item and cached[1].size != bids.shape[2]:
             raise ValueError(f"reserve has {cached[1].size} prices but bids have {bids.shape[2]} items")
         return cached[1]

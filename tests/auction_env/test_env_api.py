@@ -258,6 +258,31 @@ def test_aec_refuses_a_bad_bid_on_its_own_turn():
     assert turns == 6  # two rounds of two bidders, then each steps out
 
 
+@pytest.mark.parametrize(
+    "module,config,agent,message",
+    [
+        ("sealed_bid", {}, "bidder_0", "bidder_0: bid must be"),
+        ("sealed_bid", {"bidding": {"levels": 5}}, "bidder_0", "bidder_0: .*grid levels"),
+        ("sealed_bid", {"observer": {}}, "observer", "observer: reconstruction"),
+        ("credible", {}, "auctioneer", "auctioneer: action must be 0"),
+    ],
+)
+def test_aec_refuses_none_from_a_live_agent(module, config, agent, message):
+    """``None`` is the action of an agent that is done; from a live agent it is refused on its
+    turn like any bad action (a bid grid once played it as zero bids), and the agent may act again."""
+    import importlib
+
+    env = importlib.import_module(f"auction_env.envs.{module}").env(n_bidders=2, n_items=2, rounds=2, **config)
+    env.reset(seed=0)
+    while env.agent_selection != agent:
+        env.step(env.action_space(env.agent_selection).sample())
+    with pytest.raises(ValueError, match=message):
+        env.step(None)
+    assert env.agent_selection == agent
+    env.step(env.action_space(agent).sample())
+    assert env.agent_selection != agent  # its turn was taken
+
+
 def test_missing_or_unknown_agent_in_actions():
     """Actions must name every live agent and no other."""
     env = auction_env.parallel_env(n_bidders=2, n_items=1)
