@@ -32,6 +32,8 @@ import platform
 import statistics
 import sys
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -157,6 +159,41 @@ def peak_gflops(seconds: float = 0.5) -> float:
     return done * 2 * 2048**3 / (time.perf_counter() - start) / 1e9
 
 
+_MATMULS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
+
+
+def matmul_floor(step: Callable[[], None], repeats: int = 20) -> tuple[float, int]:
+    """Seconds that the matrix multiplies of one ``step()`` take on their own, and how many there are.
+
+    One call runs under ``torch.profiler`` (shapes recorded); each distinct multiply (op and
+    shapes) is then timed alone on fresh contiguous tensors, the fastest of ``repeats`` calls,
+    and multiplied by its count. No implementation that does this iteration's math with these
+    kernels at this thread count runs an iteration faster than the sum: everything around the
+    multiplies (activations, softmax, the optimisers, Python) comes on top.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        step()
+    counts: Counter[tuple[str, tuple[tuple[int, ...], ...]]] = Counter()
+    for event in prof.events():
+        if event.name in _MATMULS:
+            shapes = tuple(tuple(shape) for shape in event.input_shapes if shape)  # (the scalars have none)
+            counts[event.name, shapes] += 1
+    total = 0.0
+    for (name, shapes), count in counts.items():
+        op = getattr(torch, name.removeprefix("aten::"))
+        tensors = [torch.rand(shape) for shape in shapes]
+        op(*tensors)
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            op(*tensors)
+            best = min(best, time.perf_counter() - start)
+        total += count * best
+    return total, sum(counts.values())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -226,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.batch + flops['deviations']:,} rows forward + backward; {flops['per_row_forward']:,} FLOP per row "
         f"forward), ours {extra[ours.name] / 1e9:.2f} more (it evaluates the last misreport once more); "
         f"a 2048^3 matmul runs at {peak:.1f} GFLOP/s here"
+    )
+    floor, count = matmul_floor(lambda: ours.iterations(1))
+    goal_time = median[theirs.name] / GOAL
+    print(
+        f"matmul floor: the {count} matrix multiplies of one iteration of ours, each timed alone at its shape, "
+        f"take {floor:.4f} s (ours spends {median[ours.name]:.4f} s an iteration); {GOAL:g}x the reference is "
+        f"{goal_time:.4f} s an iteration, {'above' if goal_time >= floor else 'below'} that floor"
     )
     verdict = "met" if ratio >= GOAL else "NOT met"
     print(f"speed ours / reference: {ratio:.2f}x (goal >= {GOAL:g}): {verdict}")

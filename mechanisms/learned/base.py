@@ -76,15 +76,23 @@ def run_sequential(layers: nn.Sequential, x: Array) -> Array:
     """Apply a stack of ``Linear``/``ReLU`` (nested ``Sequential`` allowed) to a tensor or a NumPy
     array, without per-module call overhead: at batch 1 (one environment step) the module
     machinery costs more than the math. Module hooks do not fire on this path."""
+    fresh = False  # x is a new array this function made (an affine map's output), free to overwrite
     for layer in layers:
         if isinstance(layer, nn.Linear):
-            x = apply_linear(layer, x)
-        elif isinstance(layer, nn.ReLU):
-            x = torch.relu(x) if isinstance(x, Tensor) else np.maximum(x, 0.0)
+            x, fresh = apply_linear(layer, x), True
+            continue
+        if isinstance(layer, nn.ReLU):
+            # In place after an affine map: its backward needs its inputs, not its output, and
+            # ReLU's needs only its own output, so autograd is unaffected; one pass less over memory.
+            if isinstance(x, Tensor):
+                x = torch.relu_(x) if fresh else torch.relu(x)
+            else:
+                x = np.maximum(x, 0.0, out=x) if fresh else np.maximum(x, 0.0)
         elif isinstance(layer, nn.Sequential):
             x = run_sequential(layer, x)
         else:
             x = layer(x)
+        fresh = False
     return x
 
 

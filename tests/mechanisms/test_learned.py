@@ -214,3 +214,44 @@ def test_a_checkpoint_in_another_setting_still_fails_clearly() -> None:
         mechanisms.make("regretnet", context={"n_bidders": 3, "n_items": 2}, checkpoint="2x2")
     with pytest.raises(CheckpointError, match="not found"):
         mechanisms.load("regretnet_9x9")
+
+
+def test_run_sequential_matches_the_modules_and_leaves_its_input_alone():
+    """``run_sequential`` (the networks' trunk runner, ReLU in place after each affine map) gives
+    the modules' own outputs and gradients, and never writes into the array it was given, on
+    torch and NumPy alike (a stack that starts with a ReLU included)."""
+    from torch import nn
+
+    from mechanisms.learned.base import run_sequential
+
+    torch.manual_seed(0)
+    for stack in (
+        nn.Sequential(
+            nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(), nn.Sequential(nn.Linear(8, 3), nn.ReLU())
+        ),
+        nn.Sequential(nn.ReLU(), nn.Linear(4, 3), nn.ReLU(), nn.ReLU()),
+    ):
+        x = torch.randn(16, 4)
+        before = x.clone()
+        a, b = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+        want, got = stack(a), run_sequential(stack, b)
+        torch.testing.assert_close(got, want, rtol=0, atol=0)
+        (want * torch.arange(3.0)).sum().backward()
+        grads = [p.grad.clone() for p in stack.parameters()]
+        stack.zero_grad()
+        (got * torch.arange(3.0)).sum().backward()
+        torch.testing.assert_close(b.grad, a.grad, rtol=0, atol=0)
+        for p, g in zip(stack.parameters(), grads):
+            torch.testing.assert_close(p.grad, g, rtol=0, atol=0)
+        stack.zero_grad()
+        assert torch.equal(x, before)
+        for layer in stack.modules():  # the NumPy path reads weight copies
+            if isinstance(layer, nn.Linear):
+                layer.__dict__["_numpy_weights"] = (
+                    layer.weight.detach().numpy().T.copy(),
+                    layer.bias.detach().numpy().copy(),
+                )
+        xn = x.numpy().copy()
+        out = run_sequential(stack, xn)
+        np.testing.assert_allclose(out, want.detach().numpy(), rtol=1e-6, atol=1e-6)
+        np.testing.assert_array_equal(xn, before.numpy())
