@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 TINY_PPO = {"n_steps": 32, "batch_size": 64, "n_epochs": 2}
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name.replace(".py", ""), EXAMPLES / name)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_every_example_is_covered() -> None:
@@ -43,11 +35,11 @@ MARKS = {
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=MARKS[n]) if n in MARKS else n for n in sorted(BUDGETS)])
-def test_example_runs(name: str, tmp_path) -> None:
+def test_example_runs(name: str, tmp_path, load_script) -> None:
     """main() completes and returns its results."""
     if "rllib" in name:
         pytest.importorskip("ray.rllib")  # the optional [rllib] extra (installed by `make test`)
     kwargs = dict(BUDGETS[name])
     if name != "01_step_by_hand.py":
         kwargs["out"] = str(tmp_path / "out")
-    assert _load(name).main(**kwargs)
+    assert load_script(f"examples/{name}").main(**kwargs)

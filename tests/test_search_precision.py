@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,18 +11,11 @@ import torch
 from mechanisms.learned.checkpoints import load
 from mechanisms.search import pgd_ascent
 
-PATH = Path(__file__).parents[1] / "benchmarks" / "search_precision.py"
+SCRIPT = "benchmarks/search_precision.py"
 
 
-def _benchmark():
-    spec = importlib.util.spec_from_file_location("search_precision", PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_float32_search_is_the_trainers() -> None:
-    bench, mechanism = _benchmark(), load("regretnet_2x2").requires_grad_(False)
+def test_float32_search_is_the_trainers(load_script) -> None:
+    bench, mechanism = load_script(SCRIPT), load("regretnet_2x2").requires_grad_(False)
     generator = torch.Generator().manual_seed(3)
     values, start = torch.rand(32, 2, 2, generator=generator), torch.rand(32, 2, 1, 2, generator=generator)
     ours = bench.search(mechanism, values, start, torch.float32)
@@ -38,10 +29,10 @@ def test_float32_search_is_the_trainers() -> None:
     assert bool(((low_precision >= 0) & (low_precision <= 1)).all())
 
 
-def test_prints_one_row_per_network_and_a_verdict() -> None:
+def test_prints_one_row_per_network_and_a_verdict(load_script) -> None:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = _benchmark().main(["--profiles", "16", "--slices", "1", "--checkpoints", "regretnet_2x2"])
+        code = load_script(SCRIPT).main(["--profiles", "16", "--slices", "1", "--checkpoints", "regretnet_2x2"])
     text = out.getvalue()
     assert code == 0
     assert text.count("| regretnet_2x2 |") == 1
@@ -51,7 +42,7 @@ def test_prints_one_row_per_network_and_a_verdict() -> None:
     assert text.rstrip().endswith(f"on every network: {verdict}")
 
 
-def test_a_bad_checkpoint_name_is_one_line_and_exit_2(capsys) -> None:
+def test_a_bad_checkpoint_name_is_one_line_and_exit_2(load_script, capsys) -> None:
     with pytest.raises(SystemExit) as refused:
-        _benchmark().main(["--checkpoints", "regretnet_2x2,no_such_network"])
+        load_script(SCRIPT).main(["--checkpoints", "regretnet_2x2,no_such_network"])
     assert refused.value.code == 2 and "--checkpoints:" in capsys.readouterr().err

@@ -3,23 +3,13 @@ and a missing reference ends in one line (the reference itself is not part of th
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import torch
 
-PATH = Path(__file__).parents[1] / "benchmarks" / "train_vs_reference.py"
+SCRIPT = "benchmarks/train_vs_reference.py"
 
 
-def _benchmark():
-    spec = importlib.util.spec_from_file_location("train_vs_reference", PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_matmul_floor_counts_every_multiply_of_the_step() -> None:
-    bench = _benchmark()
+def test_matmul_floor_counts_every_multiply_of_the_step(load_script) -> None:
+    bench = load_script(SCRIPT)
     a, b, w = torch.rand(64, 32), torch.rand(32, 16), torch.rand(8, 16)
     x = torch.rand(64, 16, requires_grad=True)
 
@@ -34,8 +24,8 @@ def test_matmul_floor_counts_every_multiply_of_the_step() -> None:
     assert 0 < seconds < 1
 
 
-def test_missing_or_wrong_reference_is_one_line(tmp_path, capsys) -> None:
-    bench = _benchmark()
+def test_missing_or_wrong_reference_is_one_line(load_script, tmp_path, capsys) -> None:
+    bench = load_script(SCRIPT)
     assert bench.main([]) == 2
     assert "no --reference given" in capsys.readouterr().out
     assert bench.main(["--reference", str(tmp_path)]) == 2
