@@ -105,6 +105,8 @@ class _TurnTakingAEC(parallel_to_aec_wrapper):
         self._actions = CheckedActions()
         if self.env.agents:
             self._select(self._acting())
+        elif not self._phased:  # the episode is over: the agents step out in parallel_to_aec's order
+            self.agents = sorted(self._observations, key=str)
         if any(self.terminations.values()) or any(self.truncations.values()):
             self._deads_step_first()
 

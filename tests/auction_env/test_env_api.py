@@ -258,6 +258,29 @@ def test_aec_refuses_a_bad_bid_on_its_own_turn():
     assert turns == 6  # two rounds of two bidders, then each steps out
 
 
+def test_aec_view_steps_agents_out_in_parallel_to_aecs_order():
+    """After the last round the agents step out one by one (None actions) in the order
+    PettingZoo's parallel_to_aec gives them (sorted as strings: bidder_10 before bidder_2)."""
+    from pettingzoo.utils.conversions import parallel_to_aec_wrapper
+
+    from auction_env.envs import sealed_bid
+
+    orders = []
+    for aec in (
+        sealed_bid.env(n_bidders=11, n_items=1, rounds=1, observer={}),
+        parallel_to_aec_wrapper(sealed_bid.parallel_env(n_bidders=11, n_items=1, rounds=1, observer={})),
+    ):
+        aec.reset(seed=0)
+        turns = []
+        for agent in aec.agent_iter():
+            _, _, terminated, truncated, _ = aec.last()
+            turns.append(agent)
+            aec.step(None if terminated or truncated else aec.action_space(agent).sample())
+        orders.append(turns)
+    assert orders[0] == orders[1]
+    assert orders[0][12:15] == ["bidder_0", "bidder_1", "bidder_10"]  # the round's 12 turns, then the dead steps
+
+
 @pytest.mark.parametrize(
     "module,config,agent,message",
     [
