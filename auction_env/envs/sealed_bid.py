@@ -486,14 +486,8 @@ class SealedBidAuctionEnv(ParallelEnv):
         """The bids ``(n_bidders, n_items)`` float32 (a new array), clipped to the bid space. The
         AEC view's :class:`~auction_env.envs.aec.CheckedActions` hold what :meth:`check_action`
         returned for every live agent (fresh, finite, the right shape): not checked again."""
-        if type(actions) is CheckedActions:
-            rows = [actions[a] for a in self.bidder_agents]
-            if self.levels is not None:
-                return grid_bids(np.stack(rows).astype(np.float32), self.levels, self._bid_high).astype(np.float32)
-            bids = np.array(rows, dtype=np.float32)
-            return np.minimum(np.maximum(bids, 0.0, out=bids), self._bid_high, out=bids)
-        n, m = self.setting.n_bidders, self.setting.n_items
-        if not isinstance(actions, Mapping) or actions.keys() != set(self.agents):
+        checked = type(actions) is CheckedActions
+        if not checked and (not isinstance(actions, Mapping) or actions.keys() != set(self.agents)):
             agents = list(actions) if isinstance(actions, Mapping) else []
             missing = [a for a in self.agents if a not in agents]
             extra = [a for a in agents if a not in self.agents]
@@ -504,8 +498,17 @@ class SealedBidAuctionEnv(ParallelEnv):
             )
         rows = [actions[a] for a in self.bidder_agents]
         if self.levels is not None:
-            levels = np.stack([self.check_level(agent, row) for agent, row in zip(self.bidder_agents, rows)])
-            return grid_bids(levels.astype(np.float32), self.levels, self._bid_high).astype(np.float32)
+            if not checked:
+                rows = [self.check_level(agent, row) for agent, row in zip(self.bidder_agents, rows)]
+            return grid_bids(np.stack(rows).astype(np.float32), self.levels, self._bid_high).astype(np.float32)
+        bids = np.array(rows, dtype=np.float32) if checked else self._validated_bids(rows)
+        # Out-of-range bids are clipped to the action space [0, upper support].
+        return np.minimum(np.maximum(bids, 0.0, out=bids), self._bid_high, out=bids)
+
+    def _validated_bids(self, rows: list[Any]) -> np.ndarray:
+        """Every bidder's row checked (:meth:`check_bid`, naming the first bad one) and stacked as
+        a new ``(n_bidders, n_items)`` float32 array, not yet clipped."""
+        n, m = self.setting.n_bidders, self.setting.n_items
         bids = None
         if all(isinstance(row, np.ndarray) and row.dtype.kind in _REAL for row in rows):  # the usual case, fast
             try:
@@ -519,8 +522,7 @@ class SealedBidAuctionEnv(ParallelEnv):
             bad = [a for a, row in zip(self.bidder_agents, bids) if not np.isfinite(row).all()]
             if bad:
                 raise ValueError(f"{bad[0]}: bid contains NaN or infinite values")
-        # Out-of-range bids are clipped to the action space [0, upper support].
-        return np.minimum(np.maximum(bids, 0.0, out=bids), self._bid_high, out=bids)
+        return bids
 
     def _table(self) -> str:
         if self.last_round is None:
