@@ -109,9 +109,12 @@ def deviate(
 
 def _max_revenue_numpy(bids: np.ndarray, generator: torch.Generator | None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`max_revenue` in NumPy, with the same tie-breaking draws (the twin of the PettingZoo step)."""
-    won, top, _ = winners_numpy(bids, generator)
+    top = np.maximum.reduce(bids, axis=1, keepdims=True)
+    won = bids == top
+    if np.count_nonzero(won) != top.size:  # a tie at the top: broken with top_two's draws
+        won, top, _ = winners_numpy(bids, generator)
     allocation = (won & (top > 0)).astype(bids.dtype)
-    return allocation, (allocation * bids).sum(-1)
+    return allocation, np.add.reduce(allocation * bids, -1)
 
 
 def deviate_numpy(

@@ -65,16 +65,18 @@ class Transcript:
         self.receipts[party].append(self.log.publish(round_, party, kind, commitment))
         return opening
 
-    def open_round(self, round_: int) -> None:
-        """Step 1: the auctioneer commits its seed share."""
-        share = self._publish_encoded(round_, AUCTIONEER, "seed_share", self._shares.encoded())
+    def open_round(self, round_: int, *, share: bytes | None = None) -> None:
+        """Step 1: the auctioneer commits its seed share (``share``: one drawn before, as its
+        :func:`canonical_bytes`; by default the next of this transcript's)."""
+        share = self._publish_encoded(round_, AUCTIONEER, "seed_share", share or self._shares.encoded())
         self.openings[round_] = RoundOpenings(share=share)
 
-    def submit_bid(self, round_: int, bidder: str, bid: np.ndarray) -> None:
-        """Step 2: ``bidder`` commits its bid ``(n_items,)`` and its seed share, as one value."""
+    def submit_bid(self, round_: int, bidder: str, bid: np.ndarray, *, share: bytes | None = None) -> None:
+        """Step 2: ``bidder`` commits its bid ``(n_items,)`` and its seed share, as one value
+        (``share`` as in :meth:`open_round`)."""
         openings = self._round(round_)
         openings.bids[bidder] = self._publish_encoded(
-            round_, bidder, "bid", canonical_bytes(bid), self._shares.encoded()
+            round_, bidder, "bid", canonical_bytes(bid), share or self._shares.encoded()
         )
 
     def seal_round(self, round_: int, bids: Mapping[str, np.ndarray]) -> int:

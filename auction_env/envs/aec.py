@@ -48,6 +48,7 @@ class _TurnTakingAEC(parallel_to_aec_wrapper):
         super().__init__(parallel_env)
         self._phased = phased
         self._selectors: dict[tuple[str, ...], AgentSelector] = {}
+        self._idle: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, Any]] = {}
 
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
         super().reset(seed=seed, options=options)
@@ -65,6 +66,16 @@ class _TurnTakingAEC(parallel_to_aec_wrapper):
             selector = self._selectors[key] = AgentSelector(list(agents))
         self._agent_selector = selector
         self.agent_selection = selector.reset()
+
+    def _idle_actions(self, acting: list[str]) -> dict[str, Any]:
+        """Every live agent's ``env.idle_action`` (a constant), ``None`` for the ``acting`` ones
+        (each filled in with its action), in the env's agent order; one dict per phase, reused."""
+        live = self.env.agents
+        key = (tuple(acting), tuple(live))
+        idle = self._idle.get(key)
+        if idle is None:
+            idle = self._idle[key] = {a: None if a in acting else self.env.idle_action(a) for a in live}
+        return idle
 
     def last(self, observe: bool = True) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         agent = self.agent_selection
@@ -94,10 +105,8 @@ class _TurnTakingAEC(parallel_to_aec_wrapper):
             return
         actions = self._actions
         if self._phased:
-            acting = selector.agent_order
-            actions = CheckedActions(
-                {a: actions.get(a) if a in acting else self.env.idle_action(a) for a in self.env.agents}
-            )
+            actions = CheckedActions(self._idle_actions(selector.agent_order))
+            actions.update(self._actions)
         # The env returns new dicts every step (no copies needed, unlike parallel_to_aec).
         self._observations, self.rewards, self.terminations, self.truncations, self.infos = self.env.step(actions)
         self._accumulate_rewards()

@@ -14,8 +14,9 @@ from agents.auctioneers.deviations import deviate_numpy
 from auction_env.core import RoundArrays
 from auction_env.credible.log import BroadcastLog
 from auction_env.credible.protocol import CredibleOptions
+from auction_env.credible.record import EpisodeRecord
 from auction_env.credible.transcript import Transcript
-from auction_env.envs.aec import order_enforced, phased_aec
+from auction_env.envs.aec import CheckedActions, order_enforced, phased_aec
 from auction_env.envs.boxes import bounded_box
 from auction_env.envs.sealed_bid import PublicOutcome, SealedBidAuctionEnv
 
@@ -35,8 +36,9 @@ class AuditReport:
 
 
 def _auctioneer_info(aRgt: float = 0.0, deviated: bool = False, revenue: float = 0.0) -> dict[str, Any]:
-    """The auctioneer's info, with the same keys every step (``caught``/``penalty`` set at the end)."""
-    return {"aRgt": float(aRgt), "deviated": bool(deviated), "revenue": float(revenue), "caught": False, "penalty": 0.0}
+    """The auctioneer's info, with the same keys every step (``caught``/``penalty`` set at the end;
+    the arguments are a Python float, bool and float)."""
+    return {"aRgt": aRgt, "deviated": deviated, "revenue": revenue, "caught": False, "penalty": 0.0}
 
 
 class CredibleAuctionEnv(SealedBidAuctionEnv):
@@ -44,16 +46,18 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
 
     ## Description
     Each round takes two steps and follows the protocol of :mod:`auction_env.credible` on a
-    hash-chained broadcast log (:attr:`log`, :attr:`transcript`). **Bid step**: the auctioneer
+    hash-chained broadcast log (:attr:`log`, :attr:`transcript`, built from the rounds' records
+    when first read: :mod:`auction_env.credible.record`). **Bid step**: the auctioneer
     commits its seed share, then each present bidder commits its bid and seed share (SHA3-256
     over a fresh 128-bit salt); the auctioneer's action is ignored. The round's noise seed is
     derived from the opened shares. **Run step**: the auctioneer, who now observes the sealed
     bids, chooses to run the published mechanism (action 0) or the configured deviation
     (action 1, one of :data:`agents.auctioneers.deviations.DEVIATIONS`); the bidders' actions are
     ignored. The announced participation, seed, allocation and payments are committed. After
-    the last round, ``audits`` rounds are drawn uniformly and audited (the chain, the order of
-    the entries, every opening, participation and seed as derived, then Definition 4.1); any
-    failure costs the auctioneer ``penalty``.
+    the last round, ``audits`` rounds are drawn uniformly and audited (Definition 4.1 on their
+    records: the simulated auctioneer deviates only in the announced outcome;
+    ``transcript.audit`` also checks the chain, the order of the entries, every opening,
+    participation and seed, with the same verdicts); a failure costs the auctioneer ``penalty``.
 
     ## Action Space
     Bidders as in ``sealed_bid_v0``; auctioneer ``Discrete(2)`` (0 honest, 1 deviate).
@@ -115,12 +119,19 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             np.append(self.state_space.high, 1.0).astype(np.float32),
             dtype=np.float32,
         )
-        self.transcript = Transcript(self.bidder_agents)
+        self._record = EpisodeRecord(self.bidder_agents, self.rounds, m)
         self.last_audit: AuditReport | None = None
         self._round_gen = torch.Generator()  # reseeded with each round's derived seed
         self._acting = {"bid": tuple(self.bidder_agents), "run": ("auctioneer",)}
         self._idle_bid = np.zeros(m, dtype=np.float32)
         self._idle_bid.flags.writeable = False
+        self._waiting_obs = np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32)  # bid steps'
+
+    @property
+    def transcript(self) -> Transcript:
+        """The episode's log, commitments and openings, as Algorithm 1 publishes them (built from
+        the round records when first read: :mod:`auction_env.credible.record`)."""
+        return self._record.transcript
 
     @property
     def log(self) -> BroadcastLog:
@@ -133,7 +144,9 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         audit_seed, share_seed = np.random.SeedSequence(self._seed_source()).spawn(2)
         self._audit_rng = np.random.default_rng(audit_seed)
         self._phase = "bid"
-        self.transcript = Transcript(self.bidder_agents, rng=np.random.default_rng(share_seed))
+        self._record = EpisodeRecord(
+            self.bidder_agents, self.rounds, self.setting.n_items, rng=np.random.default_rng(share_seed)
+        )
         self.last_audit = None
         observations["auctioneer"] = np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32)
         infos["auctioneer"] = _auctioneer_info()
@@ -152,14 +165,15 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         choice = actions["auctioneer"]
         if self._phase == "bid":
             return self._bid_step(actions)
-        return self._run_step(choice)
+        # (the AEC view's CheckedActions hold the choice as check_action returned it)
+        return self._run_step(choice if type(actions) is CheckedActions else self.check_choice(choice))
 
     def acting_agents(self) -> tuple[str, ...]:
         """The agents whose actions the next step uses: the bidders, then the auctioneer."""
         return self._acting[self._phase]
 
     def idle_action(self, agent: str) -> Any:
-        """What stands in for an agent the next step ignores (for the AEC view; read-only)."""
+        """What stands in for an agent the next step ignores (for the AEC view: a constant, read-only)."""
         return 0 if agent == "auctioneer" else self._idle_bid
 
     def check_action(self, agent: str, action: Any) -> Any:
@@ -191,8 +205,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         everyone = self.setting.participation.always
         if not everyone:
             bids *= present[:, None]
-        sealed = {agent: bid for agent, bid, here in zip(self.bidder_agents, bids, present.tolist()) if here}
-        self._noise_seed = self.transcript.seal_round(self._round, sealed)
+        self._noise_seed = self._record.seal(self._round, bids, present)
         # The published mechanism and the deviation through NumPy twins (batch of one).
         generator = self._round_gen
         published = self.core.resolve_numpy(
@@ -206,7 +219,8 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             generator.manual_seed(self._noise_seed),
         )
         self._alternative = (allocation[0], payments[0])
-        self._revenues = (published.payments.sum(), payments.sum())  # honest, deviating (batch of one)
+        # honest and deviating revenue (a batch of one; np.add.reduce is .sum() without its Python layer)
+        self._revenues = (np.add.reduce(published.payments, None), np.add.reduce(payments, None))
         regret = float(self._revenues[1] - self._revenues[0])
         self._published, self._regret = published, regret
         self._phase = "run"
@@ -217,40 +231,34 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         zeros = dict.fromkeys(self.agents, 0.0)
         falses = dict.fromkeys(self.agents, False)
         infos = self._bidder_infos(np.zeros(bids.shape, dtype=bids.dtype), None)
-        infos["auctioneer"] = _auctioneer_info(aRgt=regret)
+        infos["auctioneer"] = _auctioneer_info(regret)
         return observations, zeros, falses, dict(falses), infos
 
-    def _run_step(self, choice: Any):
-        deviated = self.check_choice(choice) == 1
+    def _run_step(self, choice: int):
+        deviated = choice == 1
         published = self._published
-        if deviated:
+        if deviated:  # what everybody sees is the announced outcome: the deviation's
             allocation, payments = self._alternative
-            utilities = ((self._vals_np * allocation).sum(-1) - payments).astype(published.utilities.dtype)
+            utilities = (np.add.reduce(self._vals_np * allocation, -1) - payments).astype(published.utilities.dtype)
+            announced = RoundArrays(
+                published.valuations,
+                published.participation,
+                published.bids,
+                allocation[None],
+                payments[None],
+                None,
+                utilities[None],
+            )
         else:  # the published mechanism's round, as resolved in the bid step
+            announced = published
             allocation, payments, utilities = published.allocation[0], published.payments[0], published.utilities[0]
-        # What everybody saw: the announced outcome (the deviation's, if the auctioneer deviated).
-        announced = RoundArrays(
-            published.valuations,
-            published.participation,
-            published.bids,
-            allocation[None],
-            payments[None],
-            None,
-            utilities[None],
-        )
-        self.transcript.announce(
-            self._round,
-            allocation,
-            payments,
-            participation=self._present,  # committed as 0.0/1.0
-            noise_seed=self._noise_seed,
-        )
+        self._record.announce(self._round, allocation, payments)  # participation and seed as sealed
         agents = self.agents
         rewards = dict(zip(self.bidder_agents, utilities.tolist()))
         revenue = float(self._revenues[deviated])
         rewards["auctioneer"] = revenue
         infos = self._bidder_infos(allocation, payments)
-        infos["auctioneer"] = _auctioneer_info(aRgt=self._regret, deviated=deviated, revenue=revenue)
+        infos["auctioneer"] = _auctioneer_info(self._regret, deviated, revenue)
         self._last_arrays = announced
         self._last_round = None
         self.last_outcome = PublicOutcome(allocation, payments)
@@ -264,8 +272,8 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         self._next_round()
         self._phase = "bid"
         observations = self._observations()
-        observations["auctioneer"] = np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32)
-        observations["auctioneer"][-2] = min(self._round / self.rounds, 1.0)
+        observations["auctioneer"] = waiting = self._waiting_obs.copy()
+        waiting[-2] = min(self._round / self.rounds, 1.0)
         terminations = dict.fromkeys(agents, done)
         truncations = dict.fromkeys(agents, done)
         if done:
@@ -273,9 +281,11 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         return observations, rewards, terminations, truncations, infos
 
     def _audit(self) -> AuditReport:
-        """Draw the audited rounds and verify each against the log (Algorithm 1, end of episode)."""
+        """Draw the audited rounds and verify each (Algorithm 1, end of episode: Definition 4.1 on
+        the round's record; ``self.transcript.audit`` checks the log too, with the same verdicts)."""
         rounds = sorted(self._audit_rng.choice(self.rounds, size=self.audits, replace=False).tolist())
-        reasons = [result.reason for result in self.transcript.audit(self.core.mechanism, rounds) if not result.ok]
+        mechanism = self.core.mechanism
+        reasons = [result.reason for r in rounds if not (result := self._record.verify(mechanism, r)).ok]
         return AuditReport(rounds, bool(reasons), "; ".join(reasons))
 
     def _seed_source(self) -> int:

@@ -27,6 +27,7 @@ from auction_env.credible import (
     verify,
 )
 from auction_env.credible.commitments import Opening, canonical_bytes, decode
+from auction_env.credible.log import LogError
 
 PRIOR = mechanisms.make_prior(2, 2)
 
@@ -304,3 +305,23 @@ def test_canonical_bytes_is_the_big_endian_float64_encoding(value: np.ndarray) -
         return
     want = struct.pack(f">I{wide.ndim}Q", wide.ndim, *wide.shape) + np.asarray(wide + 0.0).astype(">f8").tobytes()
     assert canonical_bytes(value) == canonical_bytes(np.array(value, order="F")) == want
+
+
+def test_episode_record_keeps_the_protocol_order_and_replays_the_transcript_seeds() -> None:
+    """Rounds are sealed then announced, in order; the record's seeds are those a Transcript drawing
+    the same shares derives, and absent bidders' bids are not kept."""
+    from auction_env.credible.record import EpisodeRecord
+
+    record = EpisodeRecord(["b0", "b1"], 3, 2, rng=np.random.default_rng(7))
+    eager = Transcript(["b0", "b1"], rng=np.random.default_rng(7))
+    with pytest.raises(LogError, match="announced"):
+        record.announce(0, np.zeros((2, 2)), np.zeros(2))
+    bids = np.array([[0.5, 0.25], [0.75, 0.125]], dtype=np.float32)
+    seed = record.seal(0, bids, np.array([True, False]))
+    assert seed == eager.seal_round(0, {"b0": bids[0]})
+    assert record.bids[0, 1].tolist() == [0.0, 0.0] and record.participation[0].tolist() == [1.0, 0.0]
+    with pytest.raises(LogError, match="sealed"):
+        record.seal(1, bids, np.ones(2, dtype=bool))
+    record.announce(0, np.zeros((2, 2)), np.zeros(2))
+    assert record.seal(1, bids, np.ones(2, dtype=bool)) == eager.seal_round(1, {"b0": bids[0], "b1": bids[1]})
+    assert not record.verify(None, 1).ok  # not announced yet: no verdict but a failure

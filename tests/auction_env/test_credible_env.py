@@ -172,3 +172,40 @@ def test_auctioneer_action_is_checked_and_the_announced_outcome_is_what_everybod
     with pytest.raises(ValueError, match="auctioneer"):
         aec.step(2)
     aec.step(1)  # refused, then taken
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_the_log_built_when_read_holds_every_round_and_audits_as_the_env_did(name: str) -> None:
+    """The env keeps each round's record and builds the log when it is read: read mid-round it
+    holds the sealed round (seed share and bids, no outcome yet), read later it is extended; its
+    participation and seeds are the ones the env played, and the full audit of the log (chain,
+    order, openings, participation, seed, Definition 4.1) gives the env's verdict on every round."""
+    from auction_env.credible import check_log
+
+    config = {k: v for k, v in SETTINGS[name].items() if k != "credible"}
+    env = auction_env.make("credible_v0", rounds=8, credible={"audits": 8, "penalty": 1.0}, **config)
+    obs, _ = env.reset(seed=3)
+    choices = np.random.default_rng(0).integers(0, 2, size=8)
+    seeds = []
+    for t in range(8):
+        bids = {a: o[:-2] for a, o in obs.items() if a != "auctioneer"}
+        obs, *_ = env.step({**bids, "auctioneer": 0})
+        seeds.append(env._noise_seed)
+        if t in (2, 5):  # mid-round: the round's entries up to the bids
+            kinds = [(e.party, e.kind) for e in env.log.round(t)]
+            assert kinds[0] == ("auctioneer", "seed_share") and ("auctioneer", "outcome") not in kinds
+            assert env.transcript.noise_seed(t) == seeds[-1]
+        obs, *_ = env.step({**bids, "auctioneer": int(choices[t])})
+        if t in (0, 2, 5):
+            assert check_log(env.log, env.bidder_agents).ok
+    transcript, mechanism = env.transcript, env.core.mechanism
+    assert len(transcript.openings) == 8 and check_log(transcript.log, env.bidder_agents).ok
+    assert [transcript.noise_seed(t) for t in range(8)] == seeds
+    for t in range(8):
+        assert np.array_equal(transcript.participation(t), env._record.participation[t])
+    full = transcript.audit(mechanism, list(range(8)))
+    mine = [env._record.verify(mechanism, t) for t in range(8)]
+    assert [v.ok for v in full] == [v.ok for v in mine] and [v.reason for v in full] == [v.reason for v in mine]
+    assert env.last_audit.caught == (not all(v.ok for v in full))
+    failed = [not v.ok for v in full]
+    assert 0 < sum(failed) and not any(f and not c for f, c in zip(failed, choices))  # only deviations fail
