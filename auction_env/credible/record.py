@@ -7,8 +7,9 @@ allocation and payments it announces, never who took part or the round's seed. S
 shares, the derived seed, the announced outcome) in arrays, and builds the hash-chained log,
 every commitment and every opening (a :class:`~auction_env.credible.transcript.Transcript`, the
 same entries in the same order as if they had been published as the round went) the first time
-someone reads :attr:`EpisodeRecord.transcript`; from then on each read adds the rounds since.
-A run that never reads the log never pays for the hashing, which is most of a round's cost.
+someone reads :attr:`EpisodeRecord.transcript`; from then on every round is published as it is
+sealed and announced, so a transcript or log held since stays up to date. A run that never reads
+the log never pays for the hashing, which is most of a round's cost.
 
 The audit a simulated auctioneer can fail is Definition 4.1 on the drawn rounds
 (:meth:`EpisodeRecord.verify`): the log's other checks (chain, order, openings, participation,
@@ -67,6 +68,7 @@ class EpisodeRecord:
         self._transcript = Transcript(self.bidders)
         self._replayed = 0  # rounds wholly in the transcript
         self._opened = False  # whether round ``_replayed``'s seed share and bids are in it already
+        self._live = False  # once the transcript has been read, each round is published as it goes
 
     def seal(self, round_: int, bids: np.ndarray, present: np.ndarray) -> int:
         """Steps 1 to 3: the auctioneer's seed share, each present bidder's bid and share; returns
@@ -88,21 +90,32 @@ class EpisodeRecord:
         seed = seed_from_encodings(round_, shares)
         self._share_bytes.append(shares)
         self.noise_seeds.append(seed)
+        if self._live:
+            self._catch_up()
         return seed
 
     def announce(self, round_: int, allocation: np.ndarray, payments: np.ndarray) -> None:
-        """Step 4: the outcome the auctioneer announces for the sealed round ``round_``."""
+        """Step 4: the outcome the auctioneer announces for the sealed round ``round_`` (its
+        commitment, which refuses NaN or infinite values, is made when the log is built)."""
         if round_ != self._announced or round_ >= len(self.noise_seeds):
             raise LogError(f"round {round_} cannot be announced now: it is not the sealed round")
         self.allocation[round_] = allocation
         self.payments[round_] = payments
         self._announced += 1
+        if self._live:
+            self._catch_up()
 
     @property
     def transcript(self) -> Transcript:
         """The log, commitments and openings of every round so far (the round being played up to
-        where it is), built from the record on first read and extended on later ones. Salts
-        come from :mod:`secrets` as they are built."""
+        where it is), built from the record on first read and kept up to date from then on.
+        Salts come from :mod:`secrets` as they are built."""
+        self._live = True
+        self._catch_up()
+        return self._transcript
+
+    def _catch_up(self) -> None:
+        """Publish what the record holds beyond the transcript, in the protocol's order."""
         transcript = self._transcript
         while self._replayed < len(self.noise_seeds):
             r = self._replayed
@@ -123,7 +136,6 @@ class EpisodeRecord:
                 noise_seed=self.noise_seeds[r],
             )
             self._replayed, self._opened = r + 1, False
-        return transcript
 
     def verify(self, mechanism: Mechanism, round_: int) -> Verification:
         """Definition 4.1 on a recorded round: the announced outcome is ``mechanism``'s on the

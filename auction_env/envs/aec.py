@@ -128,8 +128,9 @@ def checked_aec(par_env: Any) -> AECEnv:
 
 
 def phased_aec(par_env: Any) -> AECEnv:
-    """The AEC view of a parallel env with ``acting_agents()`` and ``idle_action(agent)``: only
-    the agents a step needs take a turn in it (unwrapped, as :func:`checked_aec`)."""
+    """The AEC view of a parallel env with ``acting_agents()`` and ``idle_action(agent)`` (a
+    constant per agent: the view reuses it): only the agents a step needs take a turn in it
+    (unwrapped, as :func:`checked_aec`)."""
     return _TurnTakingAEC(par_env, phased=True)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mechanisms
 from agents import auctioneers
@@ -103,6 +105,30 @@ def test_penalty_above_bound_deters_the_attacks_the_log_exposes(deviation: str) 
         for n in ("always_deviate", "threshold")
     }
     assert high["always_deviate"].gain_ci95[1] < 0 and high["threshold"].gain_mean <= 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3)),
+    levels=st.sampled_from([0, 3, 1000]),  # 0: continuous bids (ties only by chance), else a grid
+    seed=st.integers(0, 2**16),
+)
+def test_max_revenue_numpy_is_max_revenue_bit_for_bit(shape: tuple[int, int, int], levels: int, seed: int) -> None:
+    """The max-revenue NumPy twin, whose fast path finds each item's winner with one maximum and
+    falls back to the tie-breaking draws only on a tie at the top: the torch outcome bit for bit
+    (zeros, ties, one bidder, any batch), and the generator left as torch leaves it."""
+    gen = torch.Generator().manual_seed(seed)
+    bids = torch.rand(shape, generator=gen)
+    if levels:
+        bids = (bids * levels).floor() / levels
+    mechanism = _core().mechanism
+    torch_gen, numpy_gen = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
+    with torch.inference_mode():
+        want = max_revenue(mechanism, bids, torch_gen)
+    allocation, payments = deviate_numpy("max_revenue", mechanism, bids.numpy(), None, numpy_gen)
+    assert np.array_equal(allocation, want.allocation.numpy()) and allocation.dtype == np.float32
+    assert np.array_equal(payments, want.payments.numpy())
+    assert torch.equal(torch_gen.get_state(), numpy_gen.get_state())
 
 
 @pytest.mark.parametrize("name", sorted(DEVIATIONS))
