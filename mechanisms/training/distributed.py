@@ -10,6 +10,7 @@ Only rank 0 writes logs and checkpoints.
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,13 @@ class Distributed:
         dist.barrier()
 
     def close(self) -> None:
+        """Destroy the process group, once the DDP replicas are no longer used.
+
+        A replica no longer reachable may still be alive in a reference cycle; left to the
+        interpreter's exit, its reducer would be freed after the group, where a rank now and then
+        died by SIGABRT ("terminate called without an active exception"). So unreachable objects
+        are collected first."""
+        gc.collect()
         dist.destroy_process_group()
 
 

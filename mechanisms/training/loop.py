@@ -268,7 +268,7 @@ def train(
         return _train(config, out, device, progress, iterations, source, parallel)
     finally:
         if parallel is not None:
-            parallel.close()
+            parallel.close()  # (after _train has returned: its DDP replica is unreachable)
 
 
 def _train(

@@ -4,6 +4,7 @@ without distributed support is refused."""
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import torch
@@ -62,7 +63,11 @@ def main() -> int:
     if parallel.is_main:
         print("REPLICAS OK")
     parallel.barrier()  # both ranks are done before either tears the group down
+    del run  # (close() frees the replica before the group)
     parallel.close()
+    from torch.nn.parallel import DistributedDataParallel
+
+    assert not any(isinstance(o, DistributedDataParallel) for o in gc.get_objects()), "a replica outlived its group"
     return 0
 
 
