@@ -109,10 +109,7 @@ def deviate(
 
 def _max_revenue_numpy(bids: np.ndarray, generator: torch.Generator | None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`max_revenue` in NumPy, with the same tie-breaking draws (the twin of the PettingZoo step)."""
-    top = np.maximum.reduce(bids, axis=1, keepdims=True)
-    won = bids == top
-    if np.count_nonzero(won) != top.size:  # a tie at the top: broken with top_two's draws
-        won, top, _ = winners_numpy(bids, generator)
+    won, top, _ = winners_numpy(bids, generator)
     allocation = (won & (top > 0)).astype(bids.dtype)
     return allocation, np.add.reduce(allocation * bids, -1)
 

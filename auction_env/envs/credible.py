@@ -125,7 +125,8 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         self._acting = {"bid": tuple(self.bidder_agents), "run": ("auctioneer",)}
         self._idle_bid = np.zeros(m, dtype=np.float32)
         self._idle_bid.flags.writeable = False
-        self._waiting_obs = np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32)  # bid steps'
+        # the auctioneer's observation while the bids are awaited (at reset and after each round)
+        self._waiting_obs = np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32)
 
     @property
     def transcript(self) -> Transcript:
@@ -148,7 +149,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             self.bidder_agents, self.rounds, self.setting.n_items, rng=np.random.default_rng(share_seed)
         )
         self.last_audit = None
-        observations["auctioneer"] = np.zeros(self.observation_spaces["auctioneer"].shape, dtype=np.float32)
+        observations["auctioneer"] = self._waiting_obs.copy()
         infos["auctioneer"] = _auctioneer_info()
         return observations, infos
 
@@ -219,8 +220,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
             generator.manual_seed(self._noise_seed),
         )
         self._alternative = (allocation[0], payments[0])
-        # honest and deviating revenue (a batch of one; np.add.reduce is .sum() without its Python layer)
-        self._revenues = (np.add.reduce(published.payments, None), np.add.reduce(payments, None))
+        self._revenues = (published.payments.sum(), payments.sum())  # honest, deviating (batch of one)
         regret = float(self._revenues[1] - self._revenues[0])
         self._published, self._regret = published, regret
         self._phase = "run"

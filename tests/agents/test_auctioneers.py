@@ -114,9 +114,9 @@ def test_penalty_above_bound_deters_the_attacks_the_log_exposes(deviation: str) 
     seed=st.integers(0, 2**16),
 )
 def test_max_revenue_numpy_is_max_revenue_bit_for_bit(shape: tuple[int, int, int], levels: int, seed: int) -> None:
-    """The max-revenue NumPy twin, whose fast path finds each item's winner with one maximum and
-    falls back to the tie-breaking draws only on a tie at the top: the torch outcome bit for bit
-    (zeros, ties, one bidder, any batch), and the generator left as torch leaves it."""
+    """The max-revenue NumPy twin (winners by :func:`winners_numpy`, the tie-breaking draws only
+    on a tie at the top): the torch outcome bit for bit (zeros, ties, one bidder, any batch), and
+    the generator left as torch leaves it."""
     gen = torch.Generator().manual_seed(seed)
     bids = torch.rand(shape, generator=gen)
     if levels:
