@@ -87,6 +87,8 @@ def _card(tmp_path: Path, change) -> Path:
         (lambda c: c["setting"].update(valuation="quadratic"), "setting.valuation"),
         (lambda c: c.update(architecture=[1, 2]), "architecture must be a JSON object"),
         (lambda c: c["architecture"].update(hidden=-3), "does not build a regretnet"),
+        (lambda c: c["architecture"].update(hidden=10**12), "architecture.hidden = 1000000000000 is beyond"),
+        (lambda c: c["architecture"].update(layers=10**7), "architecture.layers = 10000000 is beyond"),
     ],
 )
 def test_bad_model_cards_are_one_line(tmp_path: Path, capsys, change, message: str) -> None:
@@ -268,3 +270,78 @@ def test_a_resume_file_with_a_pickle_payload_is_refused(tmp_path: Path, capsys) 
     torch.save({"ranks": [_Payload(marker)], "elapsed": 0.0}, tmp_path / "run" / "last.pt")
     assert main(["train", str(config), "--out", str(tmp_path / "run"), "--no-progress"]) == 2
     assert "cannot resume" in _one_line(capsys) and not marker.exists()
+
+
+def test_a_deeply_nested_card_and_non_finite_weights_are_one_line(tmp_path: Path, capsys) -> None:
+    """A card nested past the JSON decoder's recursion limit, and weights holding NaN, are refused."""
+    import torch
+
+    deep = _card(tmp_path, lambda c: None)
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CheckpointError, match="nested too deeply"):
+        mechanisms.load(str(deep))
+    assert main(["evaluate", str(deep), "--profiles", "2", "--no-progress"]) == 2
+    _one_line(capsys)
+    (tmp_path / "nan").mkdir()
+    nan = _card(tmp_path / "nan", lambda c: None)
+    state = torch.load(nan.with_suffix(".pt"), weights_only=True)
+    torch.save({k: v * float("nan") if v.is_floating_point() else v for k, v in state.items()}, nan.with_suffix(".pt"))
+    with pytest.raises(CheckpointError, match="holds NaN or infinite values"):
+        mechanisms.load(str(nan))
+    assert main(["evaluate", str(nan), "--profiles", "2", "--protocol", "weak", "--no-progress"]) == 2
+    _one_line(capsys)
+
+
+def test_a_plain_pickle_is_refused_without_a_warning(tmp_path: Path) -> None:
+    """A .pt that is a plain pickle (protocol 4) is refused in one error, with no torch warning
+    printed before it; nothing runs."""
+    import pickle
+    import warnings
+
+    path = _card(tmp_path, lambda c: None)
+    marker = tmp_path / "pwned"
+    path.with_suffix(".pt").write_bytes(pickle.dumps({"a": _Payload(marker)}, protocol=4))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(CheckpointError, match="cannot load weights"):
+            mechanisms.load(str(path))
+    assert not caught and not marker.exists()
+
+
+def test_an_output_path_under_a_file_is_one_line(tmp_path: Path, capsys) -> None:
+    """`--out` below a file (or a folder where a file goes) ends in one line and exit 2."""
+    blocker = tmp_path / "afile"
+    blocker.touch()
+    assert (
+        main(
+            [
+                "evaluate",
+                "myerson",
+                "--profiles",
+                "2",
+                "--protocol",
+                "weak",
+                "--no-progress",
+                "--out",
+                str(blocker / "x.json"),
+            ]
+        )
+        == 2
+    )
+    assert "cannot write" in _one_line(capsys)
+    assert (
+        main(["evaluate", "myerson", "--profiles", "2", "--protocol", "weak", "--no-progress", "--out", str(tmp_path)])
+        == 2
+    )
+    assert "cannot write" in _one_line(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # no temporary file left
+
+
+def test_bad_algorithm_arguments_are_one_line(tmp_path: Path, capsys) -> None:
+    """An SB3 argument SB3 itself asserts on (a learning rate that is text) is one line, exit 2."""
+    scenario = tmp_path / "fp.yaml"
+    scenario.write_text("env: {n_items: 1, mechanism: first_price, rounds: 2}\n")
+    args = ["train-bidder", str(scenario), "--out", str(tmp_path / "out"), "--steps", "8", "--n-envs", "2"]
+    assert main([*args, "--eval-rounds", "2", "--algo-kwargs", '{"learning_rate": "x"}']) == 2
+    assert "learning rate" in _one_line(capsys)
+    assert not (tmp_path / "out").exists()

@@ -76,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AuctionEnvError as err:
         print(f"{PROG}: error: {err}", file=sys.stderr)
         return 2
+    except (FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError) as err:
+        # an output path that cannot be written (a file where a folder goes, or the reverse)
+        print(f"{PROG}: error: cannot write {err.filename}: {err.strerror}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as stop:
         print(f"{PROG}: interrupted" + (f": {stop}" if str(stop) else ""), file=sys.stderr)
         return 130

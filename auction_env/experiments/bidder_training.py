@@ -150,7 +150,7 @@ def train_bidder(
     kwargs = {**default_algo_kwargs(cls.__name__, n_envs), **dict(algo_kwargs or {})}
     try:
         model = cls("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **kwargs)
-    except TypeError as err:
+    except (TypeError, ValueError, AssertionError) as err:  # (SB3 asserts some of its arguments)
         raise ConfigError(f"{cls.__name__}: {err}", "algo_kwargs") from None
     curve = _Curve(every=max(n_envs, steps // 100), total=steps, progress=progress)
     start = time.perf_counter()

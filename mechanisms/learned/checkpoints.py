@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,8 @@ def load_card(card_path: Path, required: tuple[str, ...] = ("mechanism", "settin
     raises :class:`CheckpointError`."""
     try:
         card = json.loads(Path(card_path).read_text(encoding="utf-8"))
+    except RecursionError:
+        raise CheckpointError(f"{card_path}: cannot read model card: JSON nested too deeply") from None
     except (OSError, ValueError) as err:
         raise CheckpointError(f"{card_path}: cannot read model card: {err}") from None
     if not isinstance(card, dict):
@@ -108,7 +111,9 @@ def load_state(card_path: Path, model: nn.Module) -> None:
     """Load the weights next to ``card_path`` into ``model`` (``weights_only=True``: no pickled code)."""
     weights = Path(card_path).with_suffix(".pt")
     try:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # (torch warns about the pickle protocol of files it then refuses)
+            warnings.simplefilter("ignore")
+            state = torch.load(weights, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"{weights}: weights file missing") from None
     except Exception as err:  # torch raises many types for corrupt files
@@ -117,6 +122,9 @@ def load_state(card_path: Path, model: nn.Module) -> None:
         ) from None
     if not isinstance(state, dict):
         raise CheckpointError(f"{weights}: expected a state dict, got {type(state).__name__}")
+    for key, value in state.items():
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise CheckpointError(f"{weights}: weight '{key}' holds NaN or infinite values")
     try:
         model.load_state_dict(state)
     except RuntimeError as err:
@@ -187,6 +195,8 @@ def load_model(
         raise CheckpointError(
             f"checkpoint '{name}': its architecture {arch} does not build a {mechanism} ({err})"
         ) from None
+    except (RuntimeError, MemoryError):  # an allocation the machine cannot make
+        raise CheckpointError(f"checkpoint '{name}': its architecture {arch} is too large to build here") from None
     load_state(card_path, model)
     model.checkpoint_name = name
     model.card = card
@@ -207,6 +217,12 @@ def _same_prior(ours: dict[str, Any], theirs: dict[str, Any], *, symmetric: bool
     return True
 
 
+#: Bounds on a card's architecture numbers (far above any network trained here): a tampered card
+#: with a huge size is refused before anything is allocated.
+_SIZE_LIMIT = 1_000_000
+_SIZE_LIMITS = {"layers": 1_000}
+
+
 def _architecture(card: dict[str, Any], name: str) -> dict[str, Any]:
     """The card's architecture: a JSON object of names to plain finite values."""
     arch = card["architecture"]
@@ -222,6 +238,9 @@ def _architecture(card: dict[str, Any], name: str) -> dict[str, Any]:
             raise CheckpointError(
                 f"checkpoint '{name}': architecture.{key} must be a finite number or a name, got {value!r}"
             )
+        limit = _SIZE_LIMITS.get(key, _SIZE_LIMIT)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > limit:
+            raise CheckpointError(f"checkpoint '{name}': architecture.{key} = {value!r} is beyond {limit:,}")
     return dict(arch)
 
 
