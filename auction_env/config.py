@@ -116,6 +116,13 @@ class EnvConfig(SettingConfig):
     bidding: BiddingConfig | None = None
     metrics: bool = False
 
+    @model_validator(mode="after")
+    def _observer_is_a_bidder(self) -> EnvConfig:
+        bidder = self.observer.bidder if self.observer is not None else None
+        if bidder is not None and bidder >= self.n_bidders:
+            raise ValueError(f"observer.bidder must be a bidder index in [0, {self.n_bidders - 1}], got {bidder}")
+        return self
+
     @property
     def repeated(self) -> bool:
         """True when rounds depend on each other or on options the i.i.d. fast path lacks

@@ -345,3 +345,35 @@ def test_bad_algorithm_arguments_are_one_line(tmp_path: Path, capsys) -> None:
     assert main([*args, "--eval-rounds", "2", "--algo-kwargs", '{"learning_rate": "x"}']) == 2
     assert "learning rate" in _one_line(capsys)
     assert not (tmp_path / "out").exists()
+
+
+def test_an_observer_that_is_no_bidder_is_refused_by_validate(tmp_path: Path, capsys) -> None:
+    """`validate` refuses an observer seat the env would refuse (bidder 7 of 2), in one line."""
+    scenario = tmp_path / "observer.yaml"
+    scenario.write_text("env:\n  observer: {bidder: 7}\n")
+    assert main(["validate", str(scenario)]) == 2
+    assert "observer.bidder must be a bidder index in [0, 1], got 7" in _one_line(capsys)
+
+
+def test_a_run_folder_resumes_only_its_own_config(tmp_path: Path, capsys) -> None:
+    """Rerunning `train` into a run folder with a config that trains something else is refused in
+    one line (its metrics and checkpoint would mix two runs); more iterations resume."""
+    tiny = {
+        "name": "tiny",
+        "mechanism": {"name": "regretnet", "params": {"hidden": 8, "layers": 1}},
+        "trainer": {"name": "regretnet", "params": {"batch_size": 8, "misreport_steps": 1}},
+        "iterations": 2,
+        "dataset_size": 64,
+        "evaluation": None,
+    }
+    config, run = tmp_path / "tiny.yaml", str(tmp_path / "run")
+    config.write_text(yaml.safe_dump(tiny))
+    assert main(["train", str(config), "--out", run, "--no-progress"]) == 0
+    capsys.readouterr()
+    other = {**tiny, "trainer": {"name": "regretnet", "params": {"batch_size": 8, "misreport_steps": 1, "lr": 0.01}}}
+    config.write_text(yaml.safe_dump(other))
+    assert main(["train", str(config), "--out", run, "--no-progress"]) == 2
+    assert "holds a run of another config (it differs in trainer)" in _one_line(capsys)
+    config.write_text(yaml.safe_dump({**tiny, "iterations": 3}))
+    assert main(["train", str(config), "--out", run, "--no-progress"]) == 0
+    assert json.loads((tmp_path / "run" / "tiny.json").read_text())["training"]["iterations"] == 3

@@ -287,6 +287,7 @@ def _train(
     state_path = out / "last.pt"
     elapsed = 0.0
     if state_path.exists():
+        _check_same_run(out, config)
         try:
             ranks, elapsed = read_run_state(state_path)
             if len(ranks) != world:
@@ -357,6 +358,32 @@ def _train(
     if parallel is not None:
         parallel.barrier()
     return card_path
+
+
+#: Config keys a resumed run may change: they do not change what is trained.
+_RESUMABLE_CHANGES = frozenset({"description", "iterations", "log_every", "save_every", "save_seconds", "evaluation"})
+
+
+def _check_same_run(out: Path, config: TrainingConfig) -> None:
+    """Refuse to resume ``out`` with a config that trains something else than the one it was
+    started with (its ``config.yaml``), so that one run's metrics and checkpoint never mix two."""
+    try:
+        before = yaml.safe_load((out / "config.yaml").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError, yaml.YAMLError) as err:
+        raise CheckpointError(
+            f"{out / 'config.yaml'}: cannot read the run's config ({err}); delete the run to start over"
+        ) from None
+    now = yaml.safe_load(yaml.safe_dump(config.model_dump(), sort_keys=False))
+    if not isinstance(before, dict):
+        before = {}
+    changed = sorted(k for k in set(before) | set(now) if k not in _RESUMABLE_CHANGES and before.get(k) != now.get(k))
+    if changed:
+        raise CheckpointError(
+            f"{out}: holds a run of another config (it differs in {', '.join(changed)}); "
+            "use another --out, or delete the folder to start over"
+        )
 
 
 def read_run_state(path: Path) -> tuple[list[dict[str, Any]], float]:
