@@ -377,3 +377,24 @@ def test_a_run_folder_resumes_only_its_own_config(tmp_path: Path, capsys) -> Non
     config.write_text(yaml.safe_dump({**tiny, "iterations": 3}))
     assert main(["train", str(config), "--out", run, "--no-progress"]) == 0
     assert json.loads((tmp_path / "run" / "tiny.json").read_text())["training"]["iterations"] == 3
+
+
+def test_a_config_too_large_for_the_machine_is_one_line(tmp_path: Path, capsys) -> None:
+    """A training config whose network cannot be allocated ends in one line and exit 2, with
+    nothing written."""
+    config = tmp_path / "huge.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "name": "huge",
+                "mechanism": {"name": "regretnet", "params": {"hidden": 100_000_000_000, "layers": 1}},
+                "trainer": {"name": "regretnet", "params": {"batch_size": 8, "misreport_steps": 1}},
+                "iterations": 1,
+                "dataset_size": 64,
+                "evaluation": None,
+            }
+        )
+    )
+    assert main(["train", str(config), "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    assert "out of memory" in _one_line(capsys)
+    assert not (tmp_path / "run").exists()

@@ -80,6 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # an output path that cannot be written (a file where a folder goes, or the reverse)
         print(f"{PROG}: error: cannot write {err.filename}: {err.strerror}", file=sys.stderr)
         return 2
+    except (MemoryError, RuntimeError) as err:  # (torch's out-of-memory errors are RuntimeErrors)
+        if not isinstance(err, MemoryError) and "allocate" not in str(err):
+            raise
+        first = (str(err).strip().splitlines() or [""])[0]
+        print(
+            f"{PROG}: error: out of memory (a size asked for is too large for this machine): {first}", file=sys.stderr
+        )
+        return 2
     except KeyboardInterrupt as stop:
         print(f"{PROG}: interrupted" + (f": {stop}" if str(stop) else ""), file=sys.stderr)
         return 130
