@@ -24,6 +24,16 @@ from mechanisms.learned import checkpoints
 
 ROOT = Path(__file__).parents[1]
 
+#: A training config that runs in a second.
+TINY_TRAINING = {
+    "name": "tiny",
+    "mechanism": {"name": "regretnet", "params": {"hidden": 8, "layers": 1}},
+    "trainer": {"name": "regretnet", "params": {"batch_size": 8, "misreport_steps": 1}},
+    "iterations": 2,
+    "dataset_size": 64,
+    "evaluation": None,
+}
+
 
 def _one_line(capsys) -> str:
     err = capsys.readouterr().err.strip()
@@ -253,18 +263,7 @@ def test_a_resume_file_with_a_pickle_payload_is_refused(tmp_path: Path, capsys) 
     import torch
 
     config = tmp_path / "tiny.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "name": "tiny",
-                "mechanism": {"name": "regretnet", "params": {"hidden": 8, "layers": 1}},
-                "trainer": {"name": "regretnet", "params": {"batch_size": 8, "misreport_steps": 1}},
-                "iterations": 2,
-                "dataset_size": 64,
-                "evaluation": None,
-            }
-        )
-    )
+    config.write_text(yaml.safe_dump(TINY_TRAINING))
     marker = tmp_path / "pwned"
     (tmp_path / "run").mkdir()
     torch.save({"ranks": [_Payload(marker)], "elapsed": 0.0}, tmp_path / "run" / "last.pt")
@@ -358,14 +357,7 @@ def test_an_observer_that_is_no_bidder_is_refused_by_validate(tmp_path: Path, ca
 def test_a_run_folder_resumes_only_its_own_config(tmp_path: Path, capsys) -> None:
     """Rerunning `train` into a run folder with a config that trains something else is refused in
     one line (its metrics and checkpoint would mix two runs); more iterations resume."""
-    tiny = {
-        "name": "tiny",
-        "mechanism": {"name": "regretnet", "params": {"hidden": 8, "layers": 1}},
-        "trainer": {"name": "regretnet", "params": {"batch_size": 8, "misreport_steps": 1}},
-        "iterations": 2,
-        "dataset_size": 64,
-        "evaluation": None,
-    }
+    tiny = TINY_TRAINING
     config, run = tmp_path / "tiny.yaml", str(tmp_path / "run")
     config.write_text(yaml.safe_dump(tiny))
     assert main(["train", str(config), "--out", run, "--no-progress"]) == 0
@@ -383,18 +375,8 @@ def test_a_config_too_large_for_the_machine_is_one_line(tmp_path: Path, capsys) 
     """A training config whose network cannot be allocated ends in one line and exit 2, with
     nothing written."""
     config = tmp_path / "huge.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "name": "huge",
-                "mechanism": {"name": "regretnet", "params": {"hidden": 100_000_000_000, "layers": 1}},
-                "trainer": {"name": "regretnet", "params": {"batch_size": 8, "misreport_steps": 1}},
-                "iterations": 1,
-                "dataset_size": 64,
-                "evaluation": None,
-            }
-        )
-    )
+    huge = {**TINY_TRAINING, "mechanism": {"name": "regretnet", "params": {"hidden": 100_000_000_000, "layers": 1}}}
+    config.write_text(yaml.safe_dump(huge))
     assert main(["train", str(config), "--out", str(tmp_path / "run"), "--no-progress"]) == 2
     assert "out of memory" in _one_line(capsys)
     assert not (tmp_path / "run").exists()
