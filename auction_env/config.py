@@ -118,7 +118,7 @@ class EnvConfig(SettingConfig):
 
     @model_validator(mode="after")
     def _observer_is_a_bidder(self) -> EnvConfig:
-        bidder = self.observer.bidder if self.observer is not None else None
+        bidder = self.observer.bidder if self.observer is not None and self.observer.enabled else None
         if bidder is not None and bidder >= self.n_bidders:
             raise ValueError(f"observer.bidder must be a bidder index in [0, {self.n_bidders - 1}], got {bidder}")
         return self

@@ -357,16 +357,18 @@ def test_an_observer_that_is_no_bidder_is_refused_by_validate(tmp_path: Path, ca
 def test_a_run_folder_resumes_only_its_own_config(tmp_path: Path, capsys) -> None:
     """Rerunning `train` into a run folder with a config that trains something else is refused in
     one line (its metrics and checkpoint would mix two runs); more iterations resume."""
-    tiny = TINY_TRAINING
     config, run = tmp_path / "tiny.yaml", str(tmp_path / "run")
-    config.write_text(yaml.safe_dump(tiny))
+    config.write_text(yaml.safe_dump(TINY_TRAINING))
     assert main(["train", str(config), "--out", run, "--no-progress"]) == 0
     capsys.readouterr()
-    other = {**tiny, "trainer": {"name": "regretnet", "params": {"batch_size": 8, "misreport_steps": 1, "lr": 0.01}}}
+    other = {
+        **TINY_TRAINING,
+        "trainer": {"name": "regretnet", "params": {"batch_size": 8, "misreport_steps": 1, "lr": 0.01}},
+    }
     config.write_text(yaml.safe_dump(other))
     assert main(["train", str(config), "--out", run, "--no-progress"]) == 2
     assert "holds a run of another config (it differs in trainer)" in _one_line(capsys)
-    config.write_text(yaml.safe_dump({**tiny, "iterations": 3}))
+    config.write_text(yaml.safe_dump({**TINY_TRAINING, "iterations": 3}))
     assert main(["train", str(config), "--out", run, "--no-progress"]) == 0
     assert json.loads((tmp_path / "run" / "tiny.json").read_text())["training"]["iterations"] == 3
 

@@ -60,7 +60,7 @@ def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentPars
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
-    from mechanisms.common.errors import AuctionEnvError
+    from mechanisms.common.errors import AuctionEnvError, out_of_memory
 
     argv = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in argv if not a.startswith("-")), None)
@@ -80,8 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # an output path that cannot be written (a file where a folder goes, or the reverse)
         print(f"{PROG}: error: cannot write {err.filename}: {err.strerror}", file=sys.stderr)
         return 2
-    except (MemoryError, RuntimeError) as err:  # (torch's out-of-memory errors are RuntimeErrors)
-        if not isinstance(err, MemoryError) and "allocate" not in str(err):
+    except (MemoryError, RuntimeError) as err:
+        if not out_of_memory(err):
             raise
         first = (str(err).strip().splitlines() or [""])[0]
         print(

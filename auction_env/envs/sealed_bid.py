@@ -171,9 +171,8 @@ class SealedBidAuctionEnv(ParallelEnv):
         n, m = self.setting.n_bidders, self.setting.n_items
 
         self.bidder_agents = [f"bidder_{i}" for i in range(n)]
+        # (EnvConfig has checked that an enabled observer's seat is a bidder)
         self.observer = cfg.observer if cfg.observer is not None and cfg.observer.enabled else None
-        if self.observer is not None and self.observer.bidder is not None and self.observer.bidder >= n:
-            raise ValueError(f"observer.bidder must be a bidder index in [0, {n - 1}], got {self.observer.bidder}")
         self.possible_agents = self.bidder_agents + (["observer"] if self.observer is not None else [])
         self.agents: list[str] = []
         # Repeated-auction options run through the dynamics engine at batch 1; without them the

@@ -13,6 +13,7 @@ __all__ = [
     "RenderModeError",
     "check_render_mode",
     "join_path",
+    "out_of_memory",
 ]
 
 
@@ -77,3 +78,9 @@ def join_path(prefix: str, path: str) -> str:
     if not path:
         return prefix
     return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
+
+
+def out_of_memory(err: BaseException) -> bool:
+    """Whether ``err`` is an allocation the machine could not make (Python's ``MemoryError``, or
+    torch's allocator errors, which are ``RuntimeError``s: a size in the input was too large)."""
+    return isinstance(err, MemoryError) or (isinstance(err, RuntimeError) and "allocate" in str(err))

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from mechanisms.common.config import parse
-from mechanisms.common.errors import CheckpointError, ConfigError
+from mechanisms.common.errors import CheckpointError, ConfigError, out_of_memory
 from mechanisms.common.io import save_torch_atomic, write_json_atomic
 from mechanisms.common.registry import suggest
 from mechanisms.learned.algnet import ALGNet
@@ -195,7 +195,9 @@ def load_model(
         raise CheckpointError(
             f"checkpoint '{name}': its architecture {arch} does not build a {mechanism} ({err})"
         ) from None
-    except (RuntimeError, MemoryError):  # an allocation the machine cannot make
+    except (RuntimeError, MemoryError) as err:
+        if not out_of_memory(err):
+            raise
         raise CheckpointError(f"checkpoint '{name}': its architecture {arch} is too large to build here") from None
     load_state(card_path, model)
     model.checkpoint_name = name

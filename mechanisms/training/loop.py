@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from mechanisms import checkpoints
 from mechanisms import registry as mechanism_registry
+from mechanisms.common.config import load_yaml
 from mechanisms.common.device import resolve_device
 from mechanisms.common.errors import CheckpointError, ConfigError
 from mechanisms.common.io import save_torch_atomic, write_text_atomic
@@ -367,15 +368,11 @@ _RESUMABLE_CHANGES = frozenset({"description", "iterations", "log_every", "save_
 def _check_same_run(out: Path, config: TrainingConfig) -> None:
     """Refuse to resume ``out`` with a config that trains something else than the one it was
     started with (its ``config.yaml``), so that one run's metrics and checkpoint never mix two."""
-    try:
-        before = yaml.safe_load((out / "config.yaml").read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    path = out / "config.yaml"
+    if not path.exists():
         return
-    except (OSError, ValueError, yaml.YAMLError) as err:
-        raise CheckpointError(
-            f"{out / 'config.yaml'}: cannot read the run's config ({err}); delete the run to start over"
-        ) from None
-    now = yaml.safe_load(yaml.safe_dump(config.model_dump(), sort_keys=False))
+    before = load_yaml(path)
+    now = yaml.safe_load(_config_yaml(config))
     if not isinstance(before, dict):
         before = {}
     changed = sorted(k for k in set(before) | set(now) if k not in _RESUMABLE_CHANGES and before.get(k) != now.get(k))
@@ -384,6 +381,11 @@ def _check_same_run(out: Path, config: TrainingConfig) -> None:
             f"{out}: holds a run of another config (it differs in {', '.join(changed)}); "
             "use another --out, or delete the folder to start over"
         )
+
+
+def _config_yaml(config: TrainingConfig) -> str:
+    """The resolved config as a run folder keeps it (``config.yaml``)."""
+    return yaml.safe_dump(config.model_dump(), sort_keys=False)
 
 
 def read_run_state(path: Path) -> tuple[list[dict[str, Any]], float]:
@@ -402,7 +404,7 @@ class _Log:
         from torch.utils.tensorboard import SummaryWriter
 
         out.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(out / "config.yaml", yaml.safe_dump(config.model_dump(), sort_keys=False))
+        write_text_atomic(out / "config.yaml", _config_yaml(config))
         self.path = out / "metrics.csv"
         _truncate_metrics(self.path, iteration)
         self.writer = SummaryWriter(str(out / "tb"), purge_step=iteration or None)
