@@ -7,7 +7,7 @@ so the runner plays, for each round index, all episodes at once in batches of
 
 from __future__ import annotations
 
-import os
+import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +28,7 @@ from auction_env.dynamics import CollusionMetrics, EpisodeBatch, RoundMetrics
 from auction_env.setting import build_policies, build_setting
 from mechanisms.common.device import default_device, resolve_device
 from mechanisms.common.errors import ConfigError
-from mechanisms.common.io import rows_to_csv, write_json_atomic, write_text_atomic
+from mechanisms.common.io import check_writable, rows_to_csv, write_json_atomic, write_text_atomic
 from mechanisms.common.seeding import make_generators
 from mechanisms.common.stats import standard_error_from_sums
 
@@ -217,16 +217,19 @@ def run_scenario(
         write: write ``config.yaml``, ``summary.json`` (and ``sweep.csv``) to ``out``.
         backend, workers, address: where a sweep's cells run (see :mod:`auction_env.sweep`):
             ``local`` (a process pool of ``workers``, default the CPU count) or ``ray``.
-        overwrite: replay a sweep's cells that ``out`` holds from other settings (otherwise a
-            rerun with changed settings is refused; with the same settings it resumes).
+        overwrite: replace results ``out`` holds from other settings: a sweep's cells played with
+            other settings or beyond this sweep's grid (deleted before the sweep plays), or a
+            sweep's ``sweep.csv`` and ``cells/`` when this scenario is not a sweep (deleted when
+            its results are written). Otherwise such a rerun is refused; with the same settings
+            a sweep resumes.
 
     Returns:
         A :class:`RunResult`. Files are written atomically, after all cells finished; if that
         fails (a full disk) the result is still returned, with ``write_error`` saying why.
 
     Raises:
-        ConfigError: the scenario (or an override) is invalid, or ``out`` cannot be written (checked
-            before any work starts).
+        ConfigError: the scenario (or an override) is invalid, ``out`` cannot be written, or it
+            holds other results (without ``overwrite``); all checked before any work starts.
     """
     from auction_env.sweep import run_cells
 
@@ -248,6 +251,11 @@ def run_scenario(
     out_dir = _out_dir(loaded.name, out) if write else None
     if out_dir is not None:
         check_writable(out_dir)
+        if config.sweep is None and _sweep_files(out_dir) and not overwrite:
+            raise ConfigError(
+                f"{out_dir}: holds a sweep's results (sweep.csv, cells/) and this scenario is not a sweep; "
+                "rerun with --overwrite to replace them, or use a new --out"
+            )
     if config.sweep is not None:
         with tqdm(total=len(cells), unit="cell", disable=not progress, desc=loaded.name) as bar:
             rows = run_cells(
@@ -276,30 +284,14 @@ def run_scenario(
     return result
 
 
-def check_writable(out_dir: Path) -> None:
-    """Make ``out_dir`` (and its parents) and check a file can be written there, before any work.
-
-    Raises:
-        ConfigError: it is a file, or cannot be created or written (one line naming ``--out``).
-    """
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ConfigError(f"{out_dir} is a file, not a folder", "--out")
-    created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]  # removed again: a failed run leaves none
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as err:
-        raise ConfigError(f"cannot write to {out_dir}: {err.strerror or err}", "--out") from None
-    finally:
-        for folder in created:
-            if folder.is_dir():
-                folder.rmdir()
-
-
 def _out_dir(name: str, out: str | Path | None) -> Path:
     return Path(out) if out is not None else Path("runs") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _sweep_files(out_dir: Path) -> list[Path]:
+    """A sweep's files in ``out_dir``: ``sweep.csv`` and the cell records ``cells/cell-NNNN.json``."""
+    found = sorted((out_dir / "cells").glob("cell-*.json")) if (out_dir / "cells").is_dir() else []
+    return [*found, *([out_dir / "sweep.csv"] if (out_dir / "sweep.csv").is_file() else [])]
 
 
 def _write(result: RunResult, out_dir: Path) -> Path:
@@ -307,4 +299,9 @@ def _write(result: RunResult, out_dir: Path) -> Path:
     write_json_atomic(out_dir / "summary.json", result.summary)
     if result.config.sweep is not None:
         write_text_atomic(out_dir / "sweep.csv", rows_to_csv(result.rows))
+    else:  # a sweep's files from an earlier run (replaced with --overwrite) would mix with these
+        for path in _sweep_files(out_dir):
+            path.unlink()
+        with contextlib.suppress(OSError):  # only if nothing else is in it
+            (out_dir / "cells").rmdir()
     return out_dir

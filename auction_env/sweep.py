@@ -88,6 +88,14 @@ def _finished(out: Path | None, cells: Sequence[Cell], overwrite: bool = False) 
     done: dict[int, dict[str, Any]] = {}
     if out is None:
         return done
+    beyond = _records_beyond(out, len(cells))
+    if beyond and not overwrite:
+        raise ConfigError(
+            f"{out}: holds the cells of another sweep ({beyond[0].name} and {len(beyond)} in all beyond this "
+            f"sweep's {len(cells)}); rerun with --overwrite to replace them, or use a new --out"
+        )
+    for path in beyond:
+        path.unlink()
     for index, (overrides, config) in enumerate(cells):
         path = _cell_path(out, index)
         if not path.exists():
@@ -117,6 +125,19 @@ def _finished(out: Path | None, cells: Sequence[Cell], overwrite: bool = False) 
         if "error" not in row:
             done[index] = row
     return done
+
+
+def _records_beyond(out: Path, count: int) -> list[Path]:
+    """Cell records under ``out`` whose index is not one of a sweep's ``count`` cells."""
+    folder = out / "cells"
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.glob("cell-*.json")):
+        index = path.stem.removeprefix("cell-")
+        if not (index.isdigit() and int(index) < count):
+            found.append(path)
+    return found
 
 
 def _jsonable(value: Any) -> Any:

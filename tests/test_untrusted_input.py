@@ -327,13 +327,55 @@ def test_an_output_path_under_a_file_is_one_line(tmp_path: Path, capsys) -> None
         )
         == 2
     )
-    assert "cannot write" in _one_line(capsys)
+    assert "afile is a file, not a folder" in _one_line(capsys)
     assert (
         main(["evaluate", "myerson", "--profiles", "2", "--protocol", "weak", "--no-progress", "--out", str(tmp_path)])
         == 2
     )
-    assert "cannot write" in _one_line(capsys)
+    assert "is a folder, not a file" in _one_line(capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # no temporary file left
+
+
+#: Each command with ``--out``, the function its work starts with (replaced by one that fails the
+#: test), and what ``--out`` names: a folder, a file, or a file stem (``PATH.pt`` and ``PATH.json``).
+OUT_COMMANDS = {
+    "run": (["run", "quickstart"], "auction_env.runner.play", "folder"),
+    "train": (["train", "{config}"], "mechanisms.training.loop.train", "folder"),
+    "train-bidder": (["train-bidder", "quickstart"], "auction_env.experiments.bidder_training.train_bidder", "folder"),
+    "train-inverter": (["train-inverter", "regretnet_2x2"], "mechanisms.learned.checkpoints.load_checkpoint", "stem"),
+    "privacy": (["privacy", "regretnet_2x2"], "mechanisms.learned.checkpoints.load_checkpoint", "folder"),
+    "certify": (["certify", "certnet_1x2"], "mechanisms.learned.checkpoints.load_checkpoint", "folder"),
+    "collusion": (["collusion", "quickstart"], "auction_env.experiments.collusion.collusion_run", "folder"),
+    "evaluate": (["evaluate", "myerson"], "auction_env.experiments.evaluation.evaluate_named", "file"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(OUT_COMMANDS))
+def test_every_unwritable_out_is_refused_before_any_work(tmp_path: Path, capsys, monkeypatch, command) -> None:
+    """`--out` under a file, or a file where a folder goes (a folder where a file goes), ends in one
+    line and exit 2 before the command's work starts, with nothing left on disk."""
+    import importlib
+
+    args, work, kind = OUT_COMMANDS[command]
+    module, name = work.rsplit(".", 1)
+
+    def no_work(*a, **k):
+        raise AssertionError(f"{command} started its work before checking --out")
+
+    monkeypatch.setattr(importlib.import_module(module), name, no_work)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(TINY_TRAINING))
+    args = [a.format(config=config) for a in args]
+    blocker = tmp_path / "afile"
+    blocker.touch()
+    (tmp_path / "taken.pt").mkdir()
+    wrong_kind = {"folder": blocker, "file": tmp_path, "stem": tmp_path / "taken"}[kind]
+    for out in (blocker / "x", wrong_kind):
+        assert main([*args, "--out", str(out), "--no-progress"]) == 2
+        line = _one_line(capsys)
+        assert "--out" in line and ("cannot write" in line or "not a f" in line), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "taken.pt", "tiny.yaml"]
+    assert not any((tmp_path / "taken.pt").iterdir())
 
 
 def test_bad_algorithm_arguments_are_one_line(tmp_path: Path, capsys) -> None:

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from auction_env.cli import PROG
     from mechanisms.certification import CertificationError, certify_profiles, parse_split_binaries
     from mechanisms.certification.study import checked_bidders
-    from mechanisms.common.io import write_json_atomic, write_text_atomic
+    from mechanisms.common.io import check_writable, write_json_atomic, write_text_atomic
     from mechanisms.learned.certnet import CertNet
     from mechanisms.learned.checkpoints import load_checkpoint
 
@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         split_binaries = parse_split_binaries(args.split_binaries)
     except ValueError as err:
         raise BadInput(f"--split-binaries: {err}") from None
+    check_writable(args.out)
     torch.set_num_threads(1)
     model, prior, _, card = load_checkpoint(args.checkpoint)
     if not isinstance(model, CertNet):

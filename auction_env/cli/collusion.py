@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     from auction_env.catalog import load_scenario
     from auction_env.experiments.collusion import METRICS, collusion_run, write_collusion
-    from auction_env.runner import check_writable
+    from mechanisms.common.io import check_writable
 
     torch.set_num_threads(1)
     out = Path(args.out)

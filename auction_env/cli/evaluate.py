@@ -70,9 +70,11 @@ def run(args: argparse.Namespace) -> int:
 
     from auction_env.experiments.evaluation import evaluate_named, results_table
     from mechanisms.common.device import free_cores
-    from mechanisms.common.io import write_json_atomic
+    from mechanisms.common.io import check_writable, write_json_atomic
     from mechanisms.evaluation import PairedComparison, format_comparison, format_result
 
+    if args.out:
+        check_writable(args.out, folder=False)
     torch.set_num_threads(free_cores())
 
     if args.shipped:

@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from auction_env.experiments.privacy import privacy_sweep, write_sweep
+    from mechanisms.common.io import check_writable
     from mechanisms.learned.checkpoints import load_checkpoint
     from mechanisms.reference import myerson_uniform_revenue
 
@@ -96,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise BadInput(f"--sigmas: give comma-separated numbers, got {args.sigmas!r}") from None
     models = [x.strip() for x in args.threat_models.split(",") if x.strip()]
+    check_writable(args.out)
     torch.set_num_threads(1)
     mechanism, prior, _, card = load_checkpoint(args.checkpoint)
     if prior.n_bidders == 1:

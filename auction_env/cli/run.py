@@ -45,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="replay sweep cells that --out holds from other settings (without it such a rerun is refused)",
+        help="replace results --out holds from other settings: a sweep's cells played otherwise or beyond this "
+        "sweep's grid, or a sweep's files when the scenario is not a sweep (without it such a rerun is refused)",
     )
     no_progress(parser)
 

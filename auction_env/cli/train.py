@@ -44,9 +44,11 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
 
+    from mechanisms.common.io import check_writable
     from mechanisms.training.config import load_training_config
 
     config = load_training_config(args.config)  # a bad file fails here, before torch is imported
+    check_writable(args.out)
 
     import torch
 

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from auction_env.experiments.bidder_training import train_bidder
+    from mechanisms.common.io import check_writable
 
     kwargs = None
     if args.algo_kwargs:
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
             raise BadInput(f"--algo-kwargs: not valid JSON ({err.msg} at column {err.colno})") from None
         if not isinstance(kwargs, dict):
             raise BadInput("--algo-kwargs: give a JSON object")
+    check_writable(args.out)
     torch.set_num_threads(1)  # small networks and batches: one thread is fastest
     summary = train_bidder(
         args.scenario,

@@ -49,12 +49,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import math
+    from pathlib import Path
 
     from agents.observers.train_inverter import save_inverter, score_inverter, train_inverter
+    from mechanisms.common.io import check_writable
     from mechanisms.learned.checkpoints import load_checkpoint
 
     if not (math.isfinite(args.sigma) and args.sigma >= 0):
         raise BadInput(f"--sigma must be a finite number >= 0, got {args.sigma}")
+    for suffix in (".pt", ".json"):  # save_inverter writes PATH.pt and PATH.json
+        check_writable(Path(args.out).with_suffix(suffix), folder=False)
     mechanism, prior, _, card = load_checkpoint(args.checkpoint)
     if not hasattr(mechanism, "noise_std"):
         raise BadInput(f"{args.checkpoint}: has no output noise setting; train inverters for learned mechanisms")

@@ -24,7 +24,43 @@ __all__ = [
     "save_torch_atomic",
     "rows_to_csv",
     "flatten_row",
+    "check_writable",
 ]
+
+
+def check_writable(path: str | Path, *, folder: bool = True, option: str = "--out") -> Path:
+    """Check, before any work, that the results can be written to ``path``; returns it as a Path.
+
+    ``folder``: ``path`` is a folder the results go in (made with its parents if missing);
+    otherwise a file, which must not be a folder and whose folder must be writable. Folders made
+    by the check are removed again, so a run that fails later leaves none behind.
+
+    Raises:
+        ConfigError: one line naming ``option``.
+    """
+    from mechanisms.common.errors import ConfigError
+
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise ConfigError(f"{path} is a file, not a folder", option)
+    if not folder and path.is_dir():
+        raise ConfigError(f"{path} is a folder, not a file", option)
+    target = path if folder else path.parent
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"{target} is a file, not a folder", option)
+    created = [p for p in (target, *target.parents) if not p.exists()]
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        probe = target / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise ConfigError(f"cannot write to {target}: {err.strerror or err}", option) from None
+    finally:
+        for made in created:
+            if made.is_dir():
+                made.rmdir()
+    return path
 
 
 def _default_mode() -> int:

@@ -91,6 +91,40 @@ def test_out_folder_of_another_sweep_is_refused(tmp_path):
         run_scenario(str(other), out=out, workers=1, progress=False)
 
 
+def test_a_smaller_grid_is_refused_then_overwritten_without_leftover_cells(tmp_path):
+    """A sweep whose grid is smaller than the one --out holds refuses (the extra cells would stay);
+    --overwrite deletes them, so cells/ and sweep.csv hold this sweep only."""
+    out = tmp_path / "out"
+    run_scenario(str(sweep_file(tmp_path, episodes=2)), out=out, workers=1, progress=False)
+    assert len(list((out / "cells").glob("cell-*.json"))) == 6
+    smaller = sweep_file(tmp_path, episodes=2, reserves=(0.0, 0.1))
+    with pytest.raises(ConfigError, match=r"another sweep \(cell-0004\.json and 2 in all beyond this sweep's 4\)"):
+        run_scenario(str(smaller), out=out, workers=1, progress=False)
+    result = run_scenario(str(smaller), out=out, workers=1, progress=False, overwrite=True)
+    assert sorted(p.name for p in (out / "cells").iterdir()) == [f"cell-{i:04d}.json" for i in range(4)]
+    assert len(result.rows) == 4 and len(list(csv.DictReader((out / "sweep.csv").open()))) == 4
+
+
+def test_a_single_run_into_a_sweep_folder_is_refused_then_replaces_it(tmp_path, capsys):
+    """A scenario without a sweep, run into a folder holding a sweep's results, refuses (one line,
+    exit 2, the sweep's files untouched); --overwrite writes its results and removes sweep.csv and
+    cells/, so the folder holds one run's results only."""
+    out = tmp_path / "out"
+    sweep = sweep_file(tmp_path, episodes=2)
+    run_scenario(str(sweep), out=out, workers=1, progress=False)
+    single = yaml.safe_load(sweep.read_text())
+    del single["sweep"]
+    path = tmp_path / "single.yaml"
+    path.write_text(yaml.safe_dump(single))
+    assert main(["run", str(path), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a sweep's results" in err and "--overwrite" in err and err.count("\n") == 1
+    assert (out / "sweep.csv").exists() and len(list((out / "cells").iterdir())) == 6
+    assert main(["run", str(path), "--out", str(out), "--no-progress", "--overwrite"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "summary.json"]
+    assert "cells" not in json.loads((out / "summary.json").read_text())
+
+
 def test_ray_backend_without_ray_says_how_to_install(tmp_path, monkeypatch, capsys):
     """--backend ray without Ray installed: exit 2 and one line with the install command."""
     monkeypatch.setitem(sys.modules, "ray", None)
