@@ -26,6 +26,7 @@ __all__ = [
     "DEVIATIONS",
     "deviate",
     "deviate_numpy",
+    "deviation_revenue_numpy",
     "auctioneer_regret",
 ]
 
@@ -109,6 +110,13 @@ def deviate(
 
 def _max_revenue_numpy(bids: np.ndarray, generator: torch.Generator | None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`max_revenue` in NumPy, with the same tie-breaking draws (the twin of the PettingZoo step)."""
+    if bids.shape[0] == 1:  # one round (the PettingZoo step): Python lists cost less than NumPy calls
+        columns = list(zip(*bids[0].tolist()))  # per item, every bidder's bid
+        tops = [max(column) for column in columns]
+        if all(column.count(top) == 1 for column, top in zip(columns, tops)):  # no tie: no draws
+            rows = zip(*[[float(b == top > 0) for b in column] for column, top in zip(columns, tops)])
+            allocation = np.array([list(rows)], dtype=bids.dtype)
+            return allocation, np.add.reduce(allocation * bids, -1)
     won, top, _ = winners_numpy(bids, generator)
     allocation = (won & (top > 0)).astype(bids.dtype)
     return allocation, np.add.reduce(allocation * bids, -1)
@@ -136,6 +144,30 @@ def deviate_numpy(
         return allocation, payments
     present = participation.astype(bids.dtype)
     return allocation * present[..., None], payments * present
+
+
+def deviation_revenue_numpy(
+    name: str,
+    mechanism: Mechanism,
+    bids: np.ndarray,
+    participation: np.ndarray | None,
+    generator: torch.Generator,
+    seed: int,
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """The ``(batch,)`` revenue the deviation ``name`` would announce for NumPy ``bids`` (absent
+    bidders' zeroed), and its outcome if finding the revenue made it, else None.
+
+    ``generator`` is seeded with ``seed`` before the deviation draws from it. ``max_revenue``'s
+    revenue is each item's highest bid, whichever tied bidder wins it, so it needs no allocation
+    and no draws: its outcome (None here) is :func:`deviate_numpy` with the generator seeded with
+    ``seed``, made only if announced. Every other deviation's outcome is made here.
+    """
+    if name == "max_revenue" and bids.shape[0] == 1:  # one round: Python lists cost less than NumPy calls
+        return np.array([sum(max(0.0, *column) for column in zip(*bids[0].tolist()))]), None
+    if name == "max_revenue":
+        return np.add.reduce(np.maximum(bids.max(axis=1), 0.0), -1), None
+    allocation, payments = deviate_numpy(name, mechanism, bids, participation, generator.manual_seed(seed))
+    return np.add.reduce(payments, -1), (allocation, payments)
 
 
 def auctioneer_regret(published: Outcome, deviation: Outcome) -> Tensor:

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from agents.auctioneers.deviations import deviate_numpy
+from agents.auctioneers.deviations import deviate_numpy, deviation_revenue_numpy
 from auction_env.core import RoundArrays
 from auction_env.credible.log import BroadcastLog
 from auction_env.credible.protocol import CredibleOptions
@@ -207,24 +207,30 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         if not everyone:
             bids *= present[:, None]
         self._noise_seed = self._record.seal(self._round, bids, present)
-        # The published mechanism and the deviation through NumPy twins (batch of one).
+        # The published mechanism and the deviation through NumPy twins (batch of one), each
+        # drawing from the generator seeded with the round's seed.
         generator = self._round_gen
         published = self.core.resolve_numpy(
             self._vals_np[None], present[None], bids[None], generator.manual_seed(self._noise_seed)
         )
-        allocation, payments = deviate_numpy(
+        # The deviation's revenue (aRgt); its outcome is made here or, for max_revenue, in the run
+        # step if announced (:meth:`_deviation_outcome`, with the same seed).
+        revenue, outcome = deviation_revenue_numpy(
             self.deviation,
             self.core.mechanism,
             published.bids,
             None if everyone else present[None],
-            generator.manual_seed(self._noise_seed),
+            generator,
+            self._noise_seed,
         )
-        self._alternative = (allocation[0], payments[0])
-        self._revenues = (published.payments.sum(), payments.sum())  # honest, deviating (batch of one)
-        regret = float(self._revenues[1] - self._revenues[0])
+        self._alternative = None if outcome is None else (outcome[0][0], outcome[1][0])
+        published_revenue = published.payments.sum()
+        self._published_revenue = float(published_revenue)
+        regret = float(revenue[0] - published_revenue)
         self._published, self._regret = published, regret
         self._phase = "run"
-        observations = self._observations()
+        # The bidders see what they saw before bidding (the round has not moved on): a copy.
+        observations = dict(zip(self.bidder_agents, self._bidder_obs.copy()))
         observations["auctioneer"] = np.array(
             [*bids.ravel().tolist(), regret, min(self._round / self.rounds, 1.0), 1.0], dtype=np.float32
         )
@@ -238,7 +244,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         deviated = choice == 1
         published = self._published
         if deviated:  # what everybody sees is the announced outcome: the deviation's
-            allocation, payments = self._alternative
+            allocation, payments = self._alternative or self._deviation_outcome()
             utilities = (np.add.reduce(self._vals_np * allocation, -1) - payments).astype(published.utilities.dtype)
             announced = RoundArrays(
                 published.valuations,
@@ -255,7 +261,7 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         self._record.announce(self._round, allocation, payments)  # participation and seed as sealed
         agents = self.agents
         rewards = dict(zip(self.bidder_agents, utilities.tolist()))
-        revenue = float(self._revenues[deviated])
+        revenue = float(np.add.reduce(payments)) if deviated else self._published_revenue
         rewards["auctioneer"] = revenue
         infos = self._bidder_infos(allocation, payments)
         infos["auctioneer"] = _auctioneer_info(self._regret, deviated, revenue)
@@ -279,6 +285,16 @@ class CredibleAuctionEnv(SealedBidAuctionEnv):
         if done:
             self.agents = []
         return observations, rewards, terminations, truncations, infos
+
+    def _deviation_outcome(self) -> tuple[np.ndarray, np.ndarray]:
+        """The deviation's allocation and payments for the sealed round (batch row 0), with the
+        generator seeded by the round's seed as in the bid step."""
+        present = None if self.setting.participation.always else self._present[None]
+        generator = self._round_gen.manual_seed(self._noise_seed)
+        allocation, payments = deviate_numpy(
+            self.deviation, self.core.mechanism, self._published.bids, present, generator
+        )
+        return allocation[0], payments[0]
 
     def _audit(self) -> AuditReport:
         """Draw the audited rounds and verify each (Algorithm 1, end of episode: Definition 4.1 on

@@ -381,6 +381,7 @@ class SealedBidAuctionEnv(ParallelEnv):
         obs = self._obs_np.copy()
         if self._engine is None:
             obs[:, -1] = min(self._round / self.rounds, 1.0)
+        self._bidder_obs = obs  # (the bidders' rows, as handed out: credible_v0's bid step reuses them)
         out = dict(zip(self.bidder_agents, obs))
         if self.observer is not None:
             out["observer"] = self._observer_obs.copy()

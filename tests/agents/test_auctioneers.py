@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 import mechanisms
 from agents import auctioneers
-from agents.auctioneers.deviations import DEVIATIONS, deviate, deviate_numpy, max_revenue, shill_bid
+from agents.auctioneers.deviations import (
+    DEVIATIONS,
+    deviate,
+    deviate_numpy,
+    deviation_revenue_numpy,
+    max_revenue,
+    shill_bid,
+)
 from auction_env.core import AuctionCore
 from auction_env.credible.protocol import regret_bound, simulate_protocol
 
@@ -134,7 +141,8 @@ def test_max_revenue_numpy_is_max_revenue_bit_for_bit(shape: tuple[int, int, int
 @pytest.mark.parametrize("name", sorted(DEVIATIONS))
 def test_deviate_numpy_is_deviate(name: str) -> None:
     """The NumPy path of the PettingZoo step announces what the torch path would, ties broken by
-    the same draws (bids on a coarse grid make ties common), absent bidders getting nothing."""
+    the same draws (bids on a coarse grid make ties common), absent bidders getting nothing; its
+    revenue alone (`deviation_revenue_numpy`) is the announced one."""
     core, gen = _noisy_core(), torch.Generator().manual_seed(3)
     bids = (torch.randint(0, 4, (400, 2, 2), generator=gen) / 4.0).float()
     present = torch.rand(400, 2, generator=gen) < 0.8
@@ -145,6 +153,12 @@ def test_deviate_numpy_is_deviate(name: str) -> None:
     assert np.allclose(got[0], want.allocation.numpy(), atol=1e-6) and np.allclose(
         got[1], want.payments.numpy(), atol=1e-6
     )
+    revenue, outcome = deviation_revenue_numpy(
+        name, core.mechanism, bids.numpy(), present.numpy(), torch.Generator().manual_seed(1), 9
+    )
+    assert np.allclose(revenue, want.revenue.numpy(), atol=1e-6)  # whoever wins a tie
+    if outcome is not None:  # made with the generator seeded with 9
+        assert np.array_equal(outcome[0], got[0]) and np.array_equal(outcome[1], got[1])
     everyone = torch.ones_like(present)  # participation None: every bidder takes part
     with torch.inference_mode():
         want = deviate(name, core.mechanism, bids, everyone, torch.Generator().manual_seed(9))

@@ -174,6 +174,36 @@ def test_auctioneer_action_is_checked_and_the_announced_outcome_is_what_everybod
     aec.step(1)  # refused, then taken
 
 
+def test_a_deviation_announced_on_tied_bids_breaks_ties_with_the_rounds_seed() -> None:
+    """The max-revenue deviation, made in the run step only when announced, is the outcome of
+    `deviate_numpy` with the generator seeded with the round's seed (ties broken by those draws):
+    every tied item is sold once, at the tied bid. On tied bids second price charges the tied bid
+    too, with the same draws: the deviation announces the published outcome (aRgt 0), and the
+    audit of every round finds nothing."""
+    from agents.auctioneers.deviations import deviate_numpy
+
+    env = auction_env.make("credible_v0", rounds=40, mechanism="second_price", credible={"audits": 40})
+    env.reset(seed=5)
+    tie = np.array([0.6, 0.3], dtype=np.float32)
+    winners = set()
+    for round_ in range(40):
+        obs, *_ = env.step({"bidder_0": tie, "bidder_1": tie, "auctioneer": 0})
+        published = float(env._published.payments.sum())
+        _, rewards, _, _, infos = env.step({"bidder_0": tie, "bidder_1": tie, "auctioneer": 1})
+        seed = env._record.noise_seeds[round_]
+        want = deviate_numpy(
+            "max_revenue", env.core.mechanism, tie[None, None].repeat(2, 1), None, torch.Generator().manual_seed(seed)
+        )
+        assert np.array_equal(env.last_outcome.allocation, want[0][0])
+        assert np.array_equal(env.last_outcome.payments, want[1][0])
+        assert env.last_outcome.allocation.sum(0).tolist() == [1.0, 1.0]
+        assert rewards["auctioneer"] == pytest.approx(0.9) == pytest.approx(published)
+        assert obs["auctioneer"][4] == 0.0  # aRgt
+        winners.add(tuple(env.last_outcome.allocation.argmax(0).tolist()))
+    assert len(winners) > 1  # the draws differ between rounds: the ties are broken by the seeds
+    assert not env.last_audit.caught and not infos["auctioneer"]["caught"]
+
+
 @pytest.mark.parametrize("name", [*sorted(SETTINGS), "seed_grind", "drop_bidder"])
 def test_the_log_built_when_read_holds_every_round_and_audits_as_the_env_did(name: str) -> None:
     """The env keeps each round's record and builds the log when it is first read; from then on
