@@ -42,13 +42,14 @@ def run(args: argparse.Namespace) -> int:
     import torch
     from tqdm.auto import tqdm
 
-    from auction_env.catalog import load_scenario
-    from auction_env.experiments.collusion import METRICS, collusion_run, write_collusion
+    from auction_env.experiments.collusion import METRICS, collusion_config, collusion_run, write_collusion
     from mechanisms.common.io import check_writable
 
     torch.set_num_threads(1)
     out = Path(args.out)
-    loaded = [load_scenario(name) for name in args.scenarios]  # every name checked before any work
+    # every scenario checked, with the overrides, before any work
+    overrides = {"rounds": args.rounds, "episodes": args.episodes, "seed": args.seed}
+    loaded = [collusion_config(name, **overrides)[0] for name in args.scenarios]
     check_writable(out)
     total = sum(args.rounds or s.config.env.rounds for s in loaded)
     runs = []

@@ -25,7 +25,15 @@ from mechanisms.common.errors import ConfigError
 from mechanisms.common.io import rows_to_csv, save_figure, write_json_atomic, write_text_atomic
 from mechanisms.common.seeding import make_generators
 
-__all__ = ["SCENARIOS", "METRICS", "CollusionRun", "collusion_run", "write_collusion", "plot_collusion"]
+__all__ = [
+    "SCENARIOS",
+    "METRICS",
+    "CollusionRun",
+    "collusion_config",
+    "collusion_run",
+    "write_collusion",
+    "plot_collusion",
+]
 
 #: The shipped scenarios of the experiment: first and second price, without and with feedback.
 SCENARIOS = (
@@ -69,6 +77,30 @@ class CollusionRun:
         return {metric: self.spread(metric) for metric in METRICS}
 
 
+def collusion_config(
+    scenario: str | Path | Scenario,
+    *,
+    rounds: int | None = None,
+    episodes: int | None = None,
+    seed: int | None = None,
+) -> tuple[Scenario, ScenarioConfig]:
+    """The scenario and its config with the overrides, checked as :func:`collusion_run` needs it
+    (a command checks every scenario with this before playing any).
+
+    Raises:
+        ConfigError: the scenario is invalid or has no metrics.
+    """
+    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    data = loaded.config.to_dict()
+    for key, value in (("rounds", rounds), ("episodes", episodes), ("seed", seed)):
+        if value is not None:
+            data["env" if key == "rounds" else "run"][key] = value
+    config = parse(ScenarioConfig, data, source=loaded.source)
+    if not config.env.metrics:
+        raise ConfigError("the collusion experiment needs metrics: true", "env.metrics", loaded.source)
+    return loaded, config
+
+
 def collusion_run(
     scenario: str | Path | Scenario,
     *,
@@ -89,16 +121,9 @@ def collusion_run(
     Raises:
         ConfigError: the scenario is invalid or has no metrics.
     """
-    loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    data = loaded.config.to_dict()
-    for key, value in (("rounds", rounds), ("episodes", episodes), ("seed", seed)):
-        if value is not None:
-            data["env" if key == "rounds" else "run"][key] = value
-    config = parse(ScenarioConfig, data, source=loaded.source)
-    if not config.env.metrics:
-        raise ConfigError("the collusion experiment needs metrics: true", "env.metrics", loaded.source)
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
+    loaded, config = collusion_config(scenario, rounds=rounds, episodes=episodes, seed=seed)
     setting = build_setting(config.env)
     policies = build_policies(config.agents, setting)
     engine = EpisodeBatch.from_config(setting, config.env)

@@ -33,6 +33,20 @@ def test_collusion_needs_metrics():
         collusion_run("quickstart", rounds=2, episodes=1)
 
 
+def test_a_scenario_without_metrics_is_refused_before_any_is_played(tmp_path, capsys, monkeypatch):
+    """`collusion` checks every scenario first: one without metrics, listed after a good one, ends
+    in one line and exit 2 before the first is played (no progress bar, nothing written)."""
+    import auction_env.experiments.collusion as collusion
+    from auction_env.cli import main
+
+    monkeypatch.setattr(collusion, "collusion_run", lambda *a, **k: pytest.fail("played before checking"))
+    out = tmp_path / "out"
+    assert main(["collusion", "collusion_first_price", "quickstart", "--out", str(out), "--rounds", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "metrics: true" in err and "\n" not in err and "\r" not in err
+    assert not out.exists()
+
+
 def test_accumulating_observer_gains_from_persistent_values_under_noise():
     """Without noise a round's inversion recovers nearly all bids; with noise the running mean of the
     inversions gets closer to the bids than one round's inversion does."""
