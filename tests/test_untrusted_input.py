@@ -345,7 +345,7 @@ OUT_COMMANDS = {
     "train-inverter": (["train-inverter", "regretnet_2x2"], "mechanisms.learned.checkpoints.load_checkpoint", "stem"),
     "privacy": (["privacy", "regretnet_2x2"], "mechanisms.learned.checkpoints.load_checkpoint", "folder"),
     "certify": (["certify", "certnet_1x2"], "mechanisms.learned.checkpoints.load_checkpoint", "folder"),
-    "collusion": (["collusion", "quickstart"], "auction_env.experiments.collusion.collusion_run", "folder"),
+    "collusion": (["collusion", "collusion_first_price"], "auction_env.experiments.collusion.collusion_run", "folder"),
     "evaluate": (["evaluate", "myerson"], "auction_env.experiments.evaluation.evaluate_named", "file"),
 }
 
