@@ -289,9 +289,10 @@ def _out_dir(name: str, out: str | Path | None) -> Path:
 
 
 def _sweep_files(out_dir: Path) -> list[Path]:
-    """A sweep's files in ``out_dir``: ``sweep.csv`` and the cell records ``cells/cell-NNNN.json``."""
-    found = sorted((out_dir / "cells").glob("cell-*.json")) if (out_dir / "cells").is_dir() else []
-    return [*found, *([out_dir / "sweep.csv"] if (out_dir / "sweep.csv").is_file() else [])]
+    """A sweep's files in ``out_dir``: its cell records and ``sweep.csv``."""
+    from auction_env.sweep import cell_records
+
+    return [*cell_records(out_dir), *([out_dir / "sweep.csv"] if (out_dir / "sweep.csv").is_file() else [])]
 
 
 def _write(result: RunResult, out_dir: Path) -> Path:

@@ -28,7 +28,7 @@ from auction_env.config import ScenarioConfig, parse
 from mechanisms.common.errors import AuctionEnvError, ConfigError
 from mechanisms.common.io import write_json_atomic
 
-__all__ = ["BACKENDS", "run_cells", "play_cell", "fingerprint"]
+__all__ = ["BACKENDS", "run_cells", "play_cell", "fingerprint", "cell_records"]
 
 BACKENDS = ("local", "ray")
 Cell = tuple[dict[str, Any], ScenarioConfig]
@@ -127,13 +127,16 @@ def _finished(out: Path | None, cells: Sequence[Cell], overwrite: bool = False) 
     return done
 
 
+def cell_records(out: Path) -> list[Path]:
+    """Every cell record under ``out`` (``cells/cell-NNNN.json``), in name order."""
+    folder = out / "cells"
+    return sorted(folder.glob("cell-*.json")) if folder.is_dir() else []
+
+
 def _records_beyond(out: Path, count: int) -> list[Path]:
     """Cell records under ``out`` whose index is not one of a sweep's ``count`` cells."""
-    folder = out / "cells"
-    if not folder.is_dir():
-        return []
     found = []
-    for path in sorted(folder.glob("cell-*.json")):
+    for path in cell_records(out):
         index = path.stem.removeprefix("cell-")
         if not (index.isdigit() and int(index) < count):
             found.append(path)

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mechanisms.common.errors import ConfigError
+
 __all__ = [
     "write_text_atomic",
     "write_json_atomic",
@@ -38,11 +40,7 @@ def check_writable(path: str | Path, *, folder: bool = True, option: str = "--ou
     Raises:
         ConfigError: one line naming ``option``.
     """
-    from mechanisms.common.errors import ConfigError
-
     path = Path(path)
-    if folder and path.exists() and not path.is_dir():
-        raise ConfigError(f"{path} is a file, not a folder", option)
     if not folder and path.is_dir():
         raise ConfigError(f"{path} is a folder, not a file", option)
     target = path if folder else path.parent
