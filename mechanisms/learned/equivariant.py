@@ -13,6 +13,8 @@ credible-auctions paper's "tweaked dataset", §5, is what a fixed-size network m
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -188,6 +190,35 @@ class EquivariantNet(LearnedMechanism):
 
     def architecture(self) -> dict:
         return {"hidden": self.hidden, "layers": self.layers}
+
+    def narrower(self, architecture: Mapping[str, Any]) -> EquivariantNet | None:
+        """A fresh network of ``architecture`` for :meth:`widen_from` (the same number of layers,
+        at most as many channels), or None when ``architecture`` is not such a one."""
+        hidden, layers = architecture.get("hidden"), architecture.get("layers")
+        if set(architecture) != {"hidden", "layers"} or layers != self.layers:
+            return None
+        if type(hidden) is not int or not 1 <= hidden <= self.hidden:
+            return None
+        return EquivariantNet(self.n_bidders, self.n_items, None, hidden=hidden, layers=self.layers)
+
+    @torch.no_grad()
+    def widen_from(self, narrow: EquivariantNet) -> None:
+        """Take a narrower network's weights and compute exactly what it computes (function-
+        preserving widening, as Net2Net, Chen, Goodfellow and Shlens 2016, with zero outgoing
+        weights): its channels come first; each new channel keeps its fresh incoming weights, and
+        its outgoing weights (the next layer's columns, the heads') are zero, so nothing reads it
+        until training moves them."""
+        if narrow.layers != self.layers or narrow.hidden > self.hidden:
+            raise ValueError(
+                f"cannot widen hidden={narrow.hidden}, layers={narrow.layers} "
+                f"into hidden={self.hidden}, layers={self.layers}"
+            )
+        ours = self.state_dict()  # (tensors sharing the parameters' storage)
+        for key, old in narrow.state_dict().items():
+            new = ours[key]
+            new[tuple(slice(0, size) for size in old.shape)] = old
+            if new.dim() == 2 and new.shape[1] > old.shape[1]:
+                new[:, old.shape[1] :] = 0.0
 
     def extra_repr(self) -> str:
         return f"any size (built for {self.n_bidders}x{self.n_items}), hidden={self.hidden}, layers={self.layers}"

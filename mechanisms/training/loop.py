@@ -188,7 +188,9 @@ class TrainingRun:
         }
 
     def _load_initial_weights(self, name_or_path: str) -> None:
-        """Start from a checkpoint's weights; its mechanism, size and architecture must match."""
+        """Start from a checkpoint's weights; its mechanism and size must match, and its architecture
+        too, except that an equivariant network may have more channels (it starts widened:
+        :meth:`EquivariantNet.widen_from`)."""
         try:
             card_path = checkpoints.find(name_or_path, self.config.mechanism.name)
             card = checkpoints.load_card(card_path)
@@ -202,13 +204,20 @@ class TrainingRun:
                 f"this config trains a {self.config.mechanism.name} for {want[0]}x{want[1]}",
                 "init_from",
             )
-        if card["architecture"] != self.model.architecture():
+        if card["architecture"] == self.model.architecture():
+            checkpoints.load_state(card_path, self.model)
+            return
+        # A network that can grow (equivariant: more channels) starts from a narrower one's function.
+        narrower = getattr(self.model, "narrower", None)
+        narrow = narrower(card["architecture"]) if narrower is not None else None
+        if narrow is None:
             raise ConfigError(
                 f"'{name_or_path}' has architecture {card['architecture']}; "
                 f"the config builds {self.model.architecture()}",
                 "init_from",
             )
-        checkpoints.load_state(card_path, self.model)
+        checkpoints.load_state(card_path, narrow)
+        self.model.widen_from(narrow.to(next(self.model.parameters()).device))
 
     def card(self, wall_time: float, evaluation: dict[str, Any] | None) -> dict[str, Any]:
         """The model card of the trained mechanism."""

@@ -120,3 +120,42 @@ def test_evaluate_cli_compares_and_refuses_bad_sizes_in_one_line(capsys):
     assert "is for 2 bidders x 2 items" in err and len(err.strip().splitlines()) == 1
     assert main(["evaluate", "myerson", "--against", "nonesuch", *args]) == 2
     assert "neither a checkpoint" in capsys.readouterr().err
+
+
+def test_a_wider_network_starts_from_a_narrower_ones_function():
+    """`widen_from`: the wider network computes what the narrower one computes (any size, with
+    absent bidders), and its new channels get gradients once trained."""
+    from mechanisms.learned.equivariant import EquivariantNet
+
+    torch.manual_seed(0)
+    narrow, wide = EquivariantNet(2, 2, hidden=6, layers=3), EquivariantNet(2, 2, hidden=10, layers=3)
+    for p in narrow.parameters():  # weights far from any initialisation
+        p.data.normal_()
+    wide.widen_from(narrow)
+    bids = torch.rand(64, 3, 2)
+    present = torch.rand(64, 3) < 0.7
+    for x, mask in ((bids[:, :2], None), (bids, present)):
+        a, b = narrow.run(x, present=mask), wide.run(x, present=mask)
+        assert torch.allclose(a.allocation, b.allocation, atol=1e-6)
+        assert torch.allclose(a.payments, b.payments, atol=1e-6)
+    wide.run(bids, present=present).payments.sum().backward()
+    assert wide.payment_head.weight.grad[0, 6:].abs().sum() > 0  # the heads start reading the new channels
+    assert narrow.narrower({"hidden": 6, "layers": 2}) is None and narrow.narrower({"hidden": 7, "layers": 3}) is None
+    with pytest.raises(ValueError, match="cannot widen"):
+        narrow.widen_from(wide)
+
+
+def test_init_from_a_narrower_checkpoint_widens_it_and_other_architectures_are_refused():
+    from mechanisms.common.errors import ConfigError
+
+    shipped = mechanisms.load("equivariant_2x2_participation_alg")  # hidden 64, 3 layers
+    wider = {"name": "equivariant", "params": {"hidden": 72, "layers": 3}}
+    run = TrainingRun(config(init_from="equivariant_2x2_participation_alg", mechanism=wider), device="cpu")
+    bids, present = torch.rand(32, 2, 2), torch.rand(32, 2) < 0.7
+    a, b = shipped.run(bids, present=present), run.model.run(bids, present=present)
+    assert run.model.hidden == 72 and torch.allclose(a.allocation, b.allocation, atol=1e-6)
+    assert torch.allclose(a.payments, b.payments, atol=1e-6)
+    for params in ({"hidden": 72, "layers": 4}, {"hidden": 32, "layers": 3}):
+        other = {"name": "equivariant", "params": params}
+        with pytest.raises(ConfigError, match="has architecture"):
+            TrainingRun(config(init_from="equivariant_2x2_participation_alg", mechanism=other), device="cpu")
