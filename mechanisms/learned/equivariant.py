@@ -208,7 +208,7 @@ class EquivariantNet(LearnedMechanism):
         weights): its channels come first; each new channel keeps its fresh incoming weights, and
         its outgoing weights (the next layer's columns, the heads') are zero, so nothing reads it
         until training moves them."""
-        if narrow.layers != self.layers or narrow.hidden > self.hidden:
+        if self.narrower(narrow.architecture()) is None:  # (one rule for what can widen: narrower's)
             raise ValueError(
                 f"cannot widen hidden={narrow.hidden}, layers={narrow.layers} "
                 f"into hidden={self.hidden}, layers={self.layers}"
