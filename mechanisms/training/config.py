@@ -10,6 +10,7 @@ Schema::
       participation: {model: always}     # a participation model trains on the tweaked dataset
     mechanism: {name: regretnet, params: {hidden: 100, layers: 3}}
     init_from: regretnet_1x2       # optional: start from a checkpoint's weights (fine-tuning)
+    average: {start: 500, every: 10}   # optional: the checkpoint is the mean of the weights from start
     sizes: [[2, 2], [3, 2]]        # optional, for networks of any size: train each in turn
     trainer: {name: regretnet, params: {batch_size: 512, misreport_steps: 25}}
     iterations: 60000
@@ -32,7 +33,14 @@ from mechanisms.common.config import Strict, load_yaml, parse
 from mechanisms.common.errors import ConfigError
 from mechanisms.setting import MechanismConfig, SettingConfig
 
-__all__ = ["SettingConfig", "TrainerConfig", "EvaluationConfig", "TrainingConfig", "load_training_config"]
+__all__ = [
+    "SettingConfig",
+    "TrainerConfig",
+    "AverageConfig",
+    "EvaluationConfig",
+    "TrainingConfig",
+    "load_training_config",
+]
 
 
 class TrainerConfig(Strict):
@@ -40,6 +48,14 @@ class TrainerConfig(Strict):
 
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
+
+
+class AverageConfig(Strict):
+    """Stochastic weight averaging (Izmailov et al. 2018): the checkpoint is the mean of the
+    weights after iterations ``start``, ``start + every``, ... (:mod:`mechanisms.training.averaging`)."""
+
+    start: int = Field(0, ge=0)
+    every: int = Field(10, ge=1)
 
 
 class EvaluationConfig(Strict):
@@ -58,6 +74,7 @@ class TrainingConfig(Strict):
     setting: SettingConfig = Field(default_factory=SettingConfig)
     mechanism: MechanismConfig
     init_from: str | None = None
+    average: AverageConfig | None = None
     trainer: TrainerConfig
     sizes: list[Annotated[list[Annotated[int, Field(ge=1, le=1024)]], Field(min_length=2, max_length=2)]] | None = (
         Field(None, min_length=1)

@@ -5,7 +5,8 @@ Outputs in the run folder:
     metrics.csv          iteration, elapsed seconds and the trainer's metrics every log_every
     tb/                  the same metrics for TensorBoard
     last.pt              resumable state (rewritten atomically every save_every iterations)
-    NAME.pt, NAME.json   the final checkpoint and its model card
+    NAME.pt, NAME.json   the final checkpoint and its model card (the mean of the weights when
+                         the config has ``average``)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from mechanisms.common.registry import Registry, build_named
 from mechanisms.common.seeding import make_generators
 from mechanisms.learned.base import init_weights
 from mechanisms.setting import Setting
+from mechanisms.training.averaging import WeightAverage
 from mechanisms.training.config import TrainingConfig, load_training_config  # noqa: F401 (re-exported)
 from mechanisms.training.data import ProfileDataset
 from mechanisms.training.distributed import Distributed, from_environment
@@ -116,6 +118,8 @@ class TrainingRun:
             self.datasets = [self.data]  # one per size the network trains on
             if config.sizes is not None:
                 self._mix_sizes(config, dataset_size)
+            average = config.average
+            self.average = WeightAverage(self.model, average.start, average.every) if average is not None else None
         except ConfigError as err:
             raise err.in_file(source) from None
 
@@ -231,6 +235,7 @@ class TrainingRun:
                 "config": self.config.model_dump(),
                 "seed": self.config.seed,
                 "iterations": self.trainer.iteration,
+                **({"averaged_iterations": self.average.count} if self.average is not None else {}),
                 "wall_time_s": round(wall_time, 1),
                 "hardware": hardware(self.device)
                 + (f"; {self.parallel.world} processes (DistributedDataParallel)" if self.parallel else ""),
@@ -305,6 +310,8 @@ def _train(
             mine = ranks[0 if parallel is None else parallel.rank]
             run.trainer.load_state_dict(mine["trainer"])
             run.train_gen.set_state(mine["generator"])
+            if run.average is not None:
+                run.average.load_state_dict(mine["average"])
         except pickle.UnpicklingError:
             raise CheckpointError(
                 f"{state_path}: cannot resume: not a plain training state (it holds objects torch will not load "
@@ -321,6 +328,8 @@ def _train(
 
     def save() -> None:
         mine = {"trainer": run.trainer.state_dict(), "generator": run.train_gen.get_state()}
+        if run.average is not None:
+            mine["average"] = run.average.state_dict()
         ranks = [mine] if parallel is None else parallel.gather(mine)  # every rank's shard state
         if main:
             save_torch_atomic({"ranks": ranks, "elapsed": time.perf_counter() - start}, state_path)
@@ -334,6 +343,8 @@ def _train(
             while run.trainer.iteration < total:
                 metrics = run.trainer.step()
                 it = run.trainer.iteration
+                if run.average is not None:
+                    run.average.update(it)
                 if log is not None:
                     log.step(it, time.perf_counter() - start, metrics, write=it % config.log_every == 0 or it == total)
                 timed = parallel is None and time.perf_counter() - last_save >= config.save_seconds
@@ -348,13 +359,14 @@ def _train(
     wall = time.perf_counter() - start
     card_path = out / f"{config.name}.json"
     if main:
+        model = run.model if run.average is None else run.average.averaged()
         evaluation = None
         if config.evaluation is not None:
             from mechanisms.evaluation import evaluate
 
-            run.model.eval()
+            model.eval()
             result = evaluate(
-                run.model,
+                model,
                 run.prior,
                 participation=run.participation,
                 profiles=config.evaluation.profiles,
@@ -364,7 +376,7 @@ def _train(
                 progress=progress,
             )
             evaluation = result.to_dict()
-        card_path = checkpoints.save(run.model, run.card(wall, evaluation), out / config.name)
+        card_path = checkpoints.save(model, run.card(wall, evaluation), out / config.name)
     if parallel is not None:
         parallel.barrier()
     return card_path

@@ -55,6 +55,38 @@ def test_resume_continues_where_it_stopped(tmp_path):
     assert [int(r["iteration"]) for r in rows] == [5, 10, 15, 20, 25, 30]
 
 
+def test_average_writes_the_mean_of_the_weights(tmp_path):
+    """With `average: {start: 2, every: 2}` the checkpoint is the mean of the weights a plain run
+    of the same config has after iterations 2, 4 and 6 (not the last weights); the card counts
+    them."""
+    import json
+
+    plain = config("algnet", iterations=6, lr=0.01)
+    averaged = load_training_config({**plain.model_dump(), "average": {"start": 2, "every": 2}})
+    weights = []
+    for stop in (2, 4, 6):
+        card = train(plain, tmp_path / "plain", device="cpu", progress=False, iterations=stop)
+        weights.append(torch.load(card.with_suffix(".pt"), weights_only=True))
+    card = train(averaged, tmp_path / "averaged", device="cpu", progress=False)
+    mean = torch.load(card.with_suffix(".pt"), weights_only=True)
+    assert json.loads(card.read_text())["training"]["averaged_iterations"] == 3
+    for key, value in mean.items():
+        expected = sum(w[key].double() for w in weights) / 3
+        assert torch.allclose(value.double(), expected, atol=1e-6), key
+    assert any(not torch.allclose(mean[k], weights[-1][k], atol=1e-4) for k in mean)
+
+
+@pytest.mark.slow
+def test_resume_keeps_the_running_mean(tmp_path):
+    """An averaged run stopped at 10 iterations and resumed to 30 writes the checkpoint of one
+    straight run: the running mean is part of last.pt."""
+    cfg = load_training_config({**config(iterations=30).model_dump(), "average": {"start": 5, "every": 5}})
+    train(cfg, tmp_path / "a", device="cpu", progress=False, iterations=10)
+    a = torch.load(train(cfg, tmp_path / "a", device="cpu", progress=False).with_suffix(".pt"), weights_only=True)
+    b = torch.load(train(cfg, tmp_path / "b", device="cpu", progress=False).with_suffix(".pt"), weights_only=True)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 @pytest.mark.slow
 def test_train_and_evaluate_cli(tmp_path, capsys):
     """`auction-env train` writes a loadable checkpoint; `evaluate` reads it by path."""
