@@ -3,7 +3,7 @@
 Izmailov et al. (2018), "Averaging weights leads to wider optima and better generalization":
 an equal-weight running mean of the parameters, taken every ``every`` iterations from ``start``.
 The misreport trainers' weights circle around an equilibrium with their misreports; the mean of
-those weights has less regret than any one of them (docs/equivariant.md). The running mean is
+those weights can have less regret than the last of them (measured in docs/equivariant.md). The running mean is
 :class:`torch.optim.swa_utils.AveragedModel`; this module decides when it is updated and what
 the run saves.
 """
