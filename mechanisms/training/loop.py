@@ -308,6 +308,12 @@ def _train(
             if len(ranks) != world:
                 raise ValueError(f"it was written by {len(ranks)} process(es), this run has {world}")
             mine = ranks[0 if parallel is None else parallel.rank]
+            if mine["generator"].numel() != run.train_gen.get_state().numel():  # CPU and CUDA states differ
+                was = mine.get("device")
+                where = f"on {was}" if was else "on another kind of device"
+                raise ValueError(
+                    f"written {where}, this run is on {run.device.type}: resume it there (--device {was or 'DEV'})"
+                )
             run.trainer.load_state_dict(mine["trainer"])
             run.train_gen.set_state(mine["generator"])
             if run.average is not None:
@@ -327,7 +333,7 @@ def _train(
     last_save = time.perf_counter()
 
     def save() -> None:
-        mine = {"trainer": run.trainer.state_dict(), "generator": run.train_gen.get_state()}
+        mine = {"trainer": run.trainer.state_dict(), "generator": run.train_gen.get_state(), "device": run.device.type}
         if run.average is not None:
             mine["average"] = run.average.state_dict()
         ranks = [mine] if parallel is None else parallel.gather(mine)  # every rank's shard state
@@ -410,8 +416,8 @@ def _config_yaml(config: TrainingConfig) -> str:
 
 
 def read_run_state(path: Path) -> tuple[list[dict[str, Any]], float]:
-    """A run's resumable state (``DIR/last.pt``): one ``{"trainer": ..., "generator": ...}`` per
-    process (older files: one process) and the training seconds so far. Plain tensors and
+    """A run's resumable state (``DIR/last.pt``): one ``{"trainer": ..., "generator": ..., "device": "cpu"}``
+    per process (older files: one process) and the training seconds so far. Plain tensors and
     containers only (``weights_only``): a file holding other objects raises
     :class:`pickle.UnpicklingError`."""
     state = torch.load(path, map_location="cpu", weights_only=True)

@@ -178,3 +178,18 @@ def test_distilling_an_exact_teacher_pulls_the_network_towards_it(tmp_path) -> N
     )
     rows = list(csv.DictReader((tmp_path / "metrics.csv").open()))
     assert len(rows) == 4 and all(float(r["distill"]) > 0 for r in rows)
+
+
+def test_a_run_written_on_another_device_says_where_to_resume(tmp_path):
+    """A last.pt written on CUDA (its random state is CUDA's, 16 bytes) cannot resume on CPU: the
+    error names the device to resume on instead of torch's generator-size message."""
+    from mechanisms.common.errors import CheckpointError
+
+    cfg = config(iterations=4)
+    train(cfg, tmp_path, device="cpu", progress=False, iterations=2)
+    state = torch.load(tmp_path / "last.pt", weights_only=True)
+    state["ranks"][0].update(generator=torch.zeros(16, dtype=torch.uint8), device="cuda")
+    torch.save(state, tmp_path / "last.pt")
+    expected = r"written on cuda, this run is on cpu: resume it there \(--device cuda\)"
+    with pytest.raises(CheckpointError, match=expected):
+        train(cfg, tmp_path, device="cpu", progress=False)
