@@ -2,12 +2,12 @@
 
     .venv/bin/python scripts/equivariant_table.py [--profiles 10000] [--protocol default] [--seed 0]
         [--parts 2x2,participation,sizes] [--sizes 2x2,2x3,3x2,3x3,4x2,2x4] [--no-progress]
-        [--participation-network equivariant_2x2_participation_swa]
+        [--participation-network equivariant_2x2_participation_b4096]
 
 Parts (every mechanism pair is evaluated on the same profiles, :func:`mechanisms.evaluation.compare`):
   * ``2x2``: ``equivariant_2x2_wide`` and ``equivariant_2x2`` against ``regretnet_2x2``, symmetric
     2 x 2 U[0,1];
-  * ``participation``: ``equivariant_2x2_participation_swa`` (one network; another with
+  * ``participation``: ``equivariant_2x2_participation_b4096`` (one network; another with
     ``--participation-network``, a checkpoint name or path) against each credible scenario's
     tweaked ALGNet ``algnet_2x2_participation_sK``, in that scenario's setting;
   * ``sizes``: ``equivariant_mixed`` (trained on 2-3 bidders x 2-3 items) against item-wise
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument(
         "--participation-network",
-        default="equivariant_2x2_participation_swa",
+        default="equivariant_2x2_participation_b4096",
         help="the one network of the 'participation' table (checkpoint name or path)",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
