@@ -9,7 +9,10 @@ training drives regret up), so the sign of the last term is taken from the state
 misreporter maps true values to every bidder's lie ``sigmoid(out) x high`` (a point of the
 support) and takes ``misreporter_steps`` Adam steps per auctioneer step on the deviating
 bidders' utilities; it is re-initialised every ``reset_every`` iterations. A few PGD steps
-from the misreporter's lies sharpen the regret estimate.
+from the misreporter's lies sharpen the regret estimate; with ``random_starts`` K > 0 each
+bidder's PGD starts from the best of the misreporter's lie and K uniform draws from the support
+(the evaluation attack's random starts, Dütting et al. §4, on a budget), so the estimate is less
+bound to the misreporter's local optimum.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class ALGNetTrainer:
         misreporter_lr, misreporter_steps: misreporter Adam rate and updates per iteration.
         reset_every: re-initialise the misreporter every this many iterations.
         refine_steps, refine_lr: PGD steps from the misreporter's lies (0 disables).
+        random_starts: uniform lies per bidder scored beside the misreporter's; PGD starts from
+            the best (0: from the misreporter's lie alone).
     """
 
     def __init__(
@@ -67,12 +72,14 @@ class ALGNetTrainer:
         reset_every: int = 1000,
         refine_steps: int = 10,
         refine_lr: float = 0.05,
+        random_starts: int = 0,
     ) -> None:
-        if batch_size < 1 or misreporter_steps < 0 or reset_every < 1 or refine_steps < 0:
+        if batch_size < 1 or misreporter_steps < 0 or reset_every < 1 or refine_steps < 0 or random_starts < 0:
             raise ValueError("batch_size and reset_every must be >= 1; step counts >= 0")
         self.model, self.data, self.low, self.high = model, data, low, high
         self.batch_size, self.misreporter_steps, self.reset_every = batch_size, misreporter_steps, reset_every
         self.refine_steps, self.refine_lr, self.misreporter_lr = refine_steps, refine_lr, misreporter_lr
+        self.random_starts = random_starts
         self.optimizer = torch.optim.Adam(model.parameters(), lr=lr)
         self.generator = generator
         self.misreporter = Misreporter(*data.valuations.shape[1:], low, high).to(low.device)
@@ -87,6 +94,16 @@ class ALGNetTrainer:
         """``(batch, n, 1, m)``: bidder i's lie in the misreporter's output row i."""
         return self.misreporter(v).unsqueeze(2)
 
+    def _best_start(self, v: Tensor, lies: Tensor, present: Tensor | None) -> Tensor:
+        """``(batch, n, 1, m)``: per bidder, the best of ``lies`` and ``random_starts`` uniform draws."""
+        b, n, _, m = lies.shape
+        u01 = torch.rand((b, n, self.random_starts, m), generator=self.generator, device=self.generator.device)
+        draws = self.low.unsqueeze(1) + (self.high - self.low).unsqueeze(1) * u01.to(lies.device, lies.dtype)
+        candidates = torch.cat((lies, draws), dim=2)
+        utilities = deviation_utilities(self.model, v, candidates, present=present)
+        best = utilities.argmax(dim=2, keepdim=True)  # (b, n, 1)
+        return torch.gather(candidates, 2, best.unsqueeze(-1).expand(b, n, 1, m))
+
     def step(self) -> dict[str, float]:
         idx = self.data.next_indices(self.batch_size)
         v, present = self.data.valuations[idx], self.data.present(idx, self.model)
@@ -100,6 +117,8 @@ class ALGNetTrainer:
             self.misreporter_optimizer.step()
         with torch.no_grad():
             lies = self._lies(v)
+            if self.random_starts:
+                lies = self._best_start(v, lies, present)
         if self.refine_steps:
             lies, _ = pgd_ascent(
                 self.model, v, lies, self.low, self.high, steps=self.refine_steps, lr=self.refine_lr, present=present

@@ -35,6 +35,7 @@ class ProfileDataset:
         self._everyone = bool(participation.all())
         self.generator = generator
         self._order = torch.empty(0, dtype=torch.long)
+        self._order_state: Tensor | None = None  # the generator's state when it drew _order
         self._pos = 0
         self.epoch = 0
 
@@ -53,24 +54,44 @@ class ProfileDataset:
         """Indices of the next mini-batch; reshuffles at each epoch's end (drops the remainder)."""
         batch_size = min(batch_size, len(self))
         if self._pos + batch_size > self._order.numel():
-            self._order = torch.randperm(len(self), generator=self.generator, device=self.generator.device).to(
-                self.valuations.device
-            )
+            self._order_state = self.generator.get_state()
+            self._order = self._shuffle()
             self._pos = 0
             self.epoch += 1
         idx = self._order[self._pos : self._pos + batch_size]
         self._pos += batch_size
         return idx
 
+    def _shuffle(self) -> Tensor:
+        return torch.randperm(len(self), generator=self.generator, device=self.generator.device).to(
+            self.valuations.device
+        )
+
     def state_dict(self) -> dict:
+        """Position, epoch and generator state; the epoch's order is kept as the generator state
+        that drew it (a few KB, where the order itself is 8 bytes a profile)."""
+        if self._order_state is None and self._order.numel():  # resumed from the old format: keep it
+            return {
+                "order": self._order.cpu(),
+                "pos": self._pos,
+                "epoch": self.epoch,
+                "generator": self.generator.get_state(),
+            }
         return {
-            "order": self._order.cpu(),
+            "order_state": self._order_state,
             "pos": self._pos,
             "epoch": self.epoch,
             "generator": self.generator.get_state(),
         }
 
     def load_state_dict(self, state: dict) -> None:
-        self._order = state["order"].to(self.valuations.device)
+        if "order" in state:  # written before the order was kept as a generator state
+            self._order, self._order_state = state["order"].to(self.valuations.device), None
+        elif state["order_state"] is None:
+            self._order, self._order_state = torch.empty(0, dtype=torch.long), None
+        else:
+            self._order_state = state["order_state"]
+            self.generator.set_state(self._order_state)
+            self._order = self._shuffle()
         self._pos, self.epoch = int(state["pos"]), int(state["epoch"])
         self.generator.set_state(state["generator"])
