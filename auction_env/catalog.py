@@ -15,6 +15,19 @@ from mechanisms.common.registry import suggest
 __all__ = ["Scenario", "shipped_scenarios", "find_scenario", "load_scenario"]
 
 _PACKAGE = "auction_env.scenarios"
+_CHECKOUT = Path(__file__).resolve().parents[1] / "scenarios"  # a source checkout's top-level folder
+
+
+def _root() -> Path | resources.abc.Traversable:
+    """The shipped scenarios: the installed package's resources, or, for a source checkout on
+    ``PYTHONPATH`` that was never pip-installed (no ``auction_env.scenarios`` package), its
+    top-level ``scenarios/`` folder."""
+    try:
+        return resources.files(_PACKAGE)
+    except ModuleNotFoundError:
+        if _CHECKOUT.is_dir():
+            return _CHECKOUT
+        raise
 
 
 @dataclass(frozen=True)
@@ -31,7 +44,7 @@ class Scenario:
 
 def shipped_scenarios() -> list[str]:
     """Names of the scenarios shipped with the package (``scenarios/*.yaml``)."""
-    root = resources.files(_PACKAGE)
+    root = _root()
     return sorted(p.name[: -len(".yaml")] for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
@@ -47,7 +60,7 @@ def find_scenario(name_or_path: str | Path) -> Path:
     stem = path.name[: -len(".yaml")] if path.name.endswith(".yaml") else path.name
     shipped = shipped_scenarios()
     if stem in shipped and (path.parent == Path(".") or path.parent.name == "scenarios"):
-        with resources.as_file(resources.files(_PACKAGE) / f"{stem}.yaml") as found:
+        with resources.as_file(_root() / f"{stem}.yaml") as found:
             return Path(found)
     raise ConfigError(
         f"scenario not found: no such file and no shipped scenario '{stem}'.{suggest(stem, shipped)}"
