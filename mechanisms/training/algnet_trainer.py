@@ -20,8 +20,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from mechanisms.base import random_uniform
 from mechanisms.learned.base import LearnedMechanism, init_weights, mlp
-from mechanisms.search import deviation_utilities, pgd_ascent
+from mechanisms.search import deviation_utilities, keep_best, pgd_ascent
 from mechanisms.training.data import ProfileDataset
 
 __all__ = ["ALGNetTrainer", "Misreporter"]
@@ -97,12 +98,10 @@ class ALGNetTrainer:
     def _best_start(self, v: Tensor, lies: Tensor, present: Tensor | None) -> Tensor:
         """``(batch, n, 1, m)``: per bidder, the best of ``lies`` and ``random_starts`` uniform draws."""
         b, n, _, m = lies.shape
-        u01 = torch.rand((b, n, self.random_starts, m), generator=self.generator, device=self.generator.device)
-        draws = self.low.unsqueeze(1) + (self.high - self.low).unsqueeze(1) * u01.to(lies.device, lies.dtype)
-        candidates = torch.cat((lies, draws), dim=2)
-        utilities = deviation_utilities(self.model, v, candidates, present=present)
-        best = utilities.argmax(dim=2, keepdim=True)  # (b, n, 1)
-        return torch.gather(candidates, 2, best.unsqueeze(-1).expand(b, n, 1, m))
+        u01 = random_uniform((b, n, self.random_starts, m), lies, self.generator)
+        draws = self.low.unsqueeze(1) + (self.high - self.low).unsqueeze(1) * u01
+        u_lies, u_draws = (deviation_utilities(self.model, v, x, present=present) for x in (lies, draws))
+        return keep_best(lies, u_lies, draws, u_draws)[0]
 
     def step(self) -> dict[str, float]:
         idx = self.data.next_indices(self.batch_size)

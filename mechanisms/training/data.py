@@ -70,19 +70,10 @@ class ProfileDataset:
     def state_dict(self) -> dict:
         """Position, epoch and generator state; the epoch's order is kept as the generator state
         that drew it (a few KB, where the order itself is 8 bytes a profile)."""
+        state = {"pos": self._pos, "epoch": self.epoch, "generator": self.generator.get_state()}
         if self._order_state is None and self._order.numel():  # resumed from the old format: keep it
-            return {
-                "order": self._order.cpu(),
-                "pos": self._pos,
-                "epoch": self.epoch,
-                "generator": self.generator.get_state(),
-            }
-        return {
-            "order_state": self._order_state,
-            "pos": self._pos,
-            "epoch": self.epoch,
-            "generator": self.generator.get_state(),
-        }
+            return {"order": self._order.cpu(), **state}
+        return {"order_state": self._order_state, **state}
 
     def load_state_dict(self, state: dict) -> None:
         if "order" in state:  # written before the order was kept as a generator state
