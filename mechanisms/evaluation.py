@@ -254,20 +254,24 @@ def evaluation_profiles(
 ) -> tuple[Tensor, Tensor, torch.Generator]:
     """The profiles :func:`evaluate` scores for ``seed``: values ``(profiles, n, m)`` with absent
     bidders' zeroed, the ``(profiles, n)`` participation mask, and the generator its attacks and
-    tie-breaking draw from next (``valuations``, if given, replaces the sampled values)."""
+    tie-breaking draw from next (``valuations``, if given, replaces the sampled values).
+
+    The values and the mask are drawn on the CPU and moved to ``device``, so a seed names the same
+    profiles on every device (only the attack's draws, on ``device``, differ between devices)."""
     n, m = prior.n_bidders, prior.n_items
-    sample_gen, attack_gen = make_generators(seed, 2, device)
+    sample_gen = make_generators(seed, 2)[0]
+    attack_gen = make_generators(seed, 2, device if device is not None else "cpu")[1]
     if valuations is not None:
         if valuations.dim() != 3 or tuple(valuations.shape[1:]) != (n, m):
             raise ValueError(f"valuations must have shape (profiles, {n}, {m}), got {tuple(valuations.shape)}")
         profiles = valuations.shape[0]
         v = valuations.to(device)
     else:
-        v = prior.sample(profiles, sample_gen, device)
+        v = prior.sample(profiles, sample_gen, "cpu").to(device)
     present = (
         torch.ones(profiles, n, dtype=torch.bool, device=device)
         if participation is None
-        else participation.sample(profiles, sample_gen, device)
+        else participation.sample(profiles, sample_gen, "cpu").to(device)
     )
     return v * present.unsqueeze(-1).to(v.dtype), present, attack_gen
 

@@ -2,12 +2,12 @@
 
     .venv/bin/python scripts/equivariant_table.py [--profiles 10000] [--protocol default] [--seed 0]
         [--parts 2x2,participation,sizes] [--sizes 2x2,2x3,3x2,3x3,4x2,2x4] [--no-progress]
-        [--participation-network equivariant_2x2_participation_b4096]
+        [--participation-network equivariant_2x2_participation_b4096_2] [--scenarios 1,2,3] [--device cuda]
 
 Parts (every mechanism pair is evaluated on the same profiles, :func:`mechanisms.evaluation.compare`):
   * ``2x2``: ``equivariant_2x2_wide`` and ``equivariant_2x2`` against ``regretnet_2x2``, symmetric
     2 x 2 U[0,1];
-  * ``participation``: ``equivariant_2x2_participation_b4096`` (one network; another with
+  * ``participation``: ``equivariant_2x2_participation_b4096_2`` (one network; another with
     ``--participation-network``, a checkpoint name or path) against each credible scenario's
     tweaked ALGNet ``algnet_2x2_participation_sK``, in that scenario's setting;
   * ``sizes``: ``equivariant_mixed`` (trained on 2-3 bidders x 2-3 items) against item-wise
@@ -37,9 +37,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="2x2,2x3,3x2,3x3,4x2,2x4", help="sizes of the 'sizes' table")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument(
+        "--device",
+        default="cpu",
+        help="torch device of the evaluations (default cpu; the profiles are the same on any)",
+    )
+    parser.add_argument(
         "--participation-network",
-        default="equivariant_2x2_participation_b4096",
+        default="equivariant_2x2_participation_b4096_2",
         help="the one network of the 'participation' table (checkpoint name or path)",
+    )
+    parser.add_argument(
+        "--scenarios", default="1,2,3", help="the credible scenarios of the 'participation' table (default 1,2,3)"
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     args = parser.parse_args(argv)
@@ -51,9 +59,21 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [tuple(int(x) for x in s.split("x")) for s in args.sizes.split(",")]
     except ValueError:
         parser.error(f"--sizes: a comma-separated list of NxM, got {args.sizes!r}")
+    scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    if not scenarios or any(s not in ("1", "2", "3") for s in scenarios):
+        parser.error(f"--scenarios: a comma-separated list of 1, 2 and 3, got {args.scenarios!r}")
     torch.set_num_threads(args.threads)
-    budget = {"profiles": args.profiles, "protocol": args.protocol, "seed": args.seed, "progress": not args.no_progress}
-    print(f"{args.profiles:,} profiles per row, seed {args.seed}, '{args.protocol}' attack; a - b paired ± SE")
+    budget = {
+        "profiles": args.profiles,
+        "protocol": args.protocol,
+        "seed": args.seed,
+        "device": args.device,
+        "progress": not args.no_progress,
+    }
+    print(
+        f"{args.profiles:,} profiles per row, seed {args.seed}, '{args.protocol}' attack on {args.device}; "
+        "a - b paired ± SE"
+    )
     if "2x2" in parts:
         _table("Symmetric 2 x 2, U[0,1]", "a: the equivariant network named in the row, b: regretnet_2x2", "a")
         for name in ("equivariant_2x2_wide", "equivariant_2x2"):
@@ -66,11 +86,11 @@ def main(argv: list[str] | None = None) -> int:
             f"a: {args.participation_network}, b: algnet_2x2_participation_sK",
             "scenario",
         )
-        for k in (1, 2, 3):
+        for k in scenarios:
             scenario = f"participation_2x2_s{k}"
             a, prior, participation = named_mechanism(args.participation_network, scenario=scenario)
             b = named_mechanism(f"algnet_2x2_participation_s{k}", scenario=scenario, prior=prior)[0]
-            print(_row(str(k), compare(a, b, prior, participation=participation, **budget)))
+            print(_row(k, compare(a, b, prior, participation=participation, **budget)))
     if "sizes" in parts:
         _table("Sizes (one network trained on 2-3 x 2-3)", "a: equivariant_mixed, b: item-wise Myerson", "size")
         for n, m in sizes:

@@ -188,3 +188,19 @@ def test_shipped_table_from_cards_prints_each_cards_evaluation(capsys):
         card = checkpoints.load_card(checkpoints.find(name))
         assert f"| {name} |" in out and f"| {card['evaluation']['revenue_mean']:.4f} |" in out
     assert "From the model cards" in out
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="compares the CPU with a CUDA device")
+def test_a_seed_names_the_same_profiles_on_every_device():
+    """The evaluation profiles (values and participation) are drawn on the CPU, so a comparison on
+    a GPU scores the profiles of the CPU's tables; only the attack's draws are the device's."""
+    import mechanisms
+    from mechanisms.evaluation import evaluation_profiles
+    from mechanisms.participation import registry as participation_models
+
+    prior = mechanisms.make_prior(2, 2)
+    part = participation_models.make("profiles", context={"n_bidders": 2}, profiles=[[1, 1], [1, 0]], probs=[0.5, 0.5])
+    v_cpu, present_cpu, gen_cpu = evaluation_profiles(prior, 500, 7, participation=part, device="cpu")
+    v_gpu, present_gpu, gen_gpu = evaluation_profiles(prior, 500, 7, participation=part, device="cuda")
+    assert v_gpu.device.type == "cuda" and gen_gpu.device.type == "cuda" and gen_cpu.device.type == "cpu"
+    assert torch.equal(v_gpu.cpu(), v_cpu) and torch.equal(present_gpu.cpu(), present_cpu)
