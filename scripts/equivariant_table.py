@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [tuple(int(x) for x in s.split("x")) for s in args.sizes.split(",")]
     except ValueError:
         parser.error(f"--sizes: a comma-separated list of NxM, got {args.sizes!r}")
-    scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    scenarios = list(dict.fromkeys(s.strip() for s in args.scenarios.split(",") if s.strip()))
     if not scenarios or any(s not in ("1", "2", "3") for s in scenarios):
         parser.error(f"--scenarios: a comma-separated list of 1, 2 and 3, got {args.scenarios!r}")
     torch.set_num_threads(args.threads)
