@@ -260,7 +260,7 @@ def evaluation_profiles(
     profiles on every device (only the attack's draws, on ``device``, differ between devices)."""
     n, m = prior.n_bidders, prior.n_items
     sample_gen = make_generators(seed, 2)[0]
-    attack_gen = make_generators(seed, 2, device if device is not None else "cpu")[1]
+    attack_gen = make_generators(seed, 2, device)[1]
     if valuations is not None:
         if valuations.dim() != 3 or tuple(valuations.shape[1:]) != (n, m):
             raise ValueError(f"valuations must have shape (profiles, {n}, {m}), got {tuple(valuations.shape)}")

@@ -194,7 +194,6 @@ def test_shipped_table_from_cards_prints_each_cards_evaluation(capsys):
 def test_a_seed_names_the_same_profiles_on_every_device():
     """The evaluation profiles (values and participation) are drawn on the CPU, so a comparison on
     a GPU scores the profiles of the CPU's tables; only the attack's draws are the device's."""
-    import mechanisms
     from mechanisms.evaluation import evaluation_profiles
     from mechanisms.participation import registry as participation_models
 
